@@ -1,0 +1,3 @@
+from bantar.cli import main
+
+main()

@@ -1,0 +1,19 @@
+"""The composition root: every adapter is chosen and built here, from settings, and nowhere else."""
+
+from __future__ import annotations
+
+from bantar.domain.registry import RegistryIndex
+from bantar.ports import ReadingStore
+from bantar.registry_file import load_registry
+from bantar.settings import Settings
+from bantar.stores.sqlite import SqliteStore
+
+
+def build_store(settings: Settings) -> ReadingStore:
+    match settings.store:
+        case "sqlite":
+            return SqliteStore(settings.sqlite.path, settings.sqlite.synchronous)
+
+
+def build_registry(settings: Settings) -> RegistryIndex:
+    return RegistryIndex(load_registry(settings.registry))

@@ -1,0 +1,193 @@
+"""The ``bantar`` command. Exit codes: 0 done; 1 failed while running; 2 bad usage, settings or
+registry; 3 a broker or store could not be reached."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+from pydantic import ValidationError
+
+from bantar.bootstrap import build_registry, build_store
+from bantar.domain.errors import RegistryError, StoreError
+from bantar.domain.registry import RegistryIndex
+from bantar.ports import ReadingStore
+from bantar.registry_file import dump_registry, load_registry
+from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
+from bantar.settings import Settings
+
+EXIT_FAILED, EXIT_CONFIG, EXIT_UNREACHABLE = 1, 2, 3
+DEFAULT_CSV = Path("config/kecamatan_bantar_2014_2020.csv")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        click.echo(f"invalid settings (BANTAR_* environment):\n{exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT ask for a clean stop: store and acknowledge what was received, then exit."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger("bantar").info(
+            "received %s: finishing the current batch", signal.Signals(signum).name
+        )
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """BANTAR: continuous sensor evidence for Kota Jambi's Kampung BANTAR programme.
+
+    Settings come from BANTAR_* environment variables (see README, "Configuration").
+    """
+
+
+@main.group()
+def registry() -> None:
+    """The city registry: kecamatan > kelurahan > RT, and the devices in each RT."""
+
+
+@registry.command("generate")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="YAML file to write")
+@click.option("--small", is_flag=True, help="only one kelurahan (about 20 RTs), for demos and tests")
+@click.option("--seed", default=1571, show_default=True, help="same seed, same city")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=DEFAULT_CSV,
+    show_default=True,
+    help="the programme's kecamatan table",
+)
+def registry_generate(out: Path, small: bool, seed: int, csv_path: Path) -> None:
+    """Build the Kota Jambi registry (11 kecamatan, 62 kelurahan, 1,635 RTs) from the programme's
+    published counts, with synthetic but stable codes, household counts and devices."""
+    city = generate_city(KecamatanCounts.read_csv(csv_path), seed=seed)
+    chosen = one_kelurahan(city) if small else city
+    dump_registry(chosen, out)
+    rts = sum(len(kel.rts) for kec in chosen.kecamatan for kel in kec.kelurahan)
+    click.echo(f"wrote {out}: {len(chosen.kecamatan)} kecamatan, {rts} RTs, {len(chosen.devices)} devices")
+
+
+@registry.command("check")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+def registry_check(path: Path | None) -> None:
+    """Validate a registry file (default: BANTAR_REGISTRY) and summarise it."""
+    path = path or _settings().registry
+    try:
+        loaded = load_registry(path)
+    except RegistryError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CONFIG)
+    rts = sum(len(kel.rts) for kec in loaded.kecamatan for kel in kec.kelurahan)
+    click.echo(f"{path}: valid; {len(loaded.kecamatan)} kecamatan, {rts} RTs, {len(loaded.devices)} devices")
+
+
+@main.command()
+def ingest() -> None:
+    """Subscribe to the broker and store validated readings until SIGTERM or Ctrl-C."""
+    from ingest.runner import run_ingestor
+
+    settings = _settings()
+    _setup_logging(settings)
+    index, store = _registry_and_store(settings)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    try:
+        run_ingestor(settings, index, store, stop)
+    except ConnectionError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_UNREACHABLE)
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option(
+    "--dead-letters", "show", default=5, show_default=True, help="how many recent dead letters to list"
+)
+def stats(show: int) -> None:
+    """What the store holds: readings per kind, rejections per reason, sequence gaps."""
+    settings = _settings()
+    _, store = _registry_and_store(settings)
+    try:
+        click.echo(_report(store, show))
+    finally:
+        store.close()
+
+
+def _report(store: ReadingStore, show: int) -> str:
+    counts = store.counts()
+    lines = [f"readings stored: {counts.readings}"]
+    lines += [f"  {kind:<12} {n}" for kind, n in counts.readings_by_kind.items()]
+    lines.append(f"rejected (dead letters): {counts.dead_letters}")
+    lines += [f"  {reason:<24} {n}" for reason, n in sorted(counts.dead_letters_by_reason.items())]
+    gaps = store.sequence_gaps()
+    lines.append(f"devices with sequence gaps: {len(gaps)} ({sum(g.missing for g in gaps)} messages missing)")
+    if show:
+        lines.append("recent dead letters:")
+        lines += [f"  - {d.reason}: {d.detail} [{d.topic}]" for d in store.dead_letters(show)]
+    return "\n".join(lines)
+
+
+def _registry_and_store(settings: Settings) -> tuple[RegistryIndex, ReadingStore]:
+    try:
+        index = build_registry(settings)
+    except RegistryError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CONFIG)
+    try:
+        store = build_store(settings)
+    except StoreError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_UNREACHABLE)
+    return index, store
+
+
+@main.command()
+@click.option(
+    "--seconds",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 86400),
+    help="how long the fleet publishes",
+)
+@click.option(
+    "--embedded-broker", is_flag=True, help="use the embedded broker even if mosquitto is installed"
+)
+def demo(seconds: int, embedded_broker: bool) -> None:
+    """Start a broker, the ingestor and a simulated fleet of one kelurahan; then print what was
+    stored and rejected. Uses Mosquitto when installed, else an embedded broker. Ctrl-C stops."""
+    from bantar.demo import run_demo
+
+    settings = _settings()
+    _setup_logging(settings)
+    index, store = _registry_and_store(settings)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    try:
+        run_demo(settings, index, store, stop, seconds=seconds, force_embedded=embedded_broker)
+        click.echo(_report(store, show=5))
+    except ConnectionError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_UNREACHABLE)
+    finally:
+        store.close()

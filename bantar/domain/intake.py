@@ -1,0 +1,181 @@
+"""The one intake path: raw topic + payload bytes -> a validated ``Reading`` or a rejection.
+
+Pure: the caller passes the receive time and the registry. MQTT messages and HTTP posts both go
+through ``accept``, so validation rules exist once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from bantar.domain.errors import Reason, Rejected
+from bantar.domain.readings import (
+    BankSampahPayload,
+    BinPayload,
+    CctvPayload,
+    Payload,
+    PoskamlingPayload,
+    Reading,
+)
+from bantar.domain.registry import Device, RegistryIndex
+from bantar.domain.timebase import PROGRAMME_START, to_utc
+from bantar.domain.topics import DeviceKind, Topic
+
+_POSKAMLING = TypeAdapter(PoskamlingPayload)
+_PARSERS: dict[DeviceKind, Callable[[bytes], Payload]] = {
+    DeviceKind.bin: BinPayload.model_validate_json,
+    DeviceKind.cctv: CctvPayload.model_validate_json,
+    DeviceKind.poskamling: _POSKAMLING.validate_json,
+    DeviceKind.bank_sampah: BankSampahPayload.model_validate_json,
+}
+
+
+class IntakeLimits(BaseModel):
+    """What the intake accepts. The time window is asymmetric on purpose: devices buffer and
+    resend old readings after an outage (so the past reaches far), but a clock running ahead of
+    the server is a fault (so the future allows only a little skew)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_payload_bytes: int = Field(default=8192, ge=256, le=1_048_576)
+    max_age: timedelta = Field(default=timedelta(days=400))
+    max_future_skew: timedelta = Field(default=timedelta(minutes=5))
+
+
+DEAD_LETTER_HEAD_BYTES = 512
+
+
+class DeadLetter(BaseModel):
+    """A refused input, kept for inspection: why, where it came from, and its first bytes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    received_at: datetime
+    reason: Reason
+    detail: str
+    topic: str
+    payload_head: bytes = Field(description="the first bytes of the payload, truncated")
+    payload_size: int
+    digest: str
+
+    @classmethod
+    def of(cls, topic: str, payload: bytes, received_at: datetime, error: Rejected) -> DeadLetter:
+        return cls(
+            received_at=received_at,
+            reason=error.reason,
+            detail=error.detail,
+            topic=topic[:256],
+            payload_head=payload[:DEAD_LETTER_HEAD_BYTES],
+            payload_size=len(payload),
+            digest=payload_digest(topic.encode("utf-8", "replace") + b"\0" + payload),
+        )
+
+
+def payload_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def accept(
+    topic: str,
+    payload: bytes,
+    received_at: datetime,
+    registry: RegistryIndex,
+    limits: IntakeLimits,
+) -> Reading:
+    """Validate one message; raise ``Rejected`` with the reason and a one-sentence detail."""
+    if len(payload) > limits.max_payload_bytes:
+        raise Rejected(
+            Reason.payload_too_large,
+            f"payload is {len(payload)} bytes; the limit is {limits.max_payload_bytes}",
+        )
+    parsed_topic = Topic.parse(topic)
+    device = registry.devices.get(parsed_topic.device_id)
+    if device is None:
+        raise Rejected(Reason.unknown_device, f"device {parsed_topic.device_id!r} is not registered")
+    if device.kind is not parsed_topic.kind:
+        raise Rejected(
+            Reason.kind_mismatch,
+            f"device {device.id!r} is registered as {device.kind}, not {parsed_topic.kind}",
+        )
+    if not device.active:
+        raise Rejected(Reason.device_inactive, f"device {device.id!r} is deactivated")
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Rejected(Reason.not_utf8, f"byte {exc.start} is not valid UTF-8") from None
+    try:
+        body = _PARSERS[device.kind](payload)
+    except ValidationError as exc:
+        raise _rejection(exc) from None
+    ts = to_utc(body.ts)
+    _check_window(ts, received_at, limits)
+    return Reading(
+        device_id=device.id,
+        kind=device.kind,
+        rt_code=device.rt,
+        seq=body.seq,
+        ts=ts,
+        received_at=received_at,
+        payload=body,
+        fill_pct=_fill_pct(body, device) if isinstance(body, BinPayload) else None,
+        digest=payload_digest(payload),
+    )
+
+
+def _fill_pct(body: BinPayload, device: Device) -> float:
+    if body.fill_pct is not None:
+        return body.fill_pct
+    assert body.distance_cm is not None  # guaranteed by BinPayload's validator
+    if device.depth_cm is None:
+        raise Rejected(
+            Reason.invalid_field,
+            f"distance_cm needs the bin's depth_cm in the registry; device {device.id!r} has none",
+        )
+    return max(0.0, min(100.0, 100.0 * (1 - body.distance_cm / device.depth_cm)))
+
+
+def _check_window(ts: datetime, received_at: datetime, limits: IntakeLimits) -> None:
+    earliest = max(PROGRAMME_START, received_at - limits.max_age)
+    latest = received_at + limits.max_future_skew
+    if ts < earliest:
+        raise Rejected(
+            Reason.timestamp_out_of_window,
+            f"ts {ts.isoformat()} is before the earliest accepted time {earliest.isoformat()}",
+        )
+    if ts > latest:
+        raise Rejected(
+            Reason.timestamp_out_of_window,
+            f"ts {ts.isoformat()} is more than {limits.max_future_skew} ahead of the server clock",
+        )
+
+
+_REASON_BY_ERROR_TYPE = {
+    "missing": Reason.missing_field,
+    "extra_forbidden": Reason.unexpected_field,
+    "finite_number": Reason.not_finite,
+    "greater_than": Reason.out_of_range,
+    "greater_than_equal": Reason.out_of_range,
+    "less_than": Reason.out_of_range,
+    "less_than_equal": Reason.out_of_range,
+}
+
+
+def _rejection(exc: ValidationError) -> Rejected:
+    """Turn pydantic's errors into one reason (from the first error) and a detail naming up to
+    three fields, the rule each broke, and the value given."""
+    errors = exc.errors(include_url=False)
+    if any(e["type"] == "json_invalid" for e in errors):
+        return Rejected(Reason.malformed_json, f"not valid JSON: {errors[0]['msg']}")
+    reason = _REASON_BY_ERROR_TYPE.get(errors[0]["type"], Reason.invalid_field)
+    parts = []
+    for error in errors[:3]:
+        where = ".".join(str(p) for p in error["loc"]) or "payload"
+        given = error.get("input")
+        shown = "" if isinstance(given, dict | list) else f" (got {str(given)[:40]!r})"
+        parts.append(f"{where}: {error['msg']}{shown}")
+    more = f"; and {len(errors) - 3} more" if len(errors) > 3 else ""
+    return Rejected(reason, "; ".join(parts) + more)

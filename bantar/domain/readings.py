@@ -1,0 +1,142 @@
+"""The message contract: one payload model per device kind, and the validated ``Reading``.
+
+Every payload carries the device's own timestamp ``ts`` (RFC 3339 with an offset; numbers are
+refused so that a milliseconds/seconds mix-up cannot slip through) and a per-device sequence
+number ``seq`` that the device keeps across reboots. ``(device_id, seq)`` identifies a reading:
+a redelivered message is the same reading, and gaps in ``seq`` reveal messages lost upstream.
+Numbers must be finite (NaN and Infinity are refused) and within the bounds stated per field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from bantar.domain.topics import DeviceKind
+
+MAX_SEQ = 2**53 - 1
+"""Sequence numbers stay within what a JSON double represents exactly."""
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
+
+    ts: AwareDatetime
+    seq: int = Field(ge=0, le=MAX_SEQ)
+
+
+Pct = Annotated[float, Field(ge=0, le=100)]
+
+
+class BinPayload(_Payload):
+    """Waste-bin fill sensor. Send ``fill_pct``, or the raw ultrasonic ``distance_cm`` for a bin
+    whose ``depth_cm`` is in the registry (fill is then computed at ingest)."""
+
+    fill_pct: Pct | None = None
+    distance_cm: float | None = Field(default=None, ge=0, le=1000)
+    battery_pct: Pct
+
+    @model_validator(mode="after")
+    def _one_level(self) -> Self:
+        if (self.fill_pct is None) == (self.distance_cm is None):
+            raise ValueError("give exactly one of fill_pct or distance_cm")
+        return self
+
+
+class CctvPayload(_Payload):
+    """Camera or recorder heartbeat."""
+
+    online: bool
+    recording: bool
+    storage_free_pct: Pct
+
+
+class DutyEvent(_Payload):
+    event: Literal["duty"]
+    on_duty: bool
+    guards: int = Field(ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _staffed_when_on_duty(self) -> Self:
+        if self.on_duty and self.guards == 0:
+            raise ValueError("on_duty with 0 guards: an on-duty shift has at least one guard")
+        return self
+
+
+class PatrolEvent(_Payload):
+    event: Literal["patrol"]
+    checkpoint: str = Field(min_length=1, max_length=64)
+
+
+class IncidentCategory(StrEnum):
+    theft = "theft"
+    fire = "fire"
+    flood = "flood"
+    disturbance = "disturbance"
+    suspicious = "suspicious"
+    other = "other"
+
+
+class IncidentEvent(_Payload):
+    event: Literal["incident"]
+    category: IncidentCategory
+    note: str = Field(default="", max_length=500)
+
+
+PoskamlingPayload = Annotated[DutyEvent | PatrolEvent | IncidentEvent, Field(discriminator="event")]
+
+
+class Material(StrEnum):
+    plastic = "plastic"
+    paper = "paper"
+    metal = "metal"
+    glass = "glass"
+    organic = "organic"
+    other = "other"
+
+
+Kg = Annotated[float, Field(gt=0, le=500)]
+PricePerKg = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class BankSampahPayload(_Payload):
+    """A deposit weighed at the bank sampah. ``household`` is a pseudonymous id, never a name."""
+
+    deposit_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    household: str = Field(pattern=r"^[A-Za-z0-9_-]{4,64}$")
+    items: dict[Material, Kg] = Field(min_length=1)
+    price_idr_per_kg: dict[Material, PricePerKg] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _prices_for_weighed_items(self) -> Self:
+        unpriced = set(self.price_idr_per_kg) - set(self.items)
+        if unpriced:
+            names = ", ".join(sorted(unpriced))
+            raise ValueError(f"price_idr_per_kg names materials not in items: {names}")
+        return self
+
+    @property
+    def value_idr(self) -> int:
+        return round(sum(kg * self.price_idr_per_kg.get(m, 0) for m, kg in self.items.items()))
+
+
+Payload = BinPayload | CctvPayload | DutyEvent | PatrolEvent | IncidentEvent | BankSampahPayload
+
+
+class Reading(BaseModel):
+    """A validated reading, attributed to the RT of the device that sent it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    device_id: str
+    kind: DeviceKind
+    rt_code: str
+    seq: int
+    ts: datetime
+    received_at: datetime
+    payload: Payload
+    fill_pct: float | None = Field(default=None, description="bins: fill after calibration")
+    digest: str = Field(description="hash of the payload bytes: tells a redelivery from a conflict")

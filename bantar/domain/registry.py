@@ -1,0 +1,168 @@
+"""The registry: Kota Jambi > kecamatan > kelurahan > RT (with household counts and award
+history), and the devices installed in each RT.
+
+A device's RT comes from here and only from here: payloads never say which RT they belong to.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bantar.domain.topics import DEVICE_ID_PATTERN, DeviceKind
+
+Code = Annotated[str, Field(pattern=r"^[0-9A-Za-z.\-]{2,40}$")]
+Score = Literal[0, 1, 2]
+
+
+class Category(StrEnum):
+    """Award category by household (KK) count: kecil < 50, sedang 50-100, besar > 100."""
+
+    kecil = "kecil"
+    sedang = "sedang"
+    besar = "besar"
+
+    @classmethod
+    def for_kk(cls, kk_count: int) -> Category:
+        if kk_count < 50:
+            return cls.kecil
+        return cls.sedang if kk_count <= 100 else cls.besar
+
+
+AWARD_IDR: dict[Category, int] = {
+    Category.kecil: 5_000_000,
+    Category.sedang: 7_500_000,
+    Category.besar: 10_000_000,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Award(_Strict):
+    """A past Kampung BANTAR award: the year, the category it was won in, and the scores the
+    assessment team gave per pillar and criterion letter (e.g. ``bersih: {b: 2, c: 1}``)."""
+
+    year: int = Field(ge=2014, le=2100)
+    category: Category
+    scores: dict[
+        Literal["bersih", "aman", "pintar"], dict[Literal["a", "b", "c", "d", "e", "f", "g"], Score]
+    ] = Field(default_factory=dict)
+
+
+class RT(_Strict):
+    code: Code
+    number: int = Field(ge=1, le=999, description="RT number within its kelurahan")
+    kk_count: int = Field(ge=1, le=2000, description="households (kartu keluarga)")
+    awards: list[Award] = Field(default_factory=list)
+
+    @property
+    def category(self) -> Category:
+        return Category.for_kk(self.kk_count)
+
+    @property
+    def latest_award(self) -> Award | None:
+        return max(self.awards, key=lambda a: a.year) if self.awards else None
+
+
+class Kelurahan(_Strict):
+    code: Code
+    name: str = Field(min_length=2, max_length=80)
+    rts: list[RT] = Field(min_length=1)
+
+
+class Kecamatan(_Strict):
+    code: Code
+    name: str = Field(min_length=2, max_length=80)
+    kelurahan: list[Kelurahan] = Field(min_length=1)
+
+
+class Location(_Strict):
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class Device(_Strict):
+    id: Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
+    kind: DeviceKind
+    rt: Code
+    interval_s: int = Field(ge=10, le=7 * 86400, description="expected seconds between reports")
+    active: bool = True
+    location: Location | None = None
+    depth_cm: float | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        allow_inf_nan=False,
+        description="bins only: distance from the sensor to the bin floor, to turn distance into fill %",
+    )
+
+    @model_validator(mode="after")
+    def _calibration_fits_kind(self) -> Self:
+        if self.depth_cm is not None and self.kind is not DeviceKind.bin:
+            raise ValueError("depth_cm is a bin calibration; this device is not a bin")
+        return self
+
+
+class Registry(_Strict):
+    city: str = "Kota Jambi"
+    kecamatan: list[Kecamatan] = Field(min_length=1)
+    devices: list[Device] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        _no_duplicates("kecamatan code", [k.code for k in self.kecamatan])
+        _no_duplicates("kelurahan code", [kel.code for k in self.kecamatan for kel in k.kelurahan])
+        rt_codes = [rt.code for k in self.kecamatan for kel in k.kelurahan for rt in kel.rts]
+        _no_duplicates("RT code", rt_codes)
+        _no_duplicates("device id", [d.id for d in self.devices])
+        known = set(rt_codes)
+        for index, device in enumerate(self.devices):
+            if device.rt not in known:
+                raise ValueError(
+                    f"devices[{index}] (id {device.id!r}): field 'rt' names unknown RT {device.rt!r}"
+                )
+        return self
+
+
+def _no_duplicates(what: str, values: list[str]) -> None:
+    repeated = [value for value, n in Counter(values).items() if n > 1]
+    if repeated:
+        raise ValueError(f"duplicate {what}: {', '.join(repeated[:5])}")
+
+
+class RTPlace(_Strict):
+    """An RT with where it sits in the city tree."""
+
+    rt: RT
+    kelurahan_code: str
+    kelurahan_name: str
+    kecamatan_code: str
+    kecamatan_name: str
+
+
+class RegistryIndex:
+    """Fast lookups over a validated registry (built once at start, read-only afterwards)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.devices: dict[str, Device] = {d.id: d for d in registry.devices}
+        self.rts: dict[str, RTPlace] = {
+            rt.code: RTPlace(
+                rt=rt,
+                kelurahan_code=kel.code,
+                kelurahan_name=kel.name,
+                kecamatan_code=kec.code,
+                kecamatan_name=kec.name,
+            )
+            for kec in registry.kecamatan
+            for kel in kec.kelurahan
+            for rt in kel.rts
+        }
+
+    def devices_in(self, rt_code: str) -> list[Device]:
+        return [d for d in self.registry.devices if d.rt == rt_code]

@@ -1,0 +1,67 @@
+"""Ports: the interfaces the domain-facing code depends on. Adapters live in ``bantar.stores``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
+
+from bantar.domain.intake import DeadLetter
+from bantar.domain.readings import Reading
+
+
+class WriteOutcome(NamedTuple):
+    stored: int
+    """new readings kept"""
+    duplicates: int
+    """identical redeliveries or replays: already stored, nothing changed"""
+    conflicts: int
+    """same device and sequence as a stored reading but a different payload: dead-lettered"""
+
+
+class SequenceGap(NamedTuple):
+    device_id: str
+    first_seq: int
+    last_seq: int
+    received: int
+
+    @property
+    def missing(self) -> int:
+        return self.last_seq - self.first_seq + 1 - self.received
+
+
+class StoreCounts(NamedTuple):
+    readings_by_kind: dict[str, int]
+    dead_letters_by_reason: dict[str, int]
+
+    @property
+    def readings(self) -> int:
+        return sum(self.readings_by_kind.values())
+
+    @property
+    def dead_letters(self) -> int:
+        return sum(self.dead_letters_by_reason.values())
+
+
+class ReadingStore(Protocol):
+    """Durable, idempotent storage of readings and dead letters.
+
+    ``write`` is one transaction: when it returns, everything passed is durable (so the caller
+    may acknowledge the messages); when it raises ``StoreError``, nothing of it was kept.
+    A reading is identified by ``(device_id, seq)``: writing it again changes nothing.
+    """
+
+    def write(self, readings: Sequence[Reading], dead_letters: Sequence[DeadLetter]) -> WriteOutcome: ...
+
+    def last_sequences(self) -> dict[str, int]:
+        """The highest sequence number stored per device."""
+        ...
+
+    def sequence_gaps(self) -> list[SequenceGap]:
+        """Devices whose stored sequence numbers have holes (messages lost upstream)."""
+        ...
+
+    def counts(self) -> StoreCounts: ...
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,88 @@
+"""One settings model for every process. Environment variables start with ``BANTAR_``; nested
+groups use a double underscore, e.g. ``BANTAR_MQTT__HOST=broker`` or ``BANTAR_SQLITE__PATH=...``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bantar.domain.intake import IntakeLimits
+
+
+class MqttSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    protocol: Literal["5", "3.1.1"] = Field(
+        default="5", description="MQTT 5 by default; 3.1.1 for brokers that lack 5 (the embedded demo broker)"
+    )
+    client_id: str = Field(
+        default="bantar-ingest-1",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="fixed, so the broker keeps this ingestor's session and queue across restarts",
+    )
+    session_expiry_s: int = Field(
+        default=7 * 86400, ge=60, description="how long the broker keeps queueing for an absent ingestor"
+    )
+    keepalive_s: int = Field(default=30, ge=5, le=600)
+    shared_group: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="subscribe as a member of this MQTT 5 shared-subscription group ($share/<group>/...)",
+    )
+
+
+class IngestSettings(BaseModel):
+    batch_max: int = Field(
+        default=2000, ge=1, le=50_000, description="readings per store transaction at most"
+    )
+    linger_ms: int = Field(
+        default=50, ge=0, le=10_000, description="how long a partial batch waits for more messages"
+    )
+    window: int = Field(
+        default=10_000,
+        ge=1,
+        le=100_000,
+        description="received but unacknowledged messages, at most (memory bound; MQTT Receive Maximum)",
+    )
+    max_payload_bytes: int = Field(default=8192, ge=256, le=1_048_576)
+    max_age_days: int = Field(default=400, ge=1, description="oldest device timestamp accepted")
+    max_future_skew_s: int = Field(
+        default=300, ge=0, le=86400, description="how far ahead a device clock may run"
+    )
+    retry_max_s: float = Field(default=30.0, gt=0, description="longest pause between store retries")
+    stats_every_s: float = Field(default=10.0, gt=0, description="how often the counters are logged")
+
+    def limits(self) -> IntakeLimits:
+        return IntakeLimits(
+            max_payload_bytes=self.max_payload_bytes,
+            max_age=timedelta(days=self.max_age_days),
+            max_future_skew=timedelta(seconds=self.max_future_skew_s),
+        )
+
+
+class SqliteSettings(BaseModel):
+    path: Path = Path("var/bantar.db")
+    synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BANTAR_", env_nested_delimiter="__", extra="ignore")
+
+    registry: Path = Path("config/registry.yaml")
+    store: Literal["sqlite"] = "sqlite"
+    sqlite: SqliteSettings = SqliteSettings()
+    mqtt: MqttSettings = MqttSettings()
+    ingest: IngestSettings = IngestSettings()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _window_holds_a_batch(self) -> Self:
+        if self.ingest.window < self.ingest.batch_max:
+            raise ValueError("ingest.window must be at least ingest.batch_max, or a batch can never fill")
+        return self

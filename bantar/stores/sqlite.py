@@ -1,0 +1,296 @@
+"""The embedded store: SQLite in WAL mode, one table per reading kind.
+
+Idempotency: each reading table has the primary key ``(device_id, seq)``; a write of an existing
+key does nothing. When a batch inserts fewer rows than it carried (the rare path) the stored
+payload digests tell identical redeliveries (duplicates) from conflicting payloads (dead-lettered).
+Durability: ``synchronous=FULL`` by default, so a committed batch survives a power cut, not
+only a crash of the process.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from bantar.domain.errors import Reason, StoreError
+from bantar.domain.intake import DEAD_LETTER_HEAD_BYTES, DeadLetter, payload_digest
+from bantar.domain.readings import (
+    BankSampahPayload,
+    BinPayload,
+    CctvPayload,
+    DutyEvent,
+    IncidentEvent,
+    Material,
+    PatrolEvent,
+    Reading,
+)
+from bantar.domain.timebase import from_epoch_ms, to_epoch_ms
+from bantar.domain.topics import DeviceKind, Topic
+from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
+
+_KEY = (
+    "device_id TEXT NOT NULL, seq INTEGER NOT NULL, rt_code TEXT NOT NULL, "
+    "ts_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL"
+)
+_MATERIAL_COLUMNS = [f"{m.value}_kg" for m in Material]
+
+TABLES: dict[DeviceKind, str] = {
+    DeviceKind.bin: "bin_readings",
+    DeviceKind.cctv: "cctv_heartbeats",
+    DeviceKind.poskamling: "poskamling_events",
+    DeviceKind.bank_sampah: "bank_sampah_deposits",
+}
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS bin_readings (
+    {_KEY}, fill_pct REAL NOT NULL, battery_pct REAL NOT NULL, digest TEXT NOT NULL,
+    PRIMARY KEY (device_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cctv_heartbeats (
+    {_KEY}, online INTEGER NOT NULL, recording INTEGER NOT NULL, storage_free_pct REAL NOT NULL,
+    digest TEXT NOT NULL, PRIMARY KEY (device_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS poskamling_events (
+    {_KEY}, event TEXT NOT NULL, on_duty INTEGER, guards INTEGER, checkpoint TEXT,
+    category TEXT, note TEXT, digest TEXT NOT NULL, PRIMARY KEY (device_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bank_sampah_deposits (
+    {_KEY}, deposit_id TEXT NOT NULL, household TEXT NOT NULL,
+    {", ".join(f"{c} REAL NOT NULL DEFAULT 0" for c in _MATERIAL_COLUMNS)},
+    value_idr INTEGER NOT NULL, prices_json TEXT NOT NULL, digest TEXT NOT NULL,
+    PRIMARY KEY (device_id, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS bin_readings_rt_ts ON bin_readings (rt_code, ts_ms);
+CREATE INDEX IF NOT EXISTS cctv_heartbeats_rt_ts ON cctv_heartbeats (rt_code, ts_ms);
+CREATE INDEX IF NOT EXISTS poskamling_events_rt_ts ON poskamling_events (rt_code, ts_ms);
+CREATE INDEX IF NOT EXISTS bank_sampah_deposits_rt_ts ON bank_sampah_deposits (rt_code, ts_ms);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    digest TEXT PRIMARY KEY, received_ms INTEGER NOT NULL, last_received_ms INTEGER NOT NULL,
+    times INTEGER NOT NULL DEFAULT 1, reason TEXT NOT NULL, detail TEXT NOT NULL,
+    topic TEXT NOT NULL, payload_head BLOB NOT NULL, payload_size INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS dead_letters_reason ON dead_letters (reason, received_ms);
+"""
+
+
+def _common(r: Reading) -> tuple[Any, ...]:
+    return (r.device_id, r.seq, r.rt_code, to_epoch_ms(r.ts), to_epoch_ms(r.received_at))
+
+
+def _bin_row(r: Reading) -> tuple[Any, ...]:
+    body = r.payload
+    assert isinstance(body, BinPayload)
+    return (*_common(r), r.fill_pct, body.battery_pct, r.digest)
+
+
+def _cctv_row(r: Reading) -> tuple[Any, ...]:
+    body = r.payload
+    assert isinstance(body, CctvPayload)
+    return (*_common(r), body.online, body.recording, body.storage_free_pct, r.digest)
+
+
+def _poskamling_row(r: Reading) -> tuple[Any, ...]:
+    body = r.payload
+    on_duty = guards = checkpoint = category = note = None
+    if isinstance(body, DutyEvent):
+        on_duty, guards = body.on_duty, body.guards
+    elif isinstance(body, PatrolEvent):
+        checkpoint = body.checkpoint
+    else:
+        assert isinstance(body, IncidentEvent)
+        category, note = body.category.value, body.note
+    event = body.event  # type: ignore[union-attr]
+    return (*_common(r), event, on_duty, guards, checkpoint, category, note, r.digest)
+
+
+def _bank_sampah_row(r: Reading) -> tuple[Any, ...]:
+    body = r.payload
+    assert isinstance(body, BankSampahPayload)
+    kgs = [body.items.get(m, 0.0) for m in Material]
+    prices = json.dumps({m.value: p for m, p in sorted(body.price_idr_per_kg.items())})
+    return (*_common(r), body.deposit_id, body.household, *kgs, body.value_idr, prices, r.digest)
+
+
+_ROWS: dict[DeviceKind, Callable[[Reading], tuple[Any, ...]]] = {
+    DeviceKind.bin: _bin_row,
+    DeviceKind.cctv: _cctv_row,
+    DeviceKind.poskamling: _poskamling_row,
+    DeviceKind.bank_sampah: _bank_sampah_row,
+}
+_COLUMNS: dict[DeviceKind, list[str]] = {
+    DeviceKind.bin: ["fill_pct", "battery_pct"],
+    DeviceKind.cctv: ["online", "recording", "storage_free_pct"],
+    DeviceKind.poskamling: ["event", "on_duty", "guards", "checkpoint", "category", "note"],
+    DeviceKind.bank_sampah: ["deposit_id", "household", *_MATERIAL_COLUMNS, "value_idr", "prices_json"],
+}
+
+
+def _insert_sql(kind: DeviceKind) -> str:
+    columns = ["device_id", "seq", "rt_code", "ts_ms", "received_ms", *_COLUMNS[kind], "digest"]
+    marks = ", ".join("?" for _ in columns)
+    return (
+        f"INSERT INTO {TABLES[kind]} ({', '.join(columns)}) VALUES ({marks}) "
+        "ON CONFLICT (device_id, seq) DO NOTHING"
+    )
+
+
+_INSERTS = {kind: _insert_sql(kind) for kind in DeviceKind}
+_INSERT_DEAD_LETTER = """
+INSERT INTO dead_letters (digest, received_ms, last_received_ms, reason, detail, topic,
+                          payload_head, payload_size)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (digest) DO UPDATE SET times = times + 1, last_received_ms = excluded.last_received_ms
+"""
+
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+
+
+class SqliteStore:
+    """``ReadingStore`` on one SQLite file. Safe to share between threads (one lock)."""
+
+    def __init__(self, path: Path, synchronous: Synchronous = "FULL", busy_timeout_ms: int = 10_000) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite store {path}: {exc}") from exc
+
+    def write(self, readings: Sequence[Reading], dead_letters: Sequence[DeadLetter]) -> WriteOutcome:
+        by_kind: dict[DeviceKind, list[Reading]] = defaultdict(list)
+        for reading in readings:
+            by_kind[reading.kind].append(reading)
+        stored = duplicates = conflicts = 0
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                conflicting: list[DeadLetter] = []
+                for kind, group in by_kind.items():
+                    before = self._db.total_changes
+                    self._db.executemany(_INSERTS[kind], [_ROWS[kind](r) for r in group])
+                    inserted = self._db.total_changes - before
+                    stored += inserted
+                    if inserted < len(group):
+                        matching, clashes = self._classify(kind, group)
+                        duplicates += matching - inserted
+                        conflicting.extend(clashes)
+                conflicts = len(conflicting)
+                self._insert_dead_letters([*dead_letters, *conflicting])
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"SQLite write failed: {exc}") from exc
+            except BaseException:
+                self._rollback()
+                raise
+        return WriteOutcome(stored, duplicates, conflicts)
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    def _classify(self, kind: DeviceKind, group: Sequence[Reading]) -> tuple[int, list[DeadLetter]]:
+        """Count readings whose stored twin has the same digest; dead-letter the others."""
+        sql = f"SELECT digest FROM {TABLES[kind]} WHERE device_id = ? AND seq = ?"
+        matching = 0
+        clashes = []
+        for reading in group:
+            (stored_digest,) = self._db.execute(sql, (reading.device_id, reading.seq)).fetchone()
+            if stored_digest == reading.digest:
+                matching += 1
+            else:
+                clashes.append(_conflict_letter(reading, stored_digest))
+        return matching, clashes
+
+    def _insert_dead_letters(self, letters: Iterable[DeadLetter]) -> None:
+        rows = [
+            (
+                d.digest,
+                to_epoch_ms(d.received_at),
+                to_epoch_ms(d.received_at),
+                d.reason.value,
+                d.detail,
+                d.topic,
+                d.payload_head,
+                d.payload_size,
+            )
+            for d in letters
+        ]
+        if rows:
+            self._db.executemany(_INSERT_DEAD_LETTER, rows)
+
+    def last_sequences(self) -> dict[str, int]:
+        with self._lock:
+            result: dict[str, int] = {}
+            for table in TABLES.values():
+                sql = f"SELECT device_id, MAX(seq) FROM {table} GROUP BY device_id"
+                result.update(dict(self._db.execute(sql).fetchall()))
+            return result
+
+    def sequence_gaps(self) -> list[SequenceGap]:
+        with self._lock:
+            gaps = []
+            for table in TABLES.values():
+                sql = (
+                    f"SELECT device_id, MIN(seq), MAX(seq), COUNT(*) FROM {table} "
+                    "GROUP BY device_id HAVING MAX(seq) - MIN(seq) + 1 > COUNT(*)"
+                )
+                gaps.extend(SequenceGap(*row) for row in self._db.execute(sql))
+            return sorted(gaps)
+
+    def counts(self) -> StoreCounts:
+        with self._lock:
+            by_kind = {
+                kind.value: self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for kind, table in TABLES.items()
+            }
+            by_reason = dict(
+                self._db.execute("SELECT reason, COUNT(*) FROM dead_letters GROUP BY reason").fetchall()
+            )
+            return StoreCounts(by_kind, by_reason)
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        sql = (
+            "SELECT received_ms, reason, detail, topic, payload_head, payload_size, digest "
+            "FROM dead_letters ORDER BY last_received_ms DESC LIMIT ?"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, (limit,)).fetchall()
+        return [
+            DeadLetter(
+                received_at=from_epoch_ms(ms),
+                reason=Reason(reason),
+                detail=detail,
+                topic=topic,
+                payload_head=head,
+                payload_size=size,
+                digest=digest,
+            )
+            for ms, reason, detail, topic, head, size, digest in rows
+        ]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _conflict_letter(reading: Reading, stored_digest: str) -> DeadLetter:
+    body = reading.payload.model_dump_json().encode()
+    topic = str(Topic(reading.device_id, reading.kind))
+    return DeadLetter(
+        received_at=reading.received_at,
+        reason=Reason.sequence_conflict,
+        detail=(
+            f"device {reading.device_id!r} already sent seq {reading.seq} with different content "
+            f"(stored digest {stored_digest[:12]}, this one {reading.digest[:12]})"
+        ),
+        topic=topic,
+        payload_head=body[:DEAD_LETTER_HEAD_BYTES],
+        payload_size=len(body),
+        digest=payload_digest(b"conflict\0" + topic.encode() + reading.digest.encode()),
+    )

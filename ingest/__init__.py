@@ -1,0 +1,1 @@
+"""MQTT ingestion: messages in, validated readings durably stored, then acknowledged."""

@@ -1,0 +1,44 @@
+"""What the ingestor has done, in numbers (logged periodically, returned at the end)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bantar.domain.errors import Reason
+
+
+@dataclass
+class IngestCounters:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: Counter[Reason] = field(default_factory=Counter)
+    sequence_gap_messages: int = 0
+    """messages missing according to per-device sequence numbers"""
+    batches: int = 0
+    store_retries: int = 0
+    batch_ms_total: float = 0.0
+    batch_ms_max: float = 0.0
+    stale_acks: int = 0
+    """acknowledgements not sent because the connection that delivered the message is gone (the
+    broker redelivers; the store recognises the duplicate)"""
+
+    def record_batch(self, elapsed_ms: float) -> None:
+        self.batches += 1
+        self.batch_ms_total += elapsed_ms
+        self.batch_ms_max = max(self.batch_ms_max, elapsed_ms)
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    def summary(self) -> str:
+        mean = self.batch_ms_total / self.batches if self.batches else 0.0
+        reasons = ", ".join(f"{r.value}={n}" for r, n in sorted(self.rejected.items())) or "none"
+        return (
+            f"received {self.received}, stored {self.stored}, duplicates {self.duplicates}, "
+            f"rejected {self.rejected_total} ({reasons}), sequence gaps {self.sequence_gap_messages} "
+            f"missing, {self.batches} batches (mean {mean:.1f} ms, max {self.batch_ms_max:.1f} ms), "
+            f"store retries {self.store_retries}"
+        )

@@ -1,0 +1,157 @@
+"""The MQTT side of the ingestor (paho-mqtt 2.x), kept thin: connect with a persistent session,
+feed the inbox, acknowledge what the service says is stored.
+
+Traps this adapter avoids (see the README's "Ingest guarantees"):
+- paho's MQTT 5 default clean start would discard the session, and the messages the broker
+  queued for us, on every new process: we connect with ``clean_start=False`` and a session
+  expiry (MQTT 3.1.1: ``clean_session=False``), always with the same client id.
+- paho answers QoS 2 before our handler runs: we subscribe at QoS 1 and rely on idempotent writes.
+- A manual-ack consumer is not bounded by the broker's in-flight limit: the inbox is a bounded
+  queue, so when it is full the network thread waits and TCP pushes back on the broker; MQTT 5
+  Receive Maximum tells a broker that honours it the same bound.
+- An exception escaping ``on_message`` kills paho's network thread: the handler does nothing
+  that can raise.
+- Acknowledgements carry the connection they came from: after a reconnect the broker redelivers
+  whatever was not acknowledged, so an old message id is never acknowledged on a new connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from bantar.domain.topics import subscription
+from bantar.settings import MqttSettings
+from ingest.counters import IngestCounters
+from ingest.service import Inbound
+
+log = logging.getLogger("bantar.ingest.mqtt")
+
+
+class _Token(NamedTuple):
+    connection: int
+    mid: int
+    qos: int
+
+
+class MqttSource:
+    def __init__(
+        self,
+        settings: MqttSettings,
+        inbox: queue.Queue[Inbound],
+        counters: IngestCounters,
+        receive_maximum: int,
+    ) -> None:
+        self.settings = settings
+        self.inbox = inbox
+        self.counters = counters
+        self.receive_maximum = min(receive_maximum, 65535)
+        self.connected = threading.Event()
+        self._connection = 0
+        self._closing = False
+        self._client = self._build_client()
+
+    def _build_client(self) -> paho.Client:
+        v5 = self.settings.protocol == "5"
+        client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=self.settings.client_id,
+            protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+            clean_session=None if v5 else False,
+            manual_ack=True,
+        )
+        if self.settings.username:
+            password = self.settings.password.get_secret_value() if self.settings.password else None
+            client.username_pw_set(self.settings.username, password)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def start(self, timeout_s: float = 15.0) -> None:
+        """Connect and start the network thread; raise ``ConnectionError`` if not connected in time."""
+        properties = None
+        kwargs: dict[str, Any] = {}
+        if self.settings.protocol == "5":
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = self.settings.session_expiry_s
+            properties.ReceiveMaximum = self.receive_maximum
+            kwargs = {"clean_start": False, "properties": properties}
+        try:
+            self._client.connect(self.settings.host, self.settings.port, self.settings.keepalive_s, **kwargs)
+        except OSError as exc:
+            raise ConnectionError(
+                f"cannot reach MQTT broker {self.settings.host}:{self.settings.port}: {exc}"
+            ) from exc
+        self._client.loop_start()
+        if not self.connected.wait(timeout_s):
+            self._client.loop_stop()
+            raise ConnectionError(f"MQTT broker {self.settings.host}:{self.settings.port} did not accept us")
+
+    def _on_connect(self, client: paho.Client, _userdata: Any, flags: Any, reason: Any, _props: Any) -> None:
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        self._connection += 1
+        topic_filter = subscription(self.settings.shared_group)
+        client.subscribe(topic_filter, qos=1)
+        log.info(
+            "connected to %s:%s as %s (session %s); subscribed to %s",
+            self.settings.host,
+            self.settings.port,
+            self.settings.client_id,
+            "resumed" if flags.session_present else "new",
+            topic_filter,
+        )
+        self.connected.set()
+
+    def _on_disconnect(
+        self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        self.connected.clear()
+        if not self._closing:
+            log.warning("disconnected from broker (%s); reconnecting", reason)
+
+    def _on_message(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
+        if self._closing:
+            return  # not acknowledged: the broker keeps it for our next session
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            topic = message._topic.decode("utf-8", "replace")
+        # Blocks while the inbox is full: the network thread stops reading, TCP pushes back.
+        self.inbox.put(
+            Inbound(topic, message.payload, time.time(), _Token(self._connection, message.mid, message.qos))
+        )
+
+    def acknowledge(self, tokens: Sequence[object]) -> None:
+        current = self._connection
+        for token in tokens:
+            assert isinstance(token, _Token)
+            if token.connection == current:
+                self._client.ack(token.mid, token.qos)
+            else:
+                self.counters.stale_acks += 1
+
+    def pause(self) -> None:
+        """Take no more messages (those arriving now stay unacknowledged, kept by the broker)."""
+        self._closing = True
+
+    def stop(self, drain_s: float = 2.0) -> None:
+        """Send what acknowledgements are queued, then disconnect, keeping the session."""
+        self._closing = True
+        deadline = time.monotonic() + drain_s
+        while self._client.want_write() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self._client.disconnect()
+        self._client.loop_stop()

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bantar.domain.registry import Registry, RegistryIndex
+from bantar.registry_file import dump_registry
+from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
+from bantar.stores.sqlite import SqliteStore
+from ingest.broker import MosquittoProcess, mosquitto_binary
+from tests.support import REPO
+
+
+@pytest.fixture(scope="session")
+def city() -> Registry:
+    return generate_city(KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv"))
+
+
+@pytest.fixture(scope="session")
+def small_registry(city: Registry) -> Registry:
+    return one_kelurahan(city)
+
+
+@pytest.fixture(scope="session")
+def registry_index(small_registry: Registry) -> RegistryIndex:
+    return RegistryIndex(small_registry)
+
+
+@pytest.fixture
+def registry_file(small_registry: Registry, tmp_path: Path) -> Path:
+    path = tmp_path / "registry.yaml"
+    dump_registry(small_registry, path)
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    s = SqliteStore(tmp_path / "bantar.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[MosquittoProcess]:
+    """A real Mosquitto on a free port with its own config and data directory."""
+    if mosquitto_binary() is None:
+        pytest.fail("mosquitto is not installed: .ci/run installs it (apt-get install mosquitto)")
+    broker = MosquittoProcess.start(tmp_path / "mosquitto")
+    yield broker
+    broker.stop()

@@ -1,0 +1,73 @@
+"""Helpers shared by the test suites (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bantar.domain.registry import Registry
+from bantar.domain.topics import DeviceKind, Topic
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def payload(**fields: Any) -> bytes:
+    return json.dumps(fields, separators=(",", ":")).encode()
+
+
+def bin_messages(registry: Registry, count: int, start_seq: int = 1) -> Iterator[tuple[str, bytes]]:
+    """``count`` valid bin readings spread over the registry's bins, with contiguous seqs."""
+    bins = [d for d in registry.devices if d.kind is DeviceKind.bin]
+    base = datetime.now(UTC) - timedelta(hours=1)
+    for i in range(count):
+        device = bins[i % len(bins)]
+        seq = start_seq + i // len(bins)
+        ts = (base + timedelta(seconds=i // len(bins))).isoformat()
+        yield (
+            str(Topic(device.id, DeviceKind.bin)),
+            payload(ts=ts, seq=seq, fill_pct=(i * 7) % 100, battery_pct=80.5),
+        )
+
+
+def count_rows(db: Path, table: str = "bin_readings") -> int:
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db, timeout=10) as conn:
+        try:
+            return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
+def wait_until(predicate: Any, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def bantar_env(**settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANTAR_")}
+    env.update({f"BANTAR_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+def start_ingestor(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``bantar ingest`` as its own process, so it can be killed for real."""
+    with log.open("ab") as handle:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "bantar", "ingest"],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )

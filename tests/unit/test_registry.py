@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bantar.domain.errors import RegistryError
+from bantar.domain.registry import Category, Registry
+from bantar.registry_file import dump_registry, load_registry
+from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
+from tests.support import REPO
+
+
+def test_generated_city_matches_the_programme_counts(city: Registry) -> None:
+    rows = KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv")
+    assert len(city.kecamatan) == 11
+    assert sum(len(k.kelurahan) for k in city.kecamatan) == 62
+    assert sum(len(kel.rts) for k in city.kecamatan for kel in k.kelurahan) == 1635
+    for kec, row in zip(city.kecamatan, rows, strict=True):
+        assert kec.name == row.name
+        assert len(kec.kelurahan) == row.kelurahan_count
+        assert sum(len(kel.rts) for kel in kec.kelurahan) == row.rt_count
+    kinds = {d.kind for d in city.devices}
+    assert len(kinds) == 4
+
+
+def test_awards_follow_the_published_winners_per_category(city: Registry) -> None:
+    rows = {r.name: r for r in KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv")}
+    for kec in city.kecamatan:
+        awards = [a for kel in kec.kelurahan for rt in kel.rts for a in rt.awards]
+        for year, per_category in rows[kec.name].winners_by_year.items():
+            for category, count in per_category.items():
+                given = sum(1 for a in awards if a.year == year and a.category is category)
+                assert given <= count
+        for kel in kec.kelurahan:
+            for rt in kel.rts:
+                assert all(a.category is Category.for_kk(rt.kk_count) for a in rt.awards)
+
+
+def test_generation_is_stable_for_a_seed(city: Registry) -> None:
+    again = generate_city(KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv"))
+    assert again == city
+
+
+def test_committed_demo_registry_is_the_generated_small_one(city: Registry) -> None:
+    assert load_registry(REPO / "config/registry.yaml") == one_kelurahan(city)
+
+
+def test_categories_follow_household_counts() -> None:
+    assert Category.for_kk(49) is Category.kecil
+    assert Category.for_kk(50) is Category.sedang
+    assert Category.for_kk(100) is Category.sedang
+    assert Category.for_kk(101) is Category.besar
+
+
+def _broken(small_registry: Registry, tmp_path: Path, edit) -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / "registry.yaml"
+    dump_registry(small_registry, path)
+    data = yaml.safe_load(path.read_text())
+    edit(data)
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    message = str(caught.value)
+    assert str(path) in message
+    return message
+
+
+def test_negative_household_count_names_entry_and_field(small_registry: Registry, tmp_path: Path) -> None:
+    def edit(data):  # type: ignore[no-untyped-def]
+        data["kecamatan"][0]["kelurahan"][0]["rts"][2]["kk_count"] = -5
+
+    message = _broken(small_registry, tmp_path, edit)
+    assert "kecamatan[0].kelurahan[0].rts[2] (code '1571010001-003'): field 'kk_count'" in message
+    assert "greater than or equal to 1" in message
+
+
+def test_duplicate_device_ids_are_named(small_registry: Registry, tmp_path: Path) -> None:
+    def edit(data):  # type: ignore[no-untyped-def]
+        data["devices"][1]["id"] = data["devices"][0]["id"]
+
+    message = _broken(small_registry, tmp_path, edit)
+    assert f"duplicate device id: {small_registry.devices[0].id}" in message
+
+
+def test_device_in_unknown_rt_is_named(small_registry: Registry, tmp_path: Path) -> None:
+    def edit(data):  # type: ignore[no-untyped-def]
+        data["devices"][3]["rt"] = "9999999999-001"
+
+    message = _broken(small_registry, tmp_path, edit)
+    assert (
+        f"devices[3] (id '{small_registry.devices[3].id}'): field 'rt' names unknown RT '9999999999-001'"
+        in message
+    )
+
+
+def test_unreadable_and_non_yaml_files(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="cannot read"):
+        load_registry(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kecamatan: [\n")
+    with pytest.raises(RegistryError, match="not valid YAML"):
+        load_registry(bad)
