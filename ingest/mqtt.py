@@ -6,8 +6,8 @@ Traps this adapter avoids (see the README's "Ingest guarantees"):
   queued for us, on every new process: we connect with ``clean_start=False`` and a session
   expiry (MQTT 3.1.1: ``clean_session=False``), always with the same client id.
 - paho answers QoS 2 before our handler runs: we subscribe at QoS 1 and rely on idempotent writes.
-- A manual-ack consumer is not bounded by the broker's in-flight limit: the inbox is a bounded
-  queue, so when it is full the network thread waits and TCP pushes back on the broker; MQTT 5
+- A manual-ack consumer is not bounded by the broker's in-flight limit: the inbox is bounded,
+  so when it is full the network thread waits and TCP pushes back on the broker; MQTT 5
   Receive Maximum tells a broker that honours it the same bound.
 - An exception escaping ``on_message`` kills paho's network thread: the handler does nothing
   that can raise.
@@ -18,7 +18,6 @@ Traps this adapter avoids (see the README's "Ingest guarantees"):
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from paho.mqtt.properties import Properties
 from bantar.domain.topics import subscription
 from bantar.settings import MqttSettings
 from ingest.counters import IngestCounters
+from ingest.inbox import Inbox
 from ingest.service import Inbound
 
 log = logging.getLogger("bantar.ingest.mqtt")
@@ -47,7 +47,7 @@ class MqttSource:
     def __init__(
         self,
         settings: MqttSettings,
-        inbox: queue.Queue[Inbound],
+        inbox: Inbox[Inbound],
         counters: IngestCounters,
         receive_maximum: int,
     ) -> None:

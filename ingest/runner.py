@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import queue
 import threading
 
 from bantar.domain.registry import RegistryIndex
 from bantar.ports import ReadingStore
 from bantar.settings import Settings
 from ingest.counters import IngestCounters
+from ingest.inbox import Inbox
 from ingest.mqtt import MqttSource
 from ingest.service import Inbound, IngestService
 
@@ -24,7 +24,7 @@ def run_ingestor(
     """Ingest until ``stop`` is set; then store and acknowledge what was received, and return
     the counters (``counters``, when given, is updated live)."""
     config = settings.ingest
-    inbox: queue.Queue[Inbound] = queue.Queue(maxsize=config.window)
+    inbox: Inbox[Inbound] = Inbox(config.window)
     service = IngestService(
         store,
         registry,

@@ -10,9 +10,7 @@ makes that redelivery a no-op.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +24,7 @@ from bantar.domain.registry import RegistryIndex
 from bantar.domain.sequences import SequenceTracker
 from bantar.ports import ReadingStore
 from ingest.counters import IngestCounters
+from ingest.inbox import Inbox
 
 log = logging.getLogger("bantar.ingest")
 
@@ -53,7 +52,7 @@ class IngestService:
         store: ReadingStore,
         registry: RegistryIndex,
         limits: IntakeLimits,
-        inbox: queue.Queue[Inbound],
+        inbox: Inbox[Inbound],
         *,
         batch_max: int,
         linger_s: float,
@@ -83,7 +82,7 @@ class IngestService:
             if stop.is_set() and not paused:
                 transport.pause()
                 paused = True
-            batch = self._collect(stop)
+            batch = self.inbox.take(self.batch_max, self.linger_s, stop)
             if batch:
                 if not self._commit(batch, stop):
                     log.warning("stopping with %d messages unacknowledged; the broker keeps them", len(batch))
@@ -96,28 +95,6 @@ class IngestService:
                 next_stats = self._clock() + self.stats_every_s
         log.info("ingest stopped: %s", self.counters.summary())
         return self.counters
-
-    def _collect(self, stop: threading.Event) -> list[Inbound]:
-        """Wait for a first message (briefly, to notice ``stop``), then gather more until the
-        batch is full or has lingered long enough."""
-        try:
-            first = self.inbox.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = time.monotonic() + self.linger_s
-        while len(batch) < self.batch_max:
-            try:
-                batch.append(self.inbox.get_nowait())
-                continue
-            except queue.Empty:
-                pass
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or stop.is_set():
-                break
-            with contextlib.suppress(queue.Empty):  # wake at least every 0.1 s to notice ``stop``
-                batch.append(self.inbox.get(timeout=min(remaining, 0.1)))
-        return batch
 
     def _commit(self, batch: list[Inbound], stop: threading.Event) -> bool:
         """Validate and store one batch, retrying the store with backoff. False if asked to stop
@@ -166,13 +143,19 @@ class IngestService:
         return readings, dead_letters
 
     def _track_sequences(self, readings: Sequence[Reading]) -> None:
+        skipped = {}
         for reading in readings:
             missing = self._sequences.observe(reading.device_id, reading.seq)
             if missing:
-                self.counters.sequence_gap_messages += missing
-                log.warning(
-                    "device %s skipped %d sequence numbers before seq %d (messages lost upstream)",
-                    reading.device_id,
-                    missing,
-                    reading.seq,
-                )
+                skipped[reading.device_id] = skipped.get(reading.device_id, 0) + missing
+        if skipped:
+            total = sum(skipped.values())
+            self.counters.sequence_gap_messages += total
+            examples = ", ".join(f"{device} ({n})" for device, n in list(skipped.items())[:5])
+            log.warning(
+                "%d devices skipped %d sequence numbers in all (messages lost upstream): %s%s",
+                len(skipped),
+                total,
+                examples,
+                ", ..." if len(skipped) > 5 else "",
+            )

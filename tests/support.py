@@ -8,33 +8,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from bantar.domain.registry import Registry
-from bantar.domain.topics import DeviceKind, Topic
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def payload(**fields: Any) -> bytes:
     return json.dumps(fields, separators=(",", ":")).encode()
-
-
-def bin_messages(registry: Registry, count: int, start_seq: int = 1) -> Iterator[tuple[str, bytes]]:
-    """``count`` valid bin readings spread over the registry's bins, with contiguous seqs."""
-    bins = [d for d in registry.devices if d.kind is DeviceKind.bin]
-    base = datetime.now(UTC) - timedelta(hours=1)
-    for i in range(count):
-        device = bins[i % len(bins)]
-        seq = start_seq + i // len(bins)
-        ts = (base + timedelta(seconds=i // len(bins))).isoformat()
-        yield (
-            str(Topic(device.id, DeviceKind.bin)),
-            payload(ts=ts, seq=seq, fill_pct=(i * 7) % 100, battery_pct=80.5),
-        )
 
 
 def count_rows(db: Path, table: str = "bin_readings") -> int:

