@@ -3,53 +3,27 @@ registry; 3 a broker or store could not be reached."""
 
 from __future__ import annotations
 
-import logging
-import signal
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
 
 import click
-from pydantic import ValidationError
 
-from bantar.bootstrap import build_registry, build_store
-from bantar.domain.errors import RegistryError, StoreError
-from bantar.domain.registry import RegistryIndex
+from bantar.cli_common import (
+    EXIT_CONFIG,
+    EXIT_UNREACHABLE,
+    registry_and_store_or_exit,
+    settings_or_exit,
+    setup_logging,
+    stop_on_signals,
+)
+from bantar.cli_sim import load, replay, simulate
+from bantar.domain.errors import RegistryError
 from bantar.ports import ReadingStore
 from bantar.registry_file import dump_registry, load_registry
 from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
-from bantar.settings import Settings
 
-EXIT_FAILED, EXIT_CONFIG, EXIT_UNREACHABLE = 1, 2, 3
 DEFAULT_CSV = Path("config/kecamatan_bantar_2014_2020.csv")
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        click.echo(f"invalid settings (BANTAR_* environment):\n{exc}", err=True)
-        sys.exit(EXIT_CONFIG)
-
-
-def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-
-
-def stop_on_signals(stop: threading.Event) -> None:
-    """SIGTERM and SIGINT ask for a clean stop: store and acknowledge what was received, then exit."""
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger("bantar").info(
-            "received %s: finishing the current batch", signal.Signals(signum).name
-        )
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,7 +65,7 @@ def registry_generate(out: Path, small: bool, seed: int, csv_path: Path) -> None
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 def registry_check(path: Path | None) -> None:
     """Validate a registry file (default: BANTAR_REGISTRY) and summarise it."""
-    path = path or _settings().registry
+    path = path or settings_or_exit().registry
     try:
         loaded = load_registry(path)
     except RegistryError as exc:
@@ -106,9 +80,9 @@ def ingest() -> None:
     """Subscribe to the broker and store validated readings until SIGTERM or Ctrl-C."""
     from ingest.runner import run_ingestor
 
-    settings = _settings()
-    _setup_logging(settings)
-    index, store = _registry_and_store(settings)
+    settings = settings_or_exit()
+    setup_logging(settings)
+    index, store = registry_and_store_or_exit(settings)
     stop = threading.Event()
     stop_on_signals(stop)
     try:
@@ -126,8 +100,8 @@ def ingest() -> None:
 )
 def stats(show: int) -> None:
     """What the store holds: readings per kind, rejections per reason, sequence gaps."""
-    settings = _settings()
-    _, store = _registry_and_store(settings)
+    settings = settings_or_exit()
+    _, store = registry_and_store_or_exit(settings)
     try:
         click.echo(_report(store, show))
     finally:
@@ -148,20 +122,6 @@ def _report(store: ReadingStore, show: int) -> str:
     return "\n".join(lines)
 
 
-def _registry_and_store(settings: Settings) -> tuple[RegistryIndex, ReadingStore]:
-    try:
-        index = build_registry(settings)
-    except RegistryError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_CONFIG)
-    try:
-        store = build_store(settings)
-    except StoreError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_UNREACHABLE)
-    return index, store
-
-
 @main.command()
 @click.option(
     "--seconds",
@@ -178,9 +138,9 @@ def demo(seconds: int, embedded_broker: bool) -> None:
     stored and rejected. Uses Mosquitto when installed, else an embedded broker. Ctrl-C stops."""
     from bantar.demo import run_demo
 
-    settings = _settings()
-    _setup_logging(settings)
-    index, store = _registry_and_store(settings)
+    settings = settings_or_exit()
+    setup_logging(settings)
+    index, store = registry_and_store_or_exit(settings)
     stop = threading.Event()
     stop_on_signals(stop)
     try:
@@ -191,3 +151,8 @@ def demo(seconds: int, embedded_broker: bool) -> None:
         sys.exit(EXIT_UNREACHABLE)
     finally:
         store.close()
+
+
+main.add_command(simulate)
+main.add_command(replay)
+main.add_command(load)

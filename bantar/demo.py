@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -17,10 +19,15 @@ from bantar.ports import ReadingStore
 from bantar.settings import Settings
 from ingest.broker import MosquittoProcess, embedded_broker, free_port, mosquitto_binary
 from ingest.runner import run_ingestor
-from simulators.demo_fleet import DemoFleet
-from simulators.publisher import MqttPublisher
+from simulators.engine import Simulation
+from simulators.run import drive
+from simulators.sinks import MqttSink
 
 log = logging.getLogger("bantar.demo")
+
+DEMO_SPEED = 360
+"""simulated seconds per wall second: a 20 s demo replays the last two hours"""
+DEMO_SCENARIOS = ("healthy", "lapsing:0.2", "faulty-sensors:0.1", "hostile:0.1")
 
 
 @contextlib.contextmanager
@@ -67,23 +74,32 @@ def run_demo(
             stop.set()
             ingestor.join()
             raise ConnectionError("the ingestor could not connect to the demo broker")
-        fleet = DemoFleet(registry, last_sequences=store.last_sequences())
-        publisher = MqttPublisher("127.0.0.1", port, client_id="bantar-demo-fleet")
-        published = 0
+        end = datetime.now(UTC)
+        sim = Simulation(
+            registry.registry,
+            start=end - timedelta(seconds=seconds * DEMO_SPEED),
+            end=end,
+            seed=int(end.timestamp()),
+            scenarios=DEMO_SCENARIOS,
+            first_seq={device: seq + 1 for device, seq in store.last_sequences().items()},
+        )
+        sink = MqttSink("127.0.0.1", port)
         try:
-            with click.progressbar(length=seconds, label="fleet publishing", file=None) as bar:
-                for _ in range(seconds):
-                    started = time.monotonic()
-                    for topic, payload in fleet.round():
-                        publisher.publish(topic, payload)
-                        published += 1
-                    bar.update(1)
-                    if stop.wait(max(0.0, 1.0 - (time.monotonic() - started))):
-                        break
-            publisher.wait_acknowledged(published, timeout_s=10)
+            with click.progressbar(length=seconds, label="fleet publishing", file=sys.stderr) as bar:
+                report = drive(
+                    sim.messages(),
+                    [sink],
+                    sim_start=sim.start,
+                    speed=DEMO_SPEED,
+                    progress=lambda s: bar.update(round(s / DEMO_SPEED)),
+                    stop=stop.is_set,
+                )
             time.sleep(0.5)  # let the last batch linger out
         finally:
-            publisher.close()
             stop.set()
             ingestor.join()
-        click.echo(f"published {published} messages from {len(fleet.devices)} devices")
+        click.echo(
+            f"published {report.messages:,} messages ({report.hostile} hostile) from "
+            f"{len(registry.registry.devices)} devices: the last {seconds * DEMO_SPEED / 3600:g} hours "
+            f"of {len(sim.plans)} RTs replayed at {DEMO_SPEED}x"
+        )

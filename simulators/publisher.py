@@ -37,6 +37,7 @@ class MqttPublisher:
         self.qos = qos
         self._window = threading.BoundedSemaphore(max_unacked)
         self._acked = 0
+        self.published = 0
         self._lock = threading.Lock()
         self._client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv311
@@ -59,6 +60,7 @@ class MqttPublisher:
         if self.qos:
             self._window.acquire()
         info = self._client.publish(topic, payload, qos=self.qos)
+        self.published += 1
         if info.rc != paho.MQTT_ERR_SUCCESS:
             raise ConnectionError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
 

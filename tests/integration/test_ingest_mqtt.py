@@ -13,44 +13,19 @@ import pytest
 from bantar.domain.errors import Reason
 from bantar.domain.registry import RegistryIndex
 from bantar.domain.topics import DeviceKind, Topic
-from bantar.settings import IngestSettings, MqttSettings, Settings, SqliteSettings
 from bantar.stores.sqlite import SqliteStore
 from ingest.broker import MosquittoProcess
-from ingest.counters import IngestCounters
-from ingest.runner import run_ingestor
 from simulators.load import bin_burst
 from simulators.publisher import MqttPublisher
-from tests.support import bantar_env, count_rows, payload, start_ingestor, wait_until
-
-
-class RunningIngestor:
-    def __init__(self, settings: Settings, registry: RegistryIndex, store: SqliteStore) -> None:
-        self.stop = threading.Event()
-        self.ready = threading.Event()
-        self.counters = IngestCounters()
-        self.thread = threading.Thread(
-            target=run_ingestor, args=(settings, registry, store, self.stop, self.ready, self.counters)
-        )
-        self.thread.start()
-        assert self.ready.wait(15), "ingestor did not connect"
-        self.store = store
-
-    def close(self) -> IngestCounters:
-        self.stop.set()
-        self.thread.join(30)
-        assert not self.thread.is_alive()
-        return self.counters
-
-
-def settings_for(
-    broker: MosquittoProcess, db: Path, registry: Path, client_id: str = "ingest-test"
-) -> Settings:
-    return Settings(
-        registry=registry,
-        sqlite=SqliteSettings(path=db),
-        mqtt=MqttSettings(port=broker.port, client_id=client_id),
-        ingest=IngestSettings(stats_every_s=1.0),
-    )
+from tests.support import (
+    RunningIngestor,
+    bantar_env,
+    count_rows,
+    payload,
+    settings_for,
+    start_ingestor,
+    wait_until,
+)
 
 
 @pytest.fixture

@@ -1,0 +1,77 @@
+"""What every ``bantar`` subcommand shares: exit codes, settings, logging, signals."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from types import FrameType
+
+import click
+from pydantic import ValidationError
+
+from bantar.bootstrap import build_registry, build_store
+from bantar.domain.errors import RegistryError, StoreError
+from bantar.domain.registry import RegistryIndex
+from bantar.ports import ReadingStore
+from bantar.settings import Settings
+
+EXIT_FAILED, EXIT_CONFIG, EXIT_UNREACHABLE = 1, 2, 3
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        click.echo(f"invalid settings (BANTAR_* environment):\n{exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT ask for a clean stop: store and acknowledge what was received, then exit."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger("bantar").info(
+            "received %s: finishing the current batch", signal.Signals(signum).name
+        )
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def registry_and_store_or_exit(settings: Settings) -> tuple[RegistryIndex, ReadingStore]:
+    try:
+        index = build_registry(settings)
+    except RegistryError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CONFIG)
+    try:
+        store = build_store(settings)
+    except StoreError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_UNREACHABLE)
+    return index, store
+
+
+def when(value: str) -> datetime:
+    """An ISO 8601 time with an offset, or ``now``."""
+    if value == "now":
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time (e.g. 2026-11-01T00:00:00+07:00)"
+        ) from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no UTC offset (add +07:00 for WIB)")
+    return moment
