@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bantar.domain.registry import RegistryIndex
 from bantar.ports import ReadingStore
+from bantar.domain.scoring import Rules
 from bantar.registry_file import load_registry
+from bantar.rules_file import load_rules
 from bantar.settings import Settings
 from bantar.stores.sqlite import SqliteStore
 
@@ -17,3 +19,7 @@ def build_store(settings: Settings) -> ReadingStore:
 
 def build_registry(settings: Settings) -> RegistryIndex:
     return RegistryIndex(load_registry(settings.registry))
+
+
+def build_rules(settings: Settings) -> Rules:
+    return load_rules(settings.rules)

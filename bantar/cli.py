@@ -95,9 +95,7 @@ def ingest() -> None:
 
 
 @main.command()
-@click.option(
-    "--dead-letters", "show", default=5, show_default=True, help="how many recent dead letters to list"
-)
+@click.option("--dead-letters", "show", default=5, show_default=True, help="how many recent dead letters to list")
 def stats(show: int) -> None:
     """What the store holds: readings per kind, rejections per reason, sequence gaps."""
     settings = settings_or_exit()
@@ -130,9 +128,7 @@ def _report(store: ReadingStore, show: int) -> str:
     type=click.IntRange(1, 86400),
     help="how long the fleet publishes",
 )
-@click.option(
-    "--embedded-broker", is_flag=True, help="use the embedded broker even if mosquitto is installed"
-)
+@click.option("--embedded-broker", is_flag=True, help="use the embedded broker even if mosquitto is installed")
 def demo(seconds: int, embedded_broker: bool) -> None:
     """Start a broker, the ingestor and a simulated fleet of one kelurahan; then print what was
     stored and rejected. Uses Mosquitto when installed, else an embedded broker. Ctrl-C stops."""

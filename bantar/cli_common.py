@@ -39,9 +39,7 @@ def stop_on_signals(stop: threading.Event) -> None:
     """SIGTERM and SIGINT ask for a clean stop: store and acknowledge what was received, then exit."""
 
     def handler(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger("bantar").info(
-            "received %s: finishing the current batch", signal.Signals(signum).name
-        )
+        logging.getLogger("bantar").info("received %s: finishing the current batch", signal.Signals(signum).name)
         stop.set()
 
     signal.signal(signal.SIGTERM, handler)
@@ -69,9 +67,7 @@ def when(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 time (e.g. 2026-11-01T00:00:00+07:00)"
-        ) from None
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time (e.g. 2026-11-01T00:00:00+07:00)") from None
     if moment.tzinfo is None:
         raise click.BadParameter(f"{value!r} has no UTC offset (add +07:00 for WIB)")
     return moment

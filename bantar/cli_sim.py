@@ -61,9 +61,7 @@ def _mqtt_sink(settings: Settings, per_device: bool = False) -> MqttSink:
     type=click.FloatRange(min=0.001, max=400),
     help="simulated days, ending at --end",
 )
-@click.option(
-    "--end", default="now", show_default=True, help="end of the simulated period (ISO 8601 with offset)"
-)
+@click.option("--end", default="now", show_default=True, help="end of the simulated period (ISO 8601 with offset)")
 @click.option("--seed", default=1, show_default=True, help="same seed, same messages, byte for byte")
 @click.option(
     "--scenario",
@@ -76,12 +74,8 @@ def _mqtt_sink(settings: Settings, per_device: bool = False) -> MqttSink:
 @click.option("--out", type=click.Path(path_type=Path), help="write the messages as JSON lines (for replay)")
 @click.option("--truth", type=click.Path(path_type=Path), help="write the ground truth as JSON lines")
 @click.option("--mqtt", "to_mqtt", is_flag=True, help="publish to the broker in BANTAR_MQTT__*")
-@click.option(
-    "--per-device", is_flag=True, help="one MQTT client per device (client id = username = device id)"
-)
-@click.option(
-    "--speed", default=0.0, show_default=True, help="simulated seconds per wall second; 0: flat out"
-)
+@click.option("--per-device", is_flag=True, help="one MQTT client per device (client id = username = device id)")
+@click.option("--speed", default=0.0, show_default=True, help="simulated seconds per wall second; 0: flat out")
 @click.option("--seq-from-store", is_flag=True, help="continue each device's sequence numbers from the store")
 def simulate(
     registry_path: Path | None,
@@ -151,9 +145,7 @@ def simulate(
 
 @click.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--speed", default=0.0, show_default=True, help="simulated seconds per wall second; 0: flat out"
-)
+@click.option("--speed", default=0.0, show_default=True, help="simulated seconds per wall second; 0: flat out")
 @click.option("--per-device", is_flag=True, help="one MQTT client per device")
 def replay(path: Path, speed: float, per_device: bool) -> None:
     """Publish a JSON-lines file written by `bantar simulate --out` to the broker in BANTAR_MQTT__*."""
@@ -190,13 +182,9 @@ def load(count: int, max_seconds: float, registry_path: Path | None) -> None:
     settings = settings_or_exit()
     registry = _registry(settings, registry_path)
     sink = _mqtt_sink(settings)
-    burst = (
-        Message(i, None, topic, payload) for i, (topic, payload) in enumerate(bin_burst(registry, count))
-    )
+    burst = (Message(i, None, topic, payload) for i, (topic, payload) in enumerate(bin_burst(registry, count)))
     with click.progressbar(length=count, label="publishing", file=sys.stderr) as bar:
-        report = drive(
-            burst, [sink], sim_start=0, progress=lambda n: bar.update(int(n)), max_seconds=max_seconds
-        )
+        report = drive(burst, [sink], sim_start=0, progress=lambda n: bar.update(int(n)), max_seconds=max_seconds)
     click.echo(
         f"published {report.messages:,} readings in {report.seconds:.1f} s: {report.rate:,.0f} msg/s"
         + ("" if report.acknowledged else " (not all acknowledged)")

@@ -59,16 +59,10 @@ def run_demo(
 ) -> None:
     with demo_broker(force_embedded) as (port, protocol):
         settings = settings.model_copy(
-            update={
-                "mqtt": settings.mqtt.model_copy(
-                    update={"port": port, "protocol": protocol, "host": "127.0.0.1"}
-                )
-            }
+            update={"mqtt": settings.mqtt.model_copy(update={"port": port, "protocol": protocol, "host": "127.0.0.1"})}
         )
         ready = threading.Event()
-        ingestor = threading.Thread(
-            target=run_ingestor, args=(settings, registry, store, stop, ready), name="ingestor"
-        )
+        ingestor = threading.Thread(target=run_ingestor, args=(settings, registry, store, stop, ready), name="ingestor")
         ingestor.start()
         if not ready.wait(20):
             stop.set()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import NamedTuple, Protocol
 
+from bantar.domain.evidence import DayEvidence, RTReadings
 from bantar.domain.intake import DeadLetter
 from bantar.domain.readings import Reading
+from bantar.domain.scoring import PeriodTotals
 
 
 class WriteOutcome(NamedTuple):
@@ -42,6 +45,14 @@ class StoreCounts(NamedTuple):
         return sum(self.dead_letters_by_reason.values())
 
 
+class DirtyMark(NamedTuple):
+    """An RT-day whose evidence must be derived again; ``generation`` grows with each new mark."""
+
+    rt_code: str
+    day: date
+    generation: int
+
+
 class ReadingStore(Protocol):
     """Durable, idempotent storage of readings and dead letters.
 
@@ -63,5 +74,24 @@ class ReadingStore(Protocol):
     def counts(self) -> StoreCounts: ...
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+
+    def last_seen(self) -> dict[str, int]:
+        """Device id -> device time (epoch ms) of its latest report."""
+        ...
+
+    # evidence: derived per RT and WIB day, materialised so city-wide views never read raw readings
+    def take_dirty(self, limit: int) -> list[DirtyMark]: ...
+
+    def mark_all_dirty(self) -> int: ...
+
+    def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings: ...
+
+    def save_evidence(self, evidence: Sequence[DayEvidence], done: Sequence[DirtyMark]) -> None: ...
+
+    def day_evidence(self, rt_codes: Sequence[str] | None, start: date, end: date) -> list[DayEvidence]: ...
+
+    def period_totals(
+        self, start: date, end: date, rt_codes: Sequence[str] | None = None
+    ) -> dict[str, PeriodTotals]: ...
 
     def close(self) -> None: ...

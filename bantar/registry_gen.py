@@ -59,9 +59,7 @@ class KecamatanCounts:
             name=row["kecamatan"],
             kelurahan_count=int(row["kelurahan_count"]),
             rt_count=int(row["rt_count"]),
-            winners_by_year={
-                year: {c: int(row[f"{c.value}_{year}"]) for c in Category} for year in AWARD_YEARS
-            },
+            winners_by_year={year: {c: int(row[f"{c.value}_{year}"]) for c in Category} for year in AWARD_YEARS},
         )
 
 
@@ -131,9 +129,7 @@ def _with_awards(kelurahan: list[Kelurahan], row: KecamatanCounts, rng: random.R
             for rt in rng.sample(eligible, min(count, len(eligible))):
                 awards.setdefault(rt.code, []).append(_award(year, category, rng))
     return [
-        kel.model_copy(
-            update={"rts": [rt.model_copy(update={"awards": awards.get(rt.code, [])}) for rt in kel.rts]}
-        )
+        kel.model_copy(update={"rts": [rt.model_copy(update={"awards": awards.get(rt.code, [])}) for rt in kel.rts]})
         for kel in kelurahan
     ]
 

@@ -47,12 +47,8 @@ class MqttSettings(BaseModel):
 
 
 class IngestSettings(BaseModel):
-    batch_max: int = Field(
-        default=2000, ge=1, le=50_000, description="readings per store transaction at most"
-    )
-    linger_ms: int = Field(
-        default=50, ge=0, le=10_000, description="how long a partial batch waits for more messages"
-    )
+    batch_max: int = Field(default=2000, ge=1, le=50_000, description="readings per store transaction at most")
+    linger_ms: int = Field(default=50, ge=0, le=10_000, description="how long a partial batch waits for more messages")
     window: int = Field(
         default=10_000,
         ge=1,
@@ -61,9 +57,7 @@ class IngestSettings(BaseModel):
     )
     max_payload_bytes: int = Field(default=8192, ge=256, le=1_048_576)
     max_age_days: int = Field(default=400, ge=1, description="oldest device timestamp accepted")
-    max_future_skew_s: int = Field(
-        default=300, ge=0, le=86400, description="how far ahead a device clock may run"
-    )
+    max_future_skew_s: int = Field(default=300, ge=0, le=86400, description="how far ahead a device clock may run")
     retry_max_s: float = Field(default=30.0, gt=0, description="longest pause between store retries")
     stats_every_s: float = Field(default=10.0, gt=0, description="how often the counters are logged")
 
@@ -84,6 +78,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANTAR_", env_nested_delimiter="__", extra="ignore")
 
     registry: Path = Path("config/registry.yaml")
+    rules: Path = Path("config/rules.yaml")
     store: Literal["sqlite"] = "sqlite"
     sqlite: SqliteSettings = SqliteSettings()
     mqtt: MqttSettings = MqttSettings()

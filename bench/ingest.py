@@ -234,9 +234,7 @@ class Bench:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=100_000, help="burst size (keep well under 1M)")
     parser.add_argument("--naive-messages", type=int, default=5_000, help="burst for the slow naive ingestor")
     parser.add_argument("--role", choices=["publish", "consume"], help=argparse.SUPPRESS)
@@ -255,9 +253,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bantar-bench-") as tmp:
         work = Path(tmp)
         registry = work / "city.yaml"
-        dump_registry(
-            generate_city(KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv")), registry
-        )
+        dump_registry(generate_city(KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv")), registry)
         broker = MosquittoProcess.start(work / "mosquitto")
         try:
             bench = Bench(broker.port, registry, work)
@@ -267,9 +263,7 @@ def main() -> None:
             print(f"  broker ceiling, bare counting subscriber   {ceiling}")
             bantar = bench.bantar_live(n)
             print(f"  bantar ingest, every guarantee on          {bantar}")
-            bantar_drain = bench.bantar_drain(
-                n
-            )  # before other sessions exist: its queue holds only this burst
+            bantar_drain = bench.bantar_drain(n)  # before other sessions exist: its queue holds only this burst
             naive = bench.subscriber_live(args.naive_messages, naive=True)
             print(f"  naive ingest, commit per message ({args.naive_messages:,})  {naive}")
             print("drain (backlog waiting in the broker):")

@@ -44,11 +44,7 @@ def mosquitto_conf(
     log_file: str | None = None,
     run_as: str | None = None,
 ) -> str:
-    auth = (
-        f"allow_anonymous false\npassword_file {password_file}\n"
-        if password_file
-        else "allow_anonymous true\n"
-    )
+    auth = f"allow_anonymous false\npassword_file {password_file}\n" if password_file else "allow_anonymous true\n"
     lines = [
         "# Mosquitto configuration rendered by BANTAR (ingest/broker.py: mosquitto_conf).",
         f"listener {port} {bind}",
@@ -105,9 +101,7 @@ class MosquittoProcess:
             raise FileNotFoundError("mosquitto is not installed (Debian: apt-get install mosquitto)")
         workdir.mkdir(parents=True, exist_ok=True)
         port = port or free_port()
-        run_as = (
-            "root" if os.geteuid() == 0 else None
-        )  # else Mosquitto drops to 'mosquitto' and cannot write workdir
+        run_as = "root" if os.geteuid() == 0 else None  # else Mosquitto drops to 'mosquitto' and cannot write workdir
         config = workdir / "mosquitto.conf"
         config.write_text(
             mosquitto_conf(
@@ -118,9 +112,7 @@ class MosquittoProcess:
                 **conf,
             )
         )
-        process = subprocess.Popen(
-            [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        process = subprocess.Popen([binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         broker = cls(port, workdir, process)
         try:
             wait_for_port(port)

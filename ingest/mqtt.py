@@ -90,9 +90,7 @@ class MqttSource:
         try:
             self._client.connect(self.settings.host, self.settings.port, self.settings.keepalive_s, **kwargs)
         except OSError as exc:
-            raise ConnectionError(
-                f"cannot reach MQTT broker {self.settings.host}:{self.settings.port}: {exc}"
-            ) from exc
+            raise ConnectionError(f"cannot reach MQTT broker {self.settings.host}:{self.settings.port}: {exc}") from exc
         self._client.loop_start()
         if not self.connected.wait(timeout_s):
             self._client.loop_stop()
@@ -115,9 +113,7 @@ class MqttSource:
         )
         self.connected.set()
 
-    def _on_disconnect(
-        self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
-    ) -> None:
+    def _on_disconnect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self.connected.clear()
         if not self._closing:
             log.warning("disconnected from broker (%s); reconnecting", reason)
@@ -130,9 +126,7 @@ class MqttSource:
         except UnicodeDecodeError:
             topic = message._topic.decode("utf-8", "replace")
         # Blocks while the inbox is full: the network thread stops reading, TCP pushes back.
-        self.inbox.put(
-            Inbound(topic, message.payload, time.time(), _Token(self._connection, message.mid, message.qos))
-        )
+        self.inbox.put(Inbound(topic, message.payload, time.time(), _Token(self._connection, message.mid, message.qos)))
 
     def acknowledge(self, tokens: Sequence[object]) -> None:
         current = self._connection

@@ -134,9 +134,7 @@ class IngestService:
         for message in batch:
             received_at = datetime.fromtimestamp(message.received_at, tz=UTC)
             try:
-                readings.append(
-                    accept(message.topic, message.payload, received_at, self.registry, self.limits)
-                )
+                readings.append(accept(message.topic, message.payload, received_at, self.registry, self.limits))
             except Rejected as rejection:
                 dead_letters.append(DeadLetter.of(message.topic, message.payload, received_at, rejection))
                 log.debug("rejected %s: %s", message.topic[:120], rejection)

@@ -143,9 +143,7 @@ def bins(ctx: Context) -> Iterator[Message]:
     while t < ctx.end:
         b = ctx.behaviour(t)
         day_truth = ctx.truth.at(ctx.rt.code, wib_day(t))
-        fill = min(
-            100.0, fill + b.fill_pct_per_day_per_60kk * kk_share * RHYTHM[wib_hour(t)] * interval / DAY
-        )
+        fill = min(100.0, fill + b.fill_pct_per_day_per_60kk * kk_share * RHYTHM[wib_hour(t)] * interval / DAY)
         if t >= next_collection:
             if rng.random() >= b.collection_miss_p:
                 fill = rng.uniform(0, 4)
@@ -216,9 +214,7 @@ def poskamling(ctx: Context) -> Iterator[Message]:
             events.append((on, {"event": "duty", "on_duty": True, "guards": guards}))
             events.append((off, {"event": "duty", "on_duty": False, "guards": 0}))
             for i in range(b.patrols_per_night):
-                events.append(
-                    (rng.uniform(on + 1800, off - 1800), {"event": "patrol", "checkpoint": f"pos-{i + 1}"})
-                )
+                events.append((rng.uniform(on + 1800, off - 1800), {"event": "patrol", "checkpoint": f"pos-{i + 1}"}))
         if rng.random() < b.incident_p_per_night:
             category = rng.choice(["theft", "disturbance", "suspicious", "fire", "flood"])
             at = night_start + rng.uniform(0, 6 * 3600)
@@ -254,16 +250,12 @@ def bank_sampah(ctx: Context) -> Iterator[Message]:
             opens = wib_midnight(day) + 8 * 3600
             b = ctx.behaviour(opens)
             visits = sorted(
-                (opens + rng.uniform(0, 3 * 3600), hh)
-                for hh in households
-                if rng.random() < b.bank_participation
+                (opens + rng.uniform(0, 3 * 3600), hh) for hh in households if rng.random() < b.bank_participation
             )
             for at, household in visits:
                 if not ctx.start <= at < ctx.end:
                     continue
-                drawn = rng.choices(
-                    list(MATERIAL_MIX), weights=list(MATERIAL_MIX.values()), k=rng.randint(1, 3)
-                )
+                drawn = rng.choices(list(MATERIAL_MIX), weights=list(MATERIAL_MIX.values()), k=rng.randint(1, 3))
                 materials = sorted(set(drawn))  # sorted: set order would differ between processes
                 items = {m: round(max(0.1, rng.lognormvariate(math.log(1.6), 0.6)), 2) for m in materials}
                 truth = ctx.truth.at(ctx.rt.code, day)

@@ -64,9 +64,7 @@ class MqttPublisher:
         if info.rc != paho.MQTT_ERR_SUCCESS:
             raise ConnectionError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
 
-    def publish_all(
-        self, messages: Iterable[tuple[str, bytes]], progress: Callable[[int], None] | None = None
-    ) -> int:
+    def publish_all(self, messages: Iterable[tuple[str, bytes]], progress: Callable[[int], None] | None = None) -> int:
         count = 0
         for topic, payload in messages:
             self.publish(topic, payload)

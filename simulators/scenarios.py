@@ -22,7 +22,7 @@ class Behaviour:
 
     collection_every_days: float = 2.0
     collection_miss_p: float = 0.05
-    fill_pct_per_day_per_60kk: float = 38.0
+    fill_pct_per_day_per_60kk: float = 25.0
     night_staffed_p: float = 0.9
     patrols_per_night: int = 5
     incident_p_per_night: float = 0.01
@@ -98,15 +98,11 @@ def _towards(b: Behaviour, target: Behaviour, share: float) -> Behaviour:
     changes: dict[str, float | int] = {
         name: getattr(b, name) + (getattr(target, name) - getattr(b, name)) * share for name in _DECAYING
     }
-    changes["patrols_per_night"] = round(
-        b.patrols_per_night + (target.patrols_per_night - b.patrols_per_night) * share
-    )
+    changes["patrols_per_night"] = round(b.patrols_per_night + (target.patrols_per_night - b.patrols_per_night) * share)
     return replace(b, **changes)  # type: ignore[arg-type]
 
 
-def plan_rts(
-    specs: Sequence[str], rt_codes: Sequence[str], seed: int, lapse_onset: datetime
-) -> dict[str, Plan]:
+def plan_rts(specs: Sequence[str], rt_codes: Sequence[str], seed: int, lapse_onset: datetime) -> dict[str, Plan]:
     """Assign scenarios to RTs from specs; raise ValueError naming a bad spec."""
     assigned: dict[str, list[str]] = {code: [] for code in rt_codes}
     for spec in specs or ["healthy"]:
@@ -132,9 +128,7 @@ def _select(target: str, rt_codes: list[str], rng: random.Random, spec: str) -> 
         wanted = target.split(",")
         unknown = [code for code in wanted if code not in rt_codes]
         if unknown:
-            raise ValueError(
-                f"scenario {spec!r} names RTs not in the registry: {', '.join(unknown)}"
-            ) from None
+            raise ValueError(f"scenario {spec!r} names RTs not in the registry: {', '.join(unknown)}") from None
         return wanted
     if not 0 < share <= 1:
         raise ValueError(f"scenario {spec!r}: the share must be in (0, 1]")

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 import time
 from pathlib import Path
 from typing import Any
@@ -81,12 +82,29 @@ class RunningIngestor:
         return self.counters
 
 
-def settings_for(
-    broker: MosquittoProcess, db: Path, registry: Path, client_id: str = "ingest-test"
-) -> Settings:
+def settings_for(broker: MosquittoProcess, db: Path, registry: Path, client_id: str = "ingest-test") -> Settings:
     return Settings(
         registry=registry,
         sqlite=SqliteSettings(path=db),
         mqtt=MqttSettings(port=broker.port, client_id=client_id),
         ingest=IngestSettings(stats_every_s=1.0),
     )
+
+
+def store_directly(store: SqliteStore, registry: RegistryIndex, messages: Any, received_at: Any) -> None:
+    """Messages through the intake and into the store without a broker (the MQTT path is tested
+    on its own); batches of 5,000 as the ingestor writes them."""
+    from bantar.domain.errors import Rejected
+    from bantar.domain.intake import DeadLetter, IntakeLimits, accept
+
+    limits = IntakeLimits(max_age=timedelta(days=3650))
+    readings, letters = [], []
+    for message in messages:
+        try:
+            readings.append(accept(message.topic, message.payload, received_at, registry, limits))
+        except Rejected as exc:
+            letters.append(DeadLetter.of(message.topic, message.payload, received_at, exc))
+        if len(readings) >= 5000:
+            store.write(readings, letters)
+            readings, letters = [], []
+    store.write(readings, letters)

@@ -49,9 +49,9 @@ class Award(_Strict):
 
     year: int = Field(ge=2014, le=2100)
     category: Category
-    scores: dict[
-        Literal["bersih", "aman", "pintar"], dict[Literal["a", "b", "c", "d", "e", "f", "g"], Score]
-    ] = Field(default_factory=dict)
+    scores: dict[Literal["bersih", "aman", "pintar"], dict[Literal["a", "b", "c", "d", "e", "f", "g"], Score]] = Field(
+        default_factory=dict
+    )
 
 
 class RT(_Strict):
@@ -123,9 +123,7 @@ class Registry(_Strict):
         known = set(rt_codes)
         for index, device in enumerate(self.devices):
             if device.rt not in known:
-                raise ValueError(
-                    f"devices[{index}] (id {device.id!r}): field 'rt' names unknown RT {device.rt!r}"
-                )
+                raise ValueError(f"devices[{index}] (id {device.id!r}): field 'rt' names unknown RT {device.rt!r}")
         return self
 
 

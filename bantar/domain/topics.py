@@ -55,7 +55,5 @@ class Topic:
 
 def subscription(shared_group: str | None = None) -> str:
     """The ingestor's subscription filter, optionally as an MQTT 5 shared subscription."""
-    topic_filter = (
-        f"{TOPIC_ROOT}/#"  # everything under the root, so malformed topics are dead-lettered, not unseen
-    )
+    topic_filter = f"{TOPIC_ROOT}/#"  # everything under the root, so malformed topics are dead-lettered, not unseen
     return f"$share/{shared_group}/{topic_filter}" if shared_group else topic_filter

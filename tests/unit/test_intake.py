@@ -32,9 +32,7 @@ def reject(index: RegistryIndex, t: str, body: bytes) -> Rejected:
 
 def test_bin_reading_takes_its_rt_from_the_registry(registry_index: RegistryIndex) -> None:
     b = device(registry_index, DeviceKind.bin)
-    reading = accept(
-        topic(b), payload(ts=TS, seq=3, fill_pct=42.5, battery_pct=90), NOW, registry_index, LIMITS
-    )
+    reading = accept(topic(b), payload(ts=TS, seq=3, fill_pct=42.5, battery_pct=90), NOW, registry_index, LIMITS)
     assert reading.rt_code == b.rt
     assert reading.ts == datetime(2026, 11, 29, 2, 55, tzinfo=UTC)
     assert reading.fill_pct == 42.5
@@ -158,21 +156,13 @@ def test_time_window_is_asymmetric(registry_index: RegistryIndex) -> None:
     accept(t, at(NOW - timedelta(days=30)), NOW, registry_index, LIMITS)  # buffered readings are fine
     accept(t, at(NOW + timedelta(minutes=4)), NOW, registry_index, LIMITS)  # small clock skew is fine
     assert reject(registry_index, t, at(NOW + timedelta(minutes=6))).reason is Reason.timestamp_out_of_window
-    assert (
-        reject(registry_index, t, at(datetime(1970, 1, 1, tzinfo=UTC))).reason
-        is Reason.timestamp_out_of_window
-    )
-    assert (
-        reject(registry_index, t, at(datetime(2036, 1, 1, tzinfo=UTC))).reason
-        is Reason.timestamp_out_of_window
-    )
+    assert reject(registry_index, t, at(datetime(1970, 1, 1, tzinfo=UTC))).reason is Reason.timestamp_out_of_window
+    assert reject(registry_index, t, at(datetime(2036, 1, 1, tzinfo=UTC))).reason is Reason.timestamp_out_of_window
 
 
 def test_poskamling_events_are_discriminated(registry_index: RegistryIndex) -> None:
     t = topic(device(registry_index, DeviceKind.poskamling))
-    reading = accept(
-        t, payload(ts=TS, seq=2, event="duty", on_duty=False, guards=0), NOW, registry_index, LIMITS
-    )
+    reading = accept(t, payload(ts=TS, seq=2, event="duty", on_duty=False, guards=0), NOW, registry_index, LIMITS)
     assert isinstance(reading.payload, DutyEvent)
     assert reject(registry_index, t, payload(ts=TS, seq=2, event="party")).reason is Reason.invalid_field
     staffed_by_nobody = payload(ts=TS, seq=2, event="duty", on_duty=True, guards=0)

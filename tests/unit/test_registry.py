@@ -89,10 +89,7 @@ def test_device_in_unknown_rt_is_named(small_registry: Registry, tmp_path: Path)
         data["devices"][3]["rt"] = "9999999999-001"
 
     message = _broken(small_registry, tmp_path, edit)
-    assert (
-        f"devices[3] (id '{small_registry.devices[3].id}'): field 'rt' names unknown RT '9999999999-001'"
-        in message
-    )
+    assert f"devices[3] (id '{small_registry.devices[3].id}'): field 'rt' names unknown RT '9999999999-001'" in message
 
 
 def test_unreadable_and_non_yaml_files(tmp_path: Path) -> None:

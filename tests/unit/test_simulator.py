@@ -95,9 +95,7 @@ def test_lapsing_rts_decay_after_the_onset_and_healthy_ones_do_not(small_registr
     rts = [rt.code for rt in registry.kecamatan[0].kelurahan[0].rts if rt.code in with_post]
     lapsing, healthy = rts[: len(rts) // 2], rts[len(rts) // 2 :]
     onset = END - timedelta(days=42)
-    sim, _ = run(
-        registry, 56, seed=3, scenarios=["healthy", f"lapsing:{','.join(lapsing)}"], lapse_onset=onset
-    )
+    sim, _ = run(registry, 56, seed=3, scenarios=["healthy", f"lapsing:{','.join(lapsing)}"], lapse_onset=onset)
 
     def staffed_share(codes: list[str], after: bool) -> float:
         nights = [
@@ -121,9 +119,7 @@ def test_lapsing_rts_decay_after_the_onset_and_healthy_ones_do_not(small_registr
         ]
         return sum(values) / len(values)
 
-    assert per_day(lapsing, "bin_overflow_hours", after=True) > 3 * per_day(
-        lapsing, "bin_overflow_hours", after=False
-    )
+    assert per_day(lapsing, "bin_overflow_hours", after=True) > 3 * per_day(lapsing, "bin_overflow_hours", after=False)
     assert per_day(lapsing, "deposits", after=True) < 0.5 * per_day(lapsing, "deposits", after=False)
     assert per_day(healthy, "deposits", after=True) > 0.6 * per_day(healthy, "deposits", after=False)
 
@@ -169,9 +165,7 @@ def test_clock_skew_drifts_device_time_away_from_true_time(small_registry: Regis
     skews = [datetime.fromisoformat(json.loads(m.payload)["ts"]).timestamp() - m.at for m in late]
     assert max(abs(s) for s in skews) > 600  # minutes off after three weeks
     _, straight = run(registry, 20, seed=7, scenarios=["healthy"])
-    assert all(
-        abs(datetime.fromisoformat(json.loads(m.payload)["ts"]).timestamp() - m.at) < 1 for m in straight
-    )
+    assert all(abs(datetime.fromisoformat(json.loads(m.payload)["ts"]).timestamp() - m.at) < 1 for m in straight)
 
 
 def test_hostile_messages_are_marked_and_counted_in_the_truth(small_registry: Registry) -> None:

@@ -1,0 +1,340 @@
+"""From evidence to suggested scores: indicator rules, period scores, lapse and Kencana. Pure.
+
+A period's evidence arrives as ``PeriodTotals`` (sums over an RT's daily evidence). Each
+indicator of a criterion turns one metric into 2 / 1 / 0 by the thresholds in
+``config/rules.yaml``, or into "insufficient evidence" when its devices sent too little.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bantar.domain.registry import AWARD_IDR, RT, Category, Device
+from bantar.domain.topics import DeviceKind
+
+
+@dataclass
+class PeriodTotals:
+    """Sums of an RT's daily evidence over a period (see ``bantar.domain.evidence.DayEvidence``)."""
+
+    days: int = 0
+    bin_readings: int = 0
+    bin_readings_expected: int = 0
+    bin_hours_observed: float = 0.0
+    bin_overflow_hours: float = 0.0
+    bin_collections: int = 0
+    longest_days_without_collection: int = 0
+    camera_days: int = 0
+    camera_days_reporting: int = 0
+    cctv_online_heartbeats: int = 0
+    cctv_heartbeats_expected: int = 0
+    post_reports: int = 0
+    post_reports_expected: int = 0
+    staffed_nights: int = 0
+    patrols: int = 0
+    incidents: int = 0
+    deposits: int = 0
+    deposit_kg: float = 0.0
+    distinct_households: int = 0
+    gotong_royong_events: int = 0
+    gotong_royong_attendance: int = 0
+
+
+def longest_run_without(days_with: Sequence[date], start: date, end: date) -> int:
+    """Longest stretch of days in [start, end] on which nothing happened, given the days it did."""
+    marks = [
+        start - timedelta(days=1),
+        *sorted(d for d in days_with if start <= d <= end),
+        end + timedelta(days=1),
+    ]
+    return max((b - a).days - 1 for a, b in itertools.pairwise(marks))
+
+
+class Better(StrEnum):
+    higher = "higher"
+    lower = "lower"
+
+
+class Indicator(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str
+    better: Better
+    baik: float = Field(description="the bound for a 2")
+    sedang: float = Field(description="the bound for a 1")
+
+    @model_validator(mode="after")
+    def _known_and_ordered(self) -> Indicator:
+        if self.metric not in METRICS:
+            raise ValueError(f"unknown metric {self.metric!r}; known: {', '.join(sorted(METRICS))}")
+        ordered = self.baik >= self.sedang if self.better is Better.higher else self.baik <= self.sedang
+        if not ordered:
+            raise ValueError(f"{self.metric}: 'baik' must be a better bound than 'sedang'")
+        return self
+
+    def score(self, value: float) -> int:
+        if self.better is Better.higher:
+            return 2 if value >= self.baik else 1 if value >= self.sedang else 0
+        return 2 if value <= self.baik else 1 if value <= self.sedang else 0
+
+
+class Rationale(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    en: str
+
+
+class CriterionRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    indicators: list[Indicator] = Field(min_length=1)
+    rationale: Rationale
+
+
+class Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    overflow_pct: float = Field(gt=0, le=100)
+    coverage_min: float = Field(gt=0, le=1)
+    lapse_weeks: int = Field(ge=1, le=52)
+    kencana_months: int = Field(ge=1, le=60)
+    device_silent_after: float = Field(gt=1, le=100)
+    criteria: dict[Literal["bersih.b", "bersih.c", "bersih.g", "aman.b"], CriterionRule]
+
+
+# --- metrics: (value, coverage) or None when the RT has nothing this metric could measure ------
+Measured = tuple[float, float | None] | None
+Metric = Callable[[PeriodTotals, RT, dict[DeviceKind, int]], Measured]
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return min(1.0, part / whole) if whole else None
+
+
+def _bin_overflow_share(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    if not kinds.get(DeviceKind.bin):
+        return None
+    share = t.bin_overflow_hours / t.bin_hours_observed if t.bin_hours_observed else 0.0
+    return share, _ratio(t.bin_readings, t.bin_readings_expected)
+
+
+def _longest_gap(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    if not kinds.get(DeviceKind.bin):
+        return None
+    return float(t.longest_days_without_collection), _ratio(t.bin_readings, t.bin_readings_expected)
+
+
+def _households_per_kk(t: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    if not kinds.get(DeviceKind.bank_sampah):
+        return None
+    return t.distinct_households / rt.kk_count, None
+
+
+def _gotong_royong(t: PeriodTotals, _rt: RT, _kinds: dict[DeviceKind, int]) -> Measured:
+    if not t.gotong_royong_events:
+        return None  # no reports at all: nothing to go on (the RT head posts these)
+    return t.gotong_royong_events / max(t.days / 30.0, 1.0), None
+
+
+def _staffed_share(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    if not kinds.get(DeviceKind.poskamling):
+        return None
+    return t.staffed_nights / t.days if t.days else 0.0, _ratio(t.post_reports, t.post_reports_expected)
+
+
+def _patrols(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    if not kinds.get(DeviceKind.poskamling):
+        return None
+    value = t.patrols / t.staffed_nights if t.staffed_nights else 0.0
+    return value, _ratio(t.post_reports, t.post_reports_expected)
+
+
+def _cctv_uptime(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    if not kinds.get(DeviceKind.cctv):
+        return None
+    uptime = t.cctv_online_heartbeats / t.cctv_heartbeats_expected if t.cctv_heartbeats_expected else 0.0
+    return min(1.0, uptime), _ratio(t.camera_days_reporting, t.camera_days)
+
+
+METRICS: dict[str, Metric] = {
+    "bin_overflow_share": _bin_overflow_share,
+    "longest_days_without_collection": _longest_gap,
+    "bank_sampah_households_per_kk": _households_per_kk,
+    "gotong_royong_per_month": _gotong_royong,
+    "staffed_night_share": _staffed_share,
+    "patrols_per_staffed_night": _patrols,
+    "cctv_uptime": _cctv_uptime,
+}
+
+
+# --- scores -----------------------------------------------------------------------------------
+class IndicatorStatus(StrEnum):
+    scored = "scored"
+    insufficient = "insufficient"
+    not_applicable = "not_applicable"
+
+
+class IndicatorResult(BaseModel):
+    metric: str
+    status: IndicatorStatus
+    value: float | None = None
+    coverage: float | None = None
+    score: int | None = None
+    baik: float
+    sedang: float
+    better: Better
+
+
+class CriterionScore(BaseModel):
+    criterion: str
+    score: int | None = Field(description="2 baik, 1 sedang, 0 kurang; null: insufficient evidence")
+    indicators: list[IndicatorResult]
+    rationale: Rationale
+
+    @property
+    def sufficient(self) -> bool:
+        return self.score is not None
+
+
+SCORE_WORDS = {2: "baik", 1: "sedang", 0: "kurang", None: "bukti kurang"}
+
+
+def device_counts(devices: Sequence[Device]) -> dict[DeviceKind, int]:
+    counts: dict[DeviceKind, int] = {}
+    for device in devices:
+        if device.active:
+            counts[device.kind] = counts.get(device.kind, 0) + 1
+    return counts
+
+
+def score_criteria(totals: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int], rules: Rules) -> list[CriterionScore]:
+    results = []
+    for name, rule in rules.criteria.items():
+        indicators = []
+        for indicator in rule.indicators:
+            measured = METRICS[indicator.metric](totals, rt, kinds)
+            base = {
+                "metric": indicator.metric,
+                "baik": indicator.baik,
+                "sedang": indicator.sedang,
+                "better": indicator.better,
+            }
+            if measured is None:
+                indicators.append(IndicatorResult(status=IndicatorStatus.not_applicable, **base))
+                continue
+            value, coverage = measured
+            if coverage is not None and coverage < rules.coverage_min:
+                indicators.append(
+                    IndicatorResult(
+                        status=IndicatorStatus.insufficient,
+                        value=round(value, 4),
+                        coverage=round(coverage, 4),
+                        **base,
+                    )
+                )
+                continue
+            indicators.append(
+                IndicatorResult(
+                    status=IndicatorStatus.scored,
+                    value=round(value, 4),
+                    coverage=None if coverage is None else round(coverage, 4),
+                    score=indicator.score(value),
+                    **base,
+                )
+            )
+        scored = [i.score for i in indicators if i.score is not None]
+        blocked = any(i.status is IndicatorStatus.insufficient for i in indicators)
+        score = None if blocked or not scored else min(scored)
+        results.append(CriterionScore(criterion=name, score=score, indicators=indicators, rationale=rule.rationale))
+    return results
+
+
+class CategoryAward(BaseModel):
+    category: Category
+    award_idr: int
+
+
+def category_of(rt: RT) -> CategoryAward:
+    return CategoryAward(category=rt.category, award_idr=AWARD_IDR[rt.category])
+
+
+def awarded_levels(rt: RT) -> dict[str, int]:
+    """Criterion -> level of the RT's latest award, for the sensor-backed criteria it names."""
+    award = rt.latest_award
+    if award is None:
+        return {}
+    levels = {}
+    for pillar, letters in award.scores.items():
+        for letter, level in letters.items():
+            levels[f"{pillar}.{letter}"] = level
+    return levels
+
+
+# --- lapse and Kencana ------------------------------------------------------------------------
+@dataclass
+class LapseFinding:
+    criterion: str
+    awarded: int
+    recent: list[int | None] = field(default_factory=list)
+    """the suggested scores of the last weeks, oldest first"""
+
+
+def lapsed_criteria(
+    weekly: Sequence[Sequence[CriterionScore]], awarded: dict[str, int], lapse_weeks: int
+) -> list[LapseFinding]:
+    """Criteria whose suggested score stayed below the awarded level in each of the last
+    ``lapse_weeks`` weeks (``weekly`` is oldest first). A week without sufficient evidence
+    neither proves nor breaks a lapse, so it stops the run."""
+    findings = []
+    if len(weekly) < lapse_weeks:
+        return findings
+    recent_weeks = weekly[-lapse_weeks:]
+    for criterion, level in awarded.items():
+        scores = [next((c.score for c in week if c.criterion == criterion), None) for week in recent_weeks]
+        if all(s is not None and s < level for s in scores) and any(c.criterion == criterion for c in weekly[-1]):
+            findings.append(LapseFinding(criterion, level, scores))
+    return findings
+
+
+def held_level(monthly: Sequence[Sequence[CriterionScore]], awarded: dict[str, int], months: int) -> bool:
+    """True if in each of the last ``months`` months every awarded sensor-backed criterion was
+    scored at or above its awarded level (with sufficient evidence)."""
+    if len(monthly) < months:
+        return False
+    scored_criteria = {c.criterion for c in monthly[-1]}
+    relevant = {k: v for k, v in awarded.items() if k in scored_criteria}
+    if not relevant:
+        return False
+    for month in monthly[-months:]:
+        by_name = {c.criterion: c.score for c in month}
+        if any(by_name.get(k) is None or by_name[k] < v for k, v in relevant.items()):  # type: ignore[operator]
+            return False
+    return True
+
+
+def week_starts(end: date, weeks: int) -> list[date]:
+    """Mondays of the last ``weeks`` complete WIB weeks before ``end`` (exclusive), oldest first."""
+    this_monday = end - timedelta(days=end.weekday())
+    return [this_monday - timedelta(weeks=w) for w in range(weeks, 0, -1)]
+
+
+def month_starts(end: date, months: int) -> list[date]:
+    """First days of the last ``months`` complete months before the month of ``end``."""
+    first = end.replace(day=1)
+    starts = []
+    for _ in range(months):
+        first = (first - timedelta(days=1)).replace(day=1)
+        starts.append(first)
+    return starts[::-1]
+
+
+def is_silent(last_seen_ms: int | None, interval_s: int, now: datetime, factor: float) -> bool:
+    if last_seen_ms is None:
+        return True
+    return now.timestamp() * 1000 - last_seen_ms > factor * interval_s * 1000

@@ -1,0 +1,287 @@
+"""The evidence service: keeps daily evidence up to date and answers questions about it.
+
+``EvidenceUpdater`` derives the RT-days the store marked dirty (new, late or replayed readings
+mark the days they touch, in the same transaction as the readings), so work is proportional to
+what changed; ``rebuild`` derives everything again from scratch and must give the same result.
+``EvidenceQueries`` turns stored evidence into period scores, summaries and alerts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+
+from bantar.domain.evidence import DayEvidence, derive_day, readings_window
+from bantar.domain.registry import RT, Device, RegistryIndex
+from bantar.domain.scoring import (
+    CategoryAward,
+    CriterionScore,
+    PeriodTotals,
+    Rules,
+    awarded_levels,
+    category_of,
+    device_counts,
+    held_level,
+    is_silent,
+    lapsed_criteria,
+    month_starts,
+    score_criteria,
+    week_starts,
+)
+from bantar.domain.timebase import from_epoch_ms, wib_day
+from bantar.domain.topics import DeviceKind
+from bantar.ports import ReadingStore
+
+log = logging.getLogger("bantar.evidence")
+
+
+class EvidenceUpdater:
+    def __init__(self, store: ReadingStore, registry: RegistryIndex, rules: Rules) -> None:
+        self.store, self.registry, self.rules = store, registry, rules
+        self._devices = {code: registry.devices_in(code) for code in registry.rts}
+
+    def derive(self, rt_code: str, day: date) -> DayEvidence:
+        start_ms, end_ms = readings_window(day)
+        readings = self.store.rt_readings(rt_code, start_ms, end_ms)
+        rt = self.registry.rts[rt_code].rt
+        return derive_day(rt, self._devices[rt_code], day, readings, self.rules.overflow_pct)
+
+    def update(self, limit: int = 500) -> int:
+        """Derive up to ``limit`` dirty RT-days; return how many were derived."""
+        marks = self.store.take_dirty(limit)
+        known = [m for m in marks if m.rt_code in self.registry.rts]
+        evidence = [self.derive(m.rt_code, m.day) for m in known]
+        self.store.save_evidence(evidence, marks)
+        return len(marks)
+
+    def update_all(self, batch: int = 500) -> int:
+        total = 0
+        while n := self.update(batch):
+            total += n
+        return total
+
+    def rebuild(self) -> int:
+        """Derive every RT-day with readings again, from scratch."""
+        self.store.mark_all_dirty()
+        return self.update_all()
+
+    def run(self, stop: threading.Event, every_s: float = 2.0) -> None:
+        """Keep evidence current until ``stop`` is set (the API process runs this in a thread)."""
+        while not stop.is_set():
+            try:
+                derived = self.update_all()
+                if derived:
+                    log.info("derived evidence for %d RT-days", derived)
+            except Exception:  # keep the service alive; the marks stay and are retried
+                log.exception("evidence update failed; will retry")
+            stop.wait(every_s)
+
+
+class PeriodScores(BaseModel):
+    rt_code: str
+    start: date
+    end: date
+    category: CategoryAward
+    kk_count: int
+    criteria: list[CriterionScore]
+
+
+class Alert(BaseModel):
+    kind: Literal["reassessment", "device_silent"]
+    rt_code: str
+    criterion: str | None = None
+    awarded: int | None = None
+    recent_scores: list[int | None] = []
+    device_id: str | None = None
+    last_seen: datetime | None = None
+    message_id: str
+    """Bahasa Indonesia, for people"""
+
+
+class LevelCounts(BaseModel):
+    criterion: str
+    baik: int = 0
+    sedang: int = 0
+    kurang: int = 0
+    insufficient: int = 0
+
+
+class Summary(BaseModel):
+    level: Literal["city", "kecamatan", "kelurahan"]
+    code: str | None
+    name: str
+    start: date
+    end: date
+    rts: int
+    criteria: list[LevelCounts]
+    mean_coverage: dict[str, float | None]
+    open_alerts: dict[str, int]
+
+
+class EvidenceQueries:
+    def __init__(self, store: ReadingStore, registry: RegistryIndex, rules: Rules, now: Callable[[], datetime]) -> None:
+        self.store, self.registry, self.rules, self.now = store, registry, rules, now
+        self._devices = {code: registry.devices_in(code) for code in registry.rts}
+
+    def _complete(self, totals: PeriodTotals | None, devices: Sequence[Device], start: date, end: date) -> PeriodTotals:
+        """Add what was expected over the period, from the registry: a device that sent
+        nothing at all still counts as expected (coverage 0), never as absent."""
+        t = totals or PeriodTotals()
+        last = min(end, wib_day(self.now()))
+        days = max(0, (last - start).days + 1)
+        t.days = days
+        seconds = days * 86400
+        by_kind: dict[DeviceKind, list[Device]] = {}
+        for d in devices:
+            if d.active:
+                by_kind.setdefault(d.kind, []).append(d)
+        t.bin_readings_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.bin, []))
+        t.cctv_heartbeats_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.cctv, []))
+        t.camera_days = len(by_kind.get(DeviceKind.cctv, [])) * days
+        t.post_reports_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.poskamling, []))
+        return t
+
+    def scores(self, rt_code: str, start: date, end: date, totals: PeriodTotals | None = None) -> PeriodScores:
+        rt = self.registry.rts[rt_code].rt
+        devices = self._devices[rt_code]
+        if totals is None:
+            totals = self.store.period_totals(start, end, [rt_code]).get(rt_code)
+        complete = self._complete(totals, devices, start, end)
+        return PeriodScores(
+            rt_code=rt_code,
+            start=start,
+            end=end,
+            category=category_of(rt),
+            kk_count=rt.kk_count,
+            criteria=score_criteria(complete, rt, device_counts(devices), self.rules),
+        )
+
+    def evidence(self, rt_code: str, start: date, end: date) -> list[DayEvidence]:
+        return self.store.day_evidence([rt_code], start, end)
+
+    def rts_in(self, level: str, code: str | None) -> list[str]:
+        if level == "city":
+            return list(self.registry.rts)
+        key = "kecamatan_code" if level == "kecamatan" else "kelurahan_code"
+        return [c for c, place in self.registry.rts.items() if getattr(place, key) == code]
+
+    def bulk_scores(self, rt_codes: Sequence[str], start: date, end: date) -> dict[str, PeriodScores]:
+        totals = self.store.period_totals(start, end, None if len(rt_codes) > 500 else rt_codes)
+        return {code: self.scores(code, start, end, totals.get(code)) for code in rt_codes}
+
+    def summary(
+        self, level: Literal["city", "kecamatan", "kelurahan"], code: str | None, start: date, end: date
+    ) -> Summary:
+        codes = self.rts_in(level, code)
+        scores = self.bulk_scores(codes, start, end)
+        counts = {name: LevelCounts(criterion=name) for name in self.rules.criteria}
+        coverage: dict[str, list[float]] = {"bin": [], "cctv": [], "poskamling": []}
+        metric_kind = {"bin_overflow_share": "bin", "cctv_uptime": "cctv", "staffed_night_share": "poskamling"}
+        for result in scores.values():
+            for criterion in result.criteria:
+                slot = counts[criterion.criterion]
+                word = {2: "baik", 1: "sedang", 0: "kurang", None: "insufficient"}[criterion.score]
+                setattr(slot, word, getattr(slot, word) + 1)
+                for indicator in criterion.indicators:
+                    kind = metric_kind.get(indicator.metric)
+                    if kind and indicator.coverage is not None:
+                        coverage[kind].append(indicator.coverage)
+        alerts = Counter(a.kind for a in self.alerts(codes))
+        name = "Kota Jambi"
+        if level != "city":
+            place = self.registry.rts[codes[0]] if codes else None
+            name = "" if place is None else (place.kecamatan_name if level == "kecamatan" else place.kelurahan_name)
+        return Summary(
+            level=level,
+            code=code,
+            name=name,
+            start=start,
+            end=end,
+            rts=len(codes),
+            criteria=list(counts.values()),
+            mean_coverage={k: round(sum(v) / len(v), 4) if v else None for k, v in coverage.items()},
+            open_alerts=dict(alerts),
+        )
+
+    def alerts(self, rt_codes: Sequence[str] | None = None) -> list[Alert]:
+        codes = list(rt_codes) if rt_codes is not None else list(self.registry.rts)
+        return [*self._reassessments(codes), *self._silent_devices(codes)]
+
+    def weekly_scores(self, rt_codes: Sequence[str], weeks: int) -> dict[str, list[list[CriterionScore]]]:
+        today = wib_day(self.now())
+        series: dict[str, list[list[CriterionScore]]] = {c: [] for c in rt_codes}
+        for monday in week_starts(today, weeks):
+            sunday = monday + timedelta(days=6)
+            week = self.bulk_scores(rt_codes, monday, sunday)
+            for code in rt_codes:
+                series[code].append(week[code].criteria)
+        return series
+
+    def _reassessments(self, codes: Sequence[str]) -> list[Alert]:
+        awarded = {c: levels for c in codes if (levels := self._sensor_levels(self.registry.rts[c].rt))}
+        if not awarded:
+            return []
+        weekly = self.weekly_scores(list(awarded), self.rules.lapse_weeks)
+        alerts = []
+        for code, levels in awarded.items():
+            for finding in lapsed_criteria(weekly[code], levels, self.rules.lapse_weeks):
+                alerts.append(
+                    Alert(
+                        kind="reassessment",
+                        rt_code=code,
+                        criterion=finding.criterion,
+                        awarded=finding.awarded,
+                        recent_scores=finding.recent,
+                        message_id=(
+                            f"Kriteria {finding.criterion} di bawah tingkat penghargaan ({finding.awarded}) "
+                            f"selama {self.rules.lapse_weeks} minggu: perlu penilaian ulang"
+                        ),
+                    )
+                )
+        return alerts
+
+    def _sensor_levels(self, rt: RT) -> dict[str, int]:
+        return {k: v for k, v in awarded_levels(rt).items() if k in self.rules.criteria}
+
+    def kencana_candidates(self) -> list[str]:
+        awarded = {c: lv for c, place in self.registry.rts.items() if (lv := self._sensor_levels(place.rt))}
+        today = wib_day(self.now())
+        monthly: dict[str, list[list[CriterionScore]]] = {c: [] for c in awarded}
+        for first in month_starts(today, self.rules.kencana_months):
+            last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            month = self.bulk_scores(list(awarded), first, last)
+            for code in awarded:
+                monthly[code].append(month[code].criteria)
+        return [c for c, levels in awarded.items() if held_level(monthly[c], levels, self.rules.kencana_months)]
+
+    def _silent_devices(self, codes: Sequence[str]) -> list[Alert]:
+        last_seen = self.store.last_seen()
+        now = self.now()
+        alerts = []
+        for code in codes:
+            for device in self._devices[code]:
+                if device.active and is_silent(
+                    last_seen.get(device.id), device.interval_s, now, self.rules.device_silent_after
+                ):
+                    seen = last_seen.get(device.id)
+                    alerts.append(
+                        Alert(
+                            kind="device_silent",
+                            rt_code=code,
+                            device_id=device.id,
+                            last_seen=None if seen is None else from_epoch_ms(seen),
+                            message_id=f"Perangkat {device.id} tidak melapor"
+                            + ("" if seen is None else f" sejak {from_epoch_ms(seen).isoformat()}"),
+                        )
+                    )
+        return alerts
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

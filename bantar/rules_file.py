@@ -1,0 +1,29 @@
+"""Reading the indicator rules (``config/rules.yaml``) into ``domain.scoring.Rules``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from bantar.domain.errors import RegistryError
+from bantar.domain.scoring import Rules
+
+
+def load_rules(path: Path) -> Rules:
+    """Load and validate; a problem names the file and the rule."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read the rules: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        return Rules.model_validate(raw)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'rules'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_url=False)[:10]
+        ]
+        raise RegistryError(f"{path}: invalid rules:\n  " + "\n  ".join(problems)) from None
