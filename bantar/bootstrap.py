@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bantar.domain.registry import RegistryIndex
-from bantar.ports import ReadingStore
 from bantar.domain.scoring import Rules
+from bantar.ports import ReadingStore
 from bantar.registry_file import load_registry
 from bantar.rules_file import load_rules
 from bantar.settings import Settings

@@ -8,8 +8,8 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import timedelta
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
