@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
 from bantar.domain.registry import RegistryIndex
 from bantar.domain.scoring import Rules
+from bantar.evidence_service import EvidenceQueries, EvidenceUpdater, utc_now
 from bantar.ports import ReadingStore
 from bantar.registry_file import load_registry
 from bantar.rules_file import load_rules
@@ -23,3 +28,32 @@ def build_registry(settings: Settings) -> RegistryIndex:
 
 def build_rules(settings: Settings) -> Rules:
     return load_rules(settings.rules)
+
+
+@dataclass
+class Services:
+    """Everything the API and the evidence loop need, built once from settings."""
+
+    settings: Settings
+    store: ReadingStore
+    registry: RegistryIndex
+    rules: Rules
+    updater: EvidenceUpdater
+    queries: EvidenceQueries
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) -> Services:
+    store = build_store(settings)
+    registry = build_registry(settings)
+    rules = build_rules(settings)
+    return Services(
+        settings=settings,
+        store=store,
+        registry=registry,
+        rules=rules,
+        updater=EvidenceUpdater(store, registry, rules),
+        queries=EvidenceQueries(store, registry, rules, now),
+    )

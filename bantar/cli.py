@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from bantar.bootstrap import Services, build_services
 from bantar.cli_common import (
     EXIT_CONFIG,
     EXIT_UNREACHABLE,
@@ -18,10 +19,11 @@ from bantar.cli_common import (
     stop_on_signals,
 )
 from bantar.cli_sim import load, replay, simulate
-from bantar.domain.errors import RegistryError
+from bantar.domain.errors import RegistryError, StoreError
 from bantar.ports import ReadingStore
 from bantar.registry_file import dump_registry, load_registry
 from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
+from bantar.settings import Settings
 
 DEFAULT_CSV = Path("config/kecamatan_bantar_2014_2020.csv")
 
@@ -122,31 +124,93 @@ def _report(store: ReadingStore, show: int) -> str:
 
 @main.command()
 @click.option(
-    "--seconds",
-    default=20,
-    show_default=True,
-    type=click.IntRange(1, 86400),
-    help="how long the fleet publishes",
+    "--seconds", default=20, show_default=True, type=click.IntRange(1, 86400), help="how long the fleet publishes"
 )
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="API port (0: any free port)"
+)
+@click.option("--keep-running", is_flag=True, help="after the fleet stops, keep the API and ingestor up until Ctrl-C")
 @click.option("--embedded-broker", is_flag=True, help="use the embedded broker even if mosquitto is installed")
-def demo(seconds: int, embedded_broker: bool) -> None:
-    """Start a broker, the ingestor and a simulated fleet of one kelurahan; then print what was
-    stored and rejected. Uses Mosquitto when installed, else an embedded broker. Ctrl-C stops."""
+def demo(seconds: int, port: int, keep_running: bool, embedded_broker: bool) -> None:
+    """The main job on embedded defaults: a broker (Mosquitto when installed, else an embedded
+    one), the ingestor, the API with its evidence loop, and a simulated kelurahan replaying its
+    last hours; then print what was stored, rejected and derived. Ctrl-C stops everything."""
     from bantar.demo import run_demo
 
     settings = settings_or_exit()
     setup_logging(settings)
-    index, store = registry_and_store_or_exit(settings)
+    services = _services_or_exit(settings)
     stop = threading.Event()
     stop_on_signals(stop)
     try:
-        run_demo(settings, index, store, stop, seconds=seconds, force_embedded=embedded_broker)
-        click.echo(_report(store, show=5))
+        summary = run_demo(
+            services, stop, seconds=seconds, api_port=port, keep_running=keep_running, force_embedded=embedded_broker
+        )
+        click.echo(_report(services.store, show=5))
+        click.echo(summary)
     except ConnectionError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_UNREACHABLE)
     finally:
-        store.close()
+        services.close()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+def api(host: str, port: int) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs) and keep daily evidence up to date."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = settings_or_exit()
+    setup_logging(settings)
+    services = _services_or_exit(settings)
+    try:
+        uvicorn.run(create_app(services), host=host, port=port, log_level=settings.log_level.lower())
+    finally:
+        services.close()
+
+
+@main.group()
+def evidence() -> None:
+    """Daily evidence per RT: derive what changed, or everything again."""
+
+
+@evidence.command("update")
+def evidence_update() -> None:
+    """Derive the RT-days touched by new, late or replayed readings."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    services = _services_or_exit(settings)
+    try:
+        click.echo(f"derived evidence for {services.updater.update_all():,} RT-days")
+    finally:
+        services.close()
+
+
+@evidence.command("rebuild")
+def evidence_rebuild() -> None:
+    """Derive every RT-day with readings again, from scratch."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    services = _services_or_exit(settings)
+    try:
+        click.echo(f"derived evidence for {services.updater.rebuild():,} RT-days from scratch")
+    finally:
+        services.close()
+
+
+def _services_or_exit(settings: Settings) -> Services:
+    try:
+        return build_services(settings)
+    except RegistryError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CONFIG)
+    except StoreError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_UNREACHABLE)
 
 
 main.add_command(simulate)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import sys
 import tempfile
 import threading
@@ -13,14 +14,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
+import httpx
 
-from bantar.domain.registry import RegistryIndex
-from bantar.ports import ReadingStore
-from bantar.settings import Settings
+from api.app import create_app
+from api.server import BackgroundServer
+from bantar.bootstrap import Services
+from bantar.domain.timebase import wib_day
 from ingest.broker import MosquittoProcess, embedded_broker, free_port, mosquitto_binary
 from ingest.runner import run_ingestor
 from simulators.engine import Simulation
-from simulators.run import drive
+from simulators.run import RunReport, drive
 from simulators.sinks import MqttSink
 
 log = logging.getLogger("bantar.demo")
@@ -49,51 +52,101 @@ def demo_broker(force_embedded: bool) -> Iterator[tuple[int, str]]:
 
 
 def run_demo(
-    settings: Settings,
-    registry: RegistryIndex,
-    store: ReadingStore,
+    services: Services,
     stop: threading.Event,
     *,
     seconds: int,
+    api_port: int = 8080,
+    keep_running: bool = False,
     force_embedded: bool = False,
-) -> None:
+) -> str:
+    """Run the demo; return a few lines about the evidence the API serves."""
+    registry, store = services.registry, services.store
     with demo_broker(force_embedded) as (port, protocol):
-        settings = settings.model_copy(
-            update={"mqtt": settings.mqtt.model_copy(update={"port": port, "protocol": protocol, "host": "127.0.0.1"})}
+        settings = services.settings.model_copy(
+            update={
+                "mqtt": services.settings.mqtt.model_copy(
+                    update={"port": port, "protocol": protocol, "host": "127.0.0.1"}
+                )
+            }
         )
         ready = threading.Event()
-        ingestor = threading.Thread(target=run_ingestor, args=(settings, registry, store, stop, ready), name="ingestor")
+        ingest_stop = threading.Event()
+        ingestor = threading.Thread(
+            target=run_ingestor, args=(settings, registry, store, ingest_stop, ready), name="ingestor"
+        )
         ingestor.start()
-        if not ready.wait(20):
-            stop.set()
-            ingestor.join()
-            raise ConnectionError("the ingestor could not connect to the demo broker")
-        end = datetime.now(UTC)
-        sim = Simulation(
-            registry.registry,
-            start=end - timedelta(seconds=seconds * DEMO_SPEED),
-            end=end,
-            seed=int(end.timestamp()),
-            scenarios=DEMO_SCENARIOS,
-            first_seq={device: seq + 1 for device, seq in store.last_sequences().items()},
-        )
-        sink = MqttSink("127.0.0.1", port)
+        server = None
         try:
-            with click.progressbar(length=seconds, label="fleet publishing", file=sys.stderr) as bar:
-                report = drive(
-                    sim.messages(),
-                    [sink],
-                    sim_start=sim.start,
-                    speed=DEMO_SPEED,
-                    progress=lambda s: bar.update(round(s / DEMO_SPEED)),
-                    stop=stop.is_set,
-                )
+            if not ready.wait(20):
+                raise ConnectionError("the ingestor could not connect to the demo broker")
+            server = BackgroundServer(create_app(services), _port(api_port)).start()
+            click.echo(f"API: {server.url}/docs  (evidence: {server.url}/api/v1/summary)")
+            report = _publish(services, port, seconds, stop)
             time.sleep(0.5)  # let the last batch linger out
+            services.updater.update_all()
+            click.echo(
+                f"published {report.messages:,} messages ({report.hostile} hostile) from "
+                f"{len(registry.registry.devices)} devices: the last {seconds * DEMO_SPEED / 3600:g} hours "
+                f"of {len(registry.rts)} RTs replayed at {DEMO_SPEED}x"
+            )
+            summary = _summary_lines(server.url)
+            if keep_running and not stop.is_set():
+                click.echo("ingestor and API keep running; Ctrl-C stops")
+                stop.wait()
+            return summary
         finally:
-            stop.set()
+            if server is not None:
+                server.stop()
+            ingest_stop.set()
             ingestor.join()
-        click.echo(
-            f"published {report.messages:,} messages ({report.hostile} hostile) from "
-            f"{len(registry.registry.devices)} devices: the last {seconds * DEMO_SPEED / 3600:g} hours "
-            f"of {len(sim.plans)} RTs replayed at {DEMO_SPEED}x"
+
+
+def _port(wanted: int) -> int:
+    if wanted == 0:
+        return free_port()
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", wanted))
+        except OSError:
+            chosen = free_port()
+            log.warning("port %d is taken; the API uses %d", wanted, chosen)
+            return chosen
+    return wanted
+
+
+def _publish(services: Services, port: int, seconds: int, stop: threading.Event) -> RunReport:
+    end = datetime.now(UTC)
+    sim = Simulation(
+        services.registry.registry,
+        start=end - timedelta(seconds=seconds * DEMO_SPEED),
+        end=end,
+        seed=int(end.timestamp()),
+        scenarios=DEMO_SCENARIOS,
+        first_seq={device: seq + 1 for device, seq in services.store.last_sequences().items()},
+    )
+    sink = MqttSink("127.0.0.1", port)
+    with click.progressbar(length=seconds, label="fleet publishing", file=sys.stderr) as bar:
+        return drive(
+            sim.messages(),
+            [sink],
+            sim_start=sim.start,
+            speed=DEMO_SPEED,
+            progress=lambda s: bar.update(round(s / DEMO_SPEED)),
+            stop=stop.is_set,
         )
+
+
+def _summary_lines(url: str) -> str:
+    """Ask the running API, as a user would, for today's city summary."""
+    today = wib_day(datetime.now(UTC)).isoformat()
+    body = httpx.get(f"{url}/api/v1/summary", params={"start": today, "end": today}, timeout=30).json()
+    lines = [f"evidence today ({today}, WIB) for {body['rts']} RTs — suggested levels per criterion:"]
+    for c in body["criteria"]:
+        lines.append(
+            f"  {c['criterion']:<9} baik {c['baik']:>3}  sedang {c['sedang']:>3}  kurang {c['kurang']:>3}"
+            f"  bukti kurang {c['insufficient']:>3}"
+        )
+    alerts = ", ".join(f"{k} {v}" for k, v in body["open_alerts"].items()) or "none"
+    lines.append(f"open alerts: {alerts}")
+    return "\n".join(lines)

@@ -133,7 +133,9 @@ def _longest_gap(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Meas
 def _households_per_kk(t: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
     if not kinds.get(DeviceKind.bank_sampah):
         return None
-    return t.distinct_households / rt.kk_count, None
+    # No deposit at all cannot tell an abandoned bank sampah from a dead scale: that is
+    # insufficient evidence (the scale's silence raises its own alert), not a proven zero.
+    return t.distinct_households / rt.kk_count, 1.0 if t.deposits else 0.0
 
 
 def _gotong_royong(t: PeriodTotals, _rt: RT, _kinds: dict[DeviceKind, int]) -> Measured:

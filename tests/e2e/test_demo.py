@@ -16,7 +16,7 @@ from tests.support import REPO, bantar_env
 def test_demo_stores_readings_and_reports_rejections(tmp_path: Path, broker_flag: list[str]) -> None:
     env = bantar_env(sqlite__path=str(tmp_path / "demo.db"), registry=str(REPO / "config/registry.yaml"))
     done = subprocess.run(
-        [sys.executable, "-m", "bantar", "demo", "--seconds", "4", *broker_flag],
+        [sys.executable, "-m", "bantar", "demo", "--seconds", "4", "--port", "0", *broker_flag],
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -31,4 +31,7 @@ def test_demo_stores_readings_and_reports_rejections(tmp_path: Path, broker_flag
     for reason in ("unknown_device", "malformed_json", "payload_too_large", "bad_topic", "kind_mismatch"):
         assert reason in done.stdout
     assert "devices with sequence gaps: 0" in done.stdout
+    assert "API: http://127.0.0.1:" in done.stdout
+    assert "evidence today" in done.stdout  # fetched from the running API
+    assert "aman.b" in done.stdout
     assert stored + int(re.search(r"rejected \(dead letters\): (\d+)", done.stdout).group(1)) <= published  # type: ignore[union-attr]

@@ -1,0 +1,1 @@
+"""The HTTP service: evidence, scores, summaries and alerts for assessors (FastAPI)."""

@@ -1,0 +1,45 @@
+"""The FastAPI application. ``create_app`` takes the services built by the composition root
+(``bantar.bootstrap.build_services``), so tests and ``bantar api`` build it the same way."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routes import evidence, health
+from bantar.bootstrap import Services
+
+
+def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI:
+    stop = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        loop = None
+        if run_evidence_loop:
+            loop = threading.Thread(target=services.updater.run, args=(stop,), name="evidence", daemon=True)
+            loop.start()
+        yield
+        stop.set()
+        if loop is not None:
+            loop.join(timeout=10)
+
+    app = FastAPI(
+        title="BANTAR evidence service",
+        version="0.1.0",
+        description=(
+            "Bukti sensor harian per RT untuk program Kampung BANTAR (Bersih, Aman, Pintar) Kota Jambi: "
+            "skor yang disarankan per kriteria, peringatan penilaian ulang, ringkasan kota. "
+            "Daily sensor evidence per RT, suggested scores, re-assessment alerts, city summaries."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(evidence.router)
+    return app

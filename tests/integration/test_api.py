@@ -1,0 +1,120 @@
+"""The read API over the simulated kelurahan (in-process ASGI client, real SQLite)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.server import BackgroundServer
+from bantar.bootstrap import Services
+from bantar.evidence_service import EvidenceQueries
+from bantar.settings import Settings
+from ingest.broker import free_port
+from tests.integration.conftest import END, World
+
+
+@pytest.fixture(scope="module")
+def client(world: World) -> Iterator[httpx.Client]:
+    services = Services(
+        settings=Settings(),
+        store=world.store,
+        registry=world.registry,
+        rules=world.rules,
+        updater=world.updater,
+        queries=EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1)),
+    )
+    server = BackgroundServer(create_app(services, run_evidence_loop=False), free_port()).start()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        yield http
+    server.stop()
+
+
+def test_rt_evidence_for_a_range(client: httpx.Client, world: World) -> None:
+    code = world.lapsing[0]
+    response = client.get(f"/api/v1/rts/{code}/evidence", params={"start": "2026-10-01", "end": "2026-10-07"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 7
+    assert [d["day"] for d in body["data"]] == [f"2026-10-0{i}" for i in range(1, 8)]
+    assert "hh-" not in response.text  # household counts only, never the pseudonymous ids
+
+
+def test_scores_for_a_month_and_a_quarter(client: httpx.Client, world: World) -> None:
+    code = world.lapsing[0]
+    month = client.get(f"/api/v1/rts/{code}/scores", params={"month": "2026-10"}).json()
+    assert (month["start"], month["end"]) == ("2026-10-01", "2026-10-31")
+    assert {c["criterion"] for c in month["criteria"]} == {"bersih.b", "bersih.c", "bersih.g", "aman.b"}
+    quarter = client.get(f"/api/v1/rts/{code}/scores", params={"quarter": "2026-Q4"}).json()
+    assert (quarter["start"], quarter["end"]) == ("2026-10-01", "2026-12-31")
+    assert quarter["category"]["award_idr"] in (5_000_000, 7_500_000, 10_000_000)
+
+
+def test_summaries_at_each_level(client: httpx.Client, world: World) -> None:
+    place = world.registry.rts[world.lapsing[0]]
+    for level, code in (("city", None), ("kecamatan", place.kecamatan_code), ("kelurahan", place.kelurahan_code)):
+        response = client.get("/api/v1/summary", params={"level": level, "code": code, "month": "2026-10"})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["rts"] == 23
+        assert body["open_alerts"]["reassessment"] >= len(world.lapsing)
+
+
+def test_alerts_name_the_lapsing_rts(client: httpx.Client, world: World) -> None:
+    body = client.get("/api/v1/alerts", params={"kind": "reassessment"}).json()
+    assert {a["rt_code"] for a in body["data"]} >= set(world.lapsing)
+    assert all("penilaian ulang" in a["message_id"] for a in body["data"])
+
+
+def test_rt_detail_lists_devices_with_their_last_report(client: httpx.Client, world: World) -> None:
+    body = client.get(f"/api/v1/rts/{world.lapsing[0]}").json()
+    assert body["devices"]
+    assert all(d["last_seen"] for d in body["devices"] if d["kind"] == "bin")
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "reason", "words"),
+    [
+        ("/api/v1/rts/9999-001/evidence", {}, 404, "unknown_rt", "RT '9999-001' is not in the registry"),
+        ("/api/v1/rts/9999-001/scores", {}, 404, "unknown_rt", "9999-001"),
+        ("/api/v1/summary", {"level": "kecamatan", "code": "0000000"}, 404, "unknown_kecamatan", "0000000"),
+        ("/api/v1/summary", {"level": "kelurahan"}, 422, "missing_code", "needs a code"),
+        (
+            "/api/v1/summary",
+            {"start": "2026-10-10", "end": "2026-10-01"},
+            422,
+            "bad_period",
+            "end 2026-10-01 is before start 2026-10-10",
+        ),
+        ("/api/v1/summary", {"start": "2024-01-01", "end": "2026-10-01"}, 422, "bad_period", "at most 366"),
+        ("/api/v1/summary", {"month": "2026-13"}, 422, "bad_period", "not YYYY-MM"),
+        ("/api/v1/summary", {"quarter": "2026-Q5"}, 422, "bad_period", "YYYY-Qn"),
+        ("/api/v1/summary", {"month": "2026-10", "start": "2026-10-01"}, 422, "ambiguous_period", "not several"),
+        ("/api/v1/summary", {"start": "yesterday"}, 422, "invalid_field", "start"),
+        ("/api/v1/summary", {"level": "province"}, 422, "invalid_field", "level"),
+    ],
+)
+def test_errors_are_precise(
+    client: httpx.Client, path: str, params: dict[str, str], status: int, reason: str, words: str
+) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == status
+    body = response.json()
+    assert body["reason"] == reason
+    assert words in body["detail"]
+    assert body["detail_id"]
+
+
+def test_openapi_documents_every_route(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for route in (
+        "/api/v1/rts/{rt_code}/evidence",
+        "/api/v1/rts/{rt_code}/scores",
+        "/api/v1/summary",
+        "/api/v1/alerts",
+        "/api/v1/health",
+    ):
+        assert route in paths
