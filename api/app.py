@@ -21,7 +21,12 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         loop = None
         if run_evidence_loop:
-            loop = threading.Thread(target=services.updater.run, args=(stop,), name="evidence", daemon=True)
+            loop = threading.Thread(
+                target=services.updater.run,
+                args=(stop, services.settings.evidence_every_s, services.queries.warm),
+                name="evidence",
+                daemon=True,
+            )
             loop.start()
         yield
         stop.set()

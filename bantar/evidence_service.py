@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -39,6 +39,29 @@ from bantar.domain.topics import DeviceKind
 from bantar.ports import ReadingStore
 
 log = logging.getLogger("bantar.evidence")
+T = TypeVar("T")
+
+
+class VersionedCache:
+    """Results valid for one version of the stored evidence; the oldest go first when full."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._items: dict[Hashable, tuple[int, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, version: int, compute: Callable[[], T]) -> T:
+        with self._lock:
+            hit = self._items.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            self._items.pop(key, None)
+            self._items[key] = (version, value)
+            while len(self._items) > self.entries:
+                self._items.pop(next(iter(self._items)))
+        return value
 
 
 class EvidenceUpdater:
@@ -71,13 +94,16 @@ class EvidenceUpdater:
         self.store.mark_all_dirty()
         return self.update_all()
 
-    def run(self, stop: threading.Event, every_s: float = 2.0) -> None:
-        """Keep evidence current until ``stop`` is set (the API process runs this in a thread)."""
+    def run(self, stop: threading.Event, every_s: float = 10.0, on_update: Callable[[], object] | None = None) -> None:
+        """Keep evidence current until ``stop`` is set (the API process runs this in a thread);
+        after each change, ``on_update`` can refresh cached views before anyone asks."""
         while not stop.is_set():
             try:
                 derived = self.update_all()
                 if derived:
                     log.info("derived evidence for %d RT-days", derived)
+                    if on_update is not None:
+                        on_update()
             except Exception:  # keep the service alive; the marks stay and are retried
                 log.exception("evidence update failed; will retry")
             stop.wait(every_s)
@@ -128,6 +154,7 @@ class EvidenceQueries:
     def __init__(self, store: ReadingStore, registry: RegistryIndex, rules: Rules, now: Callable[[], datetime]) -> None:
         self.store, self.registry, self.rules, self.now = store, registry, rules, now
         self._devices = {code: registry.devices_in(code) for code in registry.rts}
+        self._cache = VersionedCache(entries=64)
 
     def _complete(self, totals: PeriodTotals | None, devices: Sequence[Device], start: date, end: date) -> PeriodTotals:
         """Add what was expected over the period, from the registry: a device that sent
@@ -172,10 +199,34 @@ class EvidenceQueries:
         return [c for c, place in self.registry.rts.items() if getattr(place, key) == code]
 
     def bulk_scores(self, rt_codes: Sequence[str], start: date, end: date) -> dict[str, PeriodScores]:
-        totals = self.store.period_totals(start, end, None if len(rt_codes) > 500 else rt_codes)
-        return {code: self.scores(code, start, end, totals.get(code)) for code in rt_codes}
+        """Scores of many RTs at once: one read of the period's totals, cached until the stored
+        evidence changes (city-wide views ask for the same periods again and again)."""
+        key = ("bulk", tuple(rt_codes), start, end, wib_day(self.now()))
+
+        def compute() -> dict[str, PeriodScores]:
+            totals = self.store.period_totals(start, end, None if len(rt_codes) > 500 else rt_codes)
+            return {code: self.scores(code, start, end, totals.get(code)) for code in rt_codes}
+
+        return self._cache.get(key, self.store.evidence_version(), compute)
 
     def summary(
+        self, level: Literal["city", "kecamatan", "kelurahan"], code: str | None, start: date, end: date
+    ) -> Summary:
+        """Cached per evidence version and minute (silent-device alerts age with the clock)."""
+        minute = int(self.now().timestamp() // 60)
+        key = ("summary", level, code, start, end, minute)
+        return self._cache.get(key, self.store.evidence_version(), lambda: self._summary(level, code, start, end))
+
+    def default_period(self) -> tuple[date, date]:
+        """The 30 days up to yesterday (WIB): what dashboards show first."""
+        yesterday = wib_day(self.now()) - timedelta(days=1)
+        return yesterday - timedelta(days=29), yesterday
+
+    def warm(self) -> None:
+        """Compute the default city summary now, so the next request finds it ready."""
+        self.summary("city", None, *self.default_period())
+
+    def _summary(
         self, level: Literal["city", "kecamatan", "kelurahan"], code: str | None, start: date, end: date
     ) -> Summary:
         codes = self.rts_in(level, code)

@@ -88,6 +88,10 @@ class ReadingStore(Protocol):
 
     def save_evidence(self, evidence: Sequence[DayEvidence], done: Sequence[DirtyMark]) -> None: ...
 
+    def evidence_version(self) -> int:
+        """Grows whenever stored evidence changes: a key for caches of derived views."""
+        ...
+
     def day_evidence(self, rt_codes: Sequence[str] | None, start: date, end: date) -> list[DayEvidence]: ...
 
     def period_totals(

@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     sqlite: SqliteSettings = SqliteSettings()
     mqtt: MqttSettings = MqttSettings()
     ingest: IngestSettings = IngestSettings()
+    evidence_every_s: float = Field(default=10.0, gt=0, le=3600, description="how often the API derives new evidence")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

@@ -101,6 +101,8 @@ CREATE TABLE IF NOT EXISTS rt_day_evidence (
     rt_code TEXT NOT NULL, day TEXT NOT NULL, {_EVIDENCE_COLUMNS_SQL},
     PRIMARY KEY (rt_code, day)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rt_day_evidence_day ON rt_day_evidence (day);
+CREATE TABLE IF NOT EXISTS evidence_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT OR IGNORE INTO evidence_version VALUES (1, 0);
 """
 
 
@@ -405,6 +407,8 @@ class SqliteStore:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(sql, rows)
+                if rows:
+                    self._db.execute("UPDATE evidence_version SET n = n + 1")
                 self._db.executemany(
                     "DELETE FROM dirty_rt_days WHERE rt_code = ? AND day = ? AND generation = ?",
                     [(m.rt_code, m.day.isoformat(), m.generation) for m in done],
@@ -413,6 +417,11 @@ class SqliteStore:
             except sqlite3.Error as exc:
                 self._rollback()
                 raise StoreError(f"SQLite evidence write failed: {exc}") from exc
+
+    def evidence_version(self) -> int:
+        """Grows whenever stored evidence changes (from any process): a key for caches."""
+        with self._lock:
+            return int(self._db.execute("SELECT n FROM evidence_version").fetchone()[0])
 
     def day_evidence(self, rt_codes: Sequence[str] | None, start: date, end: date) -> list[DayEvidence]:
         """Stored daily evidence for days in [start, end], by RT then day."""
