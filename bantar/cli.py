@@ -213,6 +213,40 @@ def _services_or_exit(settings: Settings) -> Services:
         sys.exit(EXIT_UNREACHABLE)
 
 
+@main.group()
+def broker() -> None:
+    """The MQTT broker's configuration and device credentials."""
+
+
+@broker.command("config")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("var/mosquitto"),
+    show_default=True,
+    help="folder for mosquitto.conf, passwd, acl and credentials.csv",
+)
+def broker_config(out: Path) -> None:
+    """Write Mosquitto's password and ACL files from the registry: each device (its id as
+    username) may publish only to its own topics and read nothing; the ingestor reads all.
+    Existing passwords in credentials.csv are kept; new devices get new ones."""
+    from ingest.broker import production_mosquitto_conf
+    from ingest.broker_auth import write_broker_auth
+
+    settings = settings_or_exit()
+    try:
+        registry_data = load_registry(settings.registry)
+    except RegistryError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CONFIG)
+    credentials = write_broker_auth(registry_data, out)
+    (out / "mosquitto.conf").write_text(production_mosquitto_conf(), encoding="utf-8")
+    click.echo(
+        f"wrote {out}/passwd, acl, mosquitto.conf and credentials.csv ({len(credentials)} users; "
+        "credentials.csv holds plaintext passwords for provisioning: keep it private)"
+    )
+
+
 main.add_command(simulate)
 main.add_command(replay)
 main.add_command(load)

@@ -1,0 +1,67 @@
+"""Device credentials for the broker, from the registry: a Mosquitto ``password_file`` (hashed),
+an ``acl_file`` that lets each device publish only to its own topics and read nothing, and the
+plaintext credentials for provisioning the devices (kept, mode 600, so a re-run adds new devices
+without changing anyone's password)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from bantar.domain.registry import Registry
+from bantar.domain.topics import TOPIC_ROOT
+
+INGEST_USER = "bantar-ingest"
+PBKDF2_ITERATIONS = 101
+"""Mosquitto 2's own default for ``$7$`` (PBKDF2-SHA512) hashes."""
+
+
+def mosquitto_hash(password: str, salt: bytes | None = None) -> str:
+    """A password hash in Mosquitto 2's ``$7$`` format (what ``mosquitto_passwd`` writes)."""
+    salt = salt or secrets.token_bytes(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, PBKDF2_ITERATIONS)
+    return f"$7${PBKDF2_ITERATIONS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def acl_text() -> str:
+    return (
+        "# Rendered by `bantar broker config`. Devices log in with their id as username.\n"
+        "# Each device may publish only under its own topics and may read nothing.\n"
+        f"pattern write {TOPIC_ROOT}/%u/#\n"
+        "\n"
+        "# The ingestor reads every device topic (also through $share/<group>/ subscriptions).\n"
+        f"user {INGEST_USER}\n"
+        f"topic read {TOPIC_ROOT}/#\n"
+    )
+
+
+def read_credentials(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {row["username"]: row["password"] for row in csv.DictReader(handle)}
+
+
+def write_broker_auth(registry: Registry, out: Path, ingest_password: str | None = None) -> dict[str, str]:
+    """Write ``passwd``, ``acl`` and ``credentials.csv`` into ``out``; return username -> password."""
+    out.mkdir(parents=True, exist_ok=True)
+    credentials_path = out / "credentials.csv"
+    known = read_credentials(credentials_path)
+    credentials = {INGEST_USER: ingest_password or known.get(INGEST_USER) or secrets.token_urlsafe(18)}
+    for device in registry.devices:
+        if device.active:
+            credentials[device.id] = known.get(device.id) or secrets.token_urlsafe(18)
+    _write_private(credentials_path, "username,password\n" + "".join(f"{u},{p}\n" for u, p in credentials.items()))
+    _write_private(out / "passwd", "".join(f"{u}:{mosquitto_hash(p)}\n" for u, p in credentials.items()))
+    (out / "acl").write_text(acl_text(), encoding="utf-8")
+    return credentials
+
+
+def _write_private(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
