@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import evidence, health
+from api.limits import BodyLimit
+from api.routes import admin, evidence, health, posts
 from bantar.bootstrap import Services
 
 
@@ -47,4 +48,7 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     errors.install(app)
     app.include_router(health.router)
     app.include_router(evidence.router)
+    app.include_router(posts.router)
+    app.include_router(admin.router)
+    app.add_middleware(BodyLimit)
     return app

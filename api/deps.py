@@ -1,12 +1,15 @@
-"""Request dependencies, as ``Annotated`` aliases."""
+"""Request dependencies, as ``Annotated`` aliases: the services, and who is asking."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.errors import ApiError
 from bantar.bootstrap import Services
+from bantar.domain.access import Action, Principal
 
 
 def services(request: Request) -> Services:
@@ -14,3 +17,56 @@ def services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(services)]
+_bearer = HTTPBearer(auto_error=False, description="an API token from `bantar token create`")
+
+
+def principal(
+    services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise ApiError(
+            401,
+            "missing_token",
+            "send an API token: Authorization: Bearer <token>",
+            "Sertakan token API: Authorization: Bearer <token>",
+        )
+    who = services.app_db.authenticate(credentials.credentials)
+    if who is None:
+        raise ApiError(
+            401, "invalid_token", "the token is unknown or revoked", "Token tidak dikenal atau sudah dicabut"
+        )
+    return who
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def require(who: Principal, action: Action) -> None:
+    if not who.may(action):
+        raise ApiError(
+            403,
+            "forbidden_role",
+            f"role {who.role} may not {action.value.replace('_', ' ')}",
+            f"Peran {who.role} tidak boleh melakukan ini",
+        )
+
+
+def require_rt(services: Services, who: Principal, rt_code: str, action: Action) -> None:
+    """The role allows the action and the RT lies inside the token's scope."""
+    require(who, action)
+    place = services.registry.rts.get(rt_code)
+    if place is None:
+        from api.errors import unknown
+
+        raise unknown("RT", rt_code)
+    if not who.covers(place):
+        raise ApiError(
+            403,
+            "out_of_scope",
+            f"RT {rt_code!r} is outside this token's scope",
+            f"RT {rt_code!r} di luar wilayah token ini",
+        )

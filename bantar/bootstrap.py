@@ -14,6 +14,7 @@ from bantar.ports import ReadingStore
 from bantar.registry_file import load_registry
 from bantar.rules_file import load_rules
 from bantar.settings import Settings
+from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
 
 
@@ -41,9 +42,11 @@ class Services:
     rules: Rules
     updater: EvidenceUpdater
     queries: EvidenceQueries
+    app_db: AppDb
 
     def close(self) -> None:
         self.store.close()
+        self.app_db.close()
 
 
 def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) -> Services:
@@ -60,4 +63,5 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) ->
         rules=rules,
         updater=EvidenceUpdater(store, registry, rules),
         queries=EvidenceQueries(store, registry, rules, now),
+        app_db=AppDb(settings.app_db),
     )

@@ -19,6 +19,7 @@ from bantar.cli_common import (
     stop_on_signals,
 )
 from bantar.cli_sim import load, replay, simulate
+from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.errors import RegistryError, StoreError
 from bantar.ports import ReadingStore
 from bantar.registry_file import dump_registry, load_registry
@@ -211,6 +212,73 @@ def _services_or_exit(settings: Settings) -> Services:
     except StoreError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_UNREACHABLE)
+
+
+@main.group()
+def token() -> None:
+    """API tokens: each has a role and a scope (an RT, a kelurahan, a kecamatan or the city)."""
+
+
+@token.command("create")
+@click.option("--name", required=True, help="who holds it")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--scope", "scope", required=True, metavar="city|rt:CODE|kelurahan:CODE|kecamatan:CODE")
+def token_create(name: str, role: str, scope: str) -> None:
+    """Issue a token; it is printed once, only its hash is kept."""
+    from api.errors import ApiError
+    from api.routes.admin import check_scope
+
+    level_text, _, code = scope.partition(":")
+    try:
+        level = ScopeLevel(level_text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{level_text!r} is not city, rt, kelurahan or kecamatan", param_hint="--scope"
+        ) from None
+    settings = settings_or_exit()
+    services = _services_or_exit(settings)
+    try:
+        check_scope(services.registry.rts, level, code or None)
+        token_id, secret = services.app_db.create_token(name, Role(role), level, code or None)
+        services.app_db.audit(
+            None, "token_create", token_id, {"role": role, "scope": level.value, "scope_code": code or None}, "cli"
+        )
+    except ApiError as exc:
+        raise click.BadParameter(exc.detail, param_hint="--scope") from None
+    finally:
+        services.close()
+    click.echo(f"token {token_id} ({role}, {scope}) for {name}:\n{secret}")
+
+
+@token.command("list")
+def token_list() -> None:
+    """Tokens and their state (never their secrets)."""
+    settings = settings_or_exit()
+    services = _services_or_exit(settings)
+    try:
+        for t in services.app_db.tokens():
+            state = "revoked" if t.revoked_ms else "active"
+            click.echo(
+                f"{t.id}  {state:<7}  {t.role.value:<13} {t.scope_level.value}:{t.scope_code or '-':<16} {t.name}"
+            )
+    finally:
+        services.close()
+
+
+@token.command("revoke")
+@click.argument("token_id")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token at once."""
+    settings = settings_or_exit()
+    services = _services_or_exit(settings)
+    try:
+        if not services.app_db.revoke_token(token_id):
+            click.echo(f"no active token {token_id}", err=True)
+            sys.exit(EXIT_CONFIG)
+        services.app_db.audit(None, "token_revoke", token_id, {}, "cli")
+        click.echo(f"revoked {token_id}")
+    finally:
+        services.close()
 
 
 @main.group()

@@ -19,6 +19,7 @@ import httpx
 from api.app import create_app
 from api.server import BackgroundServer
 from bantar.bootstrap import Services
+from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.timebase import wib_day
 from ingest.broker import MosquittoProcess, embedded_broker, free_port, mosquitto_binary
 from ingest.runner import run_ingestor
@@ -30,6 +31,7 @@ log = logging.getLogger("bantar.demo")
 
 DEMO_SPEED = 360
 """simulated seconds per wall second: a 20 s demo replays the last two hours"""
+DEMO_TOKEN_FILE = "demo-token.txt"  # noqa: S105 (a file name)
 DEMO_SCENARIOS = ("healthy", "lapsing:0.2", "faulty-sensors:0.1", "hostile:0.1")
 
 
@@ -90,7 +92,9 @@ def run_demo(
                 f"{len(registry.registry.devices)} devices: the last {seconds * DEMO_SPEED / 3600:g} hours "
                 f"of {len(registry.rts)} RTs replayed at {DEMO_SPEED}x"
             )
-            summary = _summary_lines(server.url)
+            token = _demo_token(services)
+            click.echo(f"an assessor token for the whole city (kept in {DEMO_TOKEN_FILE}): {token}")
+            summary = _summary_lines(server.url, token)
             if keep_running and not stop.is_set():
                 click.echo("ingestor and API keep running; Ctrl-C stops")
                 stop.wait()
@@ -137,10 +141,29 @@ def _publish(services: Services, port: int, seconds: int, stop: threading.Event)
         )
 
 
-def _summary_lines(url: str) -> str:
+def _demo_token(services: Services) -> str:
+    """A city-wide assessor token for trying the API, reused across demo runs."""
+    path = services.settings.app_db.parent / DEMO_TOKEN_FILE
+    if path.exists():
+        token = path.read_text().strip()
+        if services.app_db.authenticate(token):
+            return token
+    _, token = services.app_db.create_token("demo assessor", Role.assessor, ScopeLevel.city, None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    return token
+
+
+def _summary_lines(url: str, token: str) -> str:
     """Ask the running API, as a user would, for today's city summary."""
     today = wib_day(datetime.now(UTC)).isoformat()
-    body = httpx.get(f"{url}/api/v1/summary", params={"start": today, "end": today}, timeout=30).json()
+    body = httpx.get(
+        f"{url}/api/v1/summary",
+        params={"start": today, "end": today},
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
     lines = [f"evidence today ({today}, WIB) for {body['rts']} RTs — suggested levels per criterion:"]
     for c in body["criteria"]:
         lines.append(

@@ -67,7 +67,7 @@ class VersionedCache:
 class EvidenceUpdater:
     def __init__(self, store: ReadingStore, registry: RegistryIndex, rules: Rules) -> None:
         self.store, self.registry, self.rules = store, registry, rules
-        self._devices = {code: registry.devices_in(code) for code in registry.rts}
+        self._devices = {code: registry.devices_in(code, channel=None) for code in registry.rts}
 
     def derive(self, rt_code: str, day: date) -> DayEvidence:
         start_ms, end_ms = readings_window(day)

@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     rules: Path = Path("config/rules.yaml")
     store: Literal["sqlite"] = "sqlite"
     sqlite: SqliteSettings = SqliteSettings()
+    app_db: Path = Field(default=Path("var/bantar-app.db"), description="tokens and the audit log (SQLite)")
     mqtt: MqttSettings = MqttSettings()
     ingest: IngestSettings = IngestSettings()
     evidence_every_s: float = Field(default=10.0, gt=0, le=3600, description="how often the API derives new evidence")

@@ -8,10 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from api.deps import ServicesDep
-from api.errors import bad_request, unknown
+from api.deps import PrincipalDep, ServicesDep, require, require_rt
+from api.errors import ApiError, bad_request, unknown
 from api.period import PeriodDep
 from bantar.bootstrap import Services
+from bantar.domain.access import Action, Principal
 from bantar.domain.evidence import DayEvidence
 from bantar.domain.registry import Award, Category
 from bantar.domain.timebase import from_epoch_ms
@@ -54,26 +55,32 @@ class AlertList(BaseModel):
     count: int
 
 
-def _rt(services: Services, code: str) -> str:
-    if code not in services.registry.rts:
-        raise unknown("RT", code)
+def _rt(services: Services, who: Principal, code: str) -> str:
+    require_rt(services, who, code, Action.read_evidence)
     return code
 
 
-def _scope(services: Services, level: Level, code: str | None) -> str | None:
-    if level == "city":
-        return None
-    if code is None:
+def _scope(services: Services, who: Principal, level: Level, code: str | None) -> str | None:
+    """Check the area exists and lies inside the token's scope; return its code (None: city)."""
+    require(who, Action.read_evidence)
+    if level != "city" and code is None:
         raise bad_request("missing_code", f"level {level} needs a code", f"Tingkat {level} perlu kode wilayah")
-    key = "kecamatan_code" if level == "kecamatan" else "kelurahan_code"
-    if not any(getattr(p, key) == code for p in services.registry.rts.values()):
-        raise unknown(level, code)
-    return code
+    codes = services.queries.rts_in(level, code)
+    if not codes:
+        raise unknown(level, code or "")
+    if not who.covers_area(level, code, [services.registry.rts[c] for c in codes]):
+        raise ApiError(
+            403,
+            "out_of_scope",
+            f"{level} {code or ''} is outside this token's scope".replace("  ", " "),
+            "Wilayah ini di luar wilayah token",
+        )
+    return None if level == "city" else code
 
 
 @router.get("/rts/{rt_code}", response_model=RTPublic, summary="An RT: where it is, its households, awards, devices")
-def rt_detail(rt_code: RTCode, services: ServicesDep) -> RTPublic:
-    place = services.registry.rts[_rt(services, rt_code)]
+def rt_detail(rt_code: RTCode, services: ServicesDep, who: PrincipalDep) -> RTPublic:
+    place = services.registry.rts[_rt(services, who, rt_code)]
     seen = services.store.last_seen()
     return RTPublic(
         code=place.rt.code,
@@ -99,8 +106,8 @@ def rt_detail(rt_code: RTCode, services: ServicesDep) -> RTPublic:
 
 
 @router.get("/rts/{rt_code}/evidence", response_model=EvidenceList, summary="Daily evidence of an RT over a period")
-def rt_evidence(rt_code: RTCode, period: PeriodDep, services: ServicesDep) -> EvidenceList:
-    days = services.queries.evidence(_rt(services, rt_code), period.start, period.end)
+def rt_evidence(rt_code: RTCode, period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> EvidenceList:
+    days = services.queries.evidence(_rt(services, who, rt_code), period.start, period.end)
     return EvidenceList(data=days, count=len(days))
 
 
@@ -109,8 +116,8 @@ def rt_evidence(rt_code: RTCode, period: PeriodDep, services: ServicesDep) -> Ev
     response_model=PeriodScores,
     summary="Suggested 2/1/0 score per sensor-backed criterion, with the evidence behind it",
 )
-def rt_scores(rt_code: RTCode, period: PeriodDep, services: ServicesDep) -> PeriodScores:
-    return services.queries.scores(_rt(services, rt_code), period.start, period.end)
+def rt_scores(rt_code: RTCode, period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> PeriodScores:
+    return services.queries.scores(_rt(services, who, rt_code), period.start, period.end)
 
 
 @router.get(
@@ -121,21 +128,29 @@ def rt_scores(rt_code: RTCode, period: PeriodDep, services: ServicesDep) -> Peri
 def summary(
     period: PeriodDep,
     services: ServicesDep,
+    who: PrincipalDep,
     level: Level = "city",
     code: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Summary:
-    return services.queries.summary(level, _scope(services, level, code), period.start, period.end)
+    return services.queries.summary(level, _scope(services, who, level, code), period.start, period.end)
 
 
 @router.get("/alerts", response_model=AlertList, summary="Open re-assessment and silent-device alerts")
 def alerts(
     services: ServicesDep,
-    level: Level = "city",
+    who: PrincipalDep,
+    level: Level | None = None,
     code: Annotated[str | None, Query(max_length=40)] = None,
     kind: Literal["reassessment", "device_silent"] | None = None,
 ) -> AlertList:
-    scope = _scope(services, level, code)
-    found = services.queries.alerts(None if scope is None else services.queries.rts_in(level, scope))
+    """Without a level: every alert inside the token's scope."""
+    if level is None:
+        require(who, Action.read_evidence)
+        codes = [c for c, place in services.registry.rts.items() if who.covers(place)]
+    else:
+        scope = _scope(services, who, level, code)
+        codes = services.queries.rts_in(level, scope)
+    found = services.queries.alerts(codes)
     if kind:
         found = [a for a in found if a.kind == kind]
     return AlertList(data=found, count=len(found))
@@ -146,5 +161,6 @@ def alerts(
     response_model=list[str],
     summary="RTs that held their awarded level for the configured months (Kampung BANTAR Kencana)",
 )
-def kencana(services: ServicesDep) -> list[str]:
-    return services.queries.kencana_candidates()
+def kencana(services: ServicesDep, who: PrincipalDep) -> list[str]:
+    require(who, Action.read_evidence)
+    return [c for c in services.queries.kencana_candidates() if who.covers(services.registry.rts[c])]

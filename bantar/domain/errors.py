@@ -29,6 +29,7 @@ class Reason(StrEnum):
     unknown_device = "unknown_device"
     kind_mismatch = "kind_mismatch"
     device_inactive = "device_inactive"
+    wrong_channel = "wrong_channel"
     timestamp_out_of_window = "timestamp_out_of_window"
     sequence_conflict = "sequence_conflict"
 
@@ -46,6 +47,7 @@ REASON_TEXT_ID: dict[Reason, str] = {
     Reason.unknown_device: "Perangkat tidak terdaftar",
     Reason.kind_mismatch: "Jenis perangkat pada topik tidak sesuai registri",
     Reason.device_inactive: "Perangkat sudah dinonaktifkan",
+    Reason.wrong_channel: "Perangkat ini tidak melapor lewat jalur ini",
     Reason.timestamp_out_of_window: "Waktu perangkat di luar rentang yang diterima",
     Reason.sequence_conflict: "Nomor urut sudah dipakai untuk data yang berbeda",
 }

@@ -133,7 +133,7 @@ def derive_day(rt: RT, devices: Sequence[Device], day: date, readings: RTReading
     start, end = (int(t.timestamp() * 1000) for t in wib_day_bounds_utc(day))
     by_kind: dict[DeviceKind, list[Device]] = defaultdict(list)
     for device in devices:
-        if device.active:
+        if device.active and device.channel == "mqtt":
             by_kind[device.kind].append(device)
     return DayEvidence(
         rt_code=rt.code,
@@ -211,7 +211,8 @@ def _cameras(devices: list[Device], rows: list[CctvRow], start: int, end: int) -
 
 
 def _posts(devices: list[Device], rows: list[PoskamlingRow], start: int, end: int) -> dict[str, object]:
-    if not devices:
+    """``devices``: the RT's MQTT posts (web reports count as reports but expect nothing)."""
+    if not devices and not rows:
         return {}
     hour = 3_600_000
     night = [r for r in rows if start + NIGHT_START_H * hour <= r.ts_ms < start + NIGHT_END_H * hour]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -17,6 +18,7 @@ from bantar.domain.readings import (
     BankSampahPayload,
     BinPayload,
     CctvPayload,
+    GotongRoyongPayload,
     Payload,
     PoskamlingPayload,
     Reading,
@@ -31,6 +33,7 @@ _PARSERS: dict[DeviceKind, Callable[[bytes], Payload]] = {
     DeviceKind.cctv: CctvPayload.model_validate_json,
     DeviceKind.poskamling: _POSKAMLING.validate_json,
     DeviceKind.bank_sampah: BankSampahPayload.model_validate_json,
+    DeviceKind.gotong_royong: GotongRoyongPayload.model_validate_json,
 }
 
 
@@ -87,8 +90,10 @@ def accept(
     received_at: datetime,
     registry: RegistryIndex,
     limits: IntakeLimits,
+    channel: Literal["mqtt", "http"] = "mqtt",
 ) -> Reading:
-    """Validate one message; raise ``Rejected`` with the reason and a one-sentence detail."""
+    """Validate one message; raise ``Rejected`` with the reason and a one-sentence detail.
+    ``channel`` is how it came: a device's MQTT login, or a person's HTTP post."""
     if len(payload) > limits.max_payload_bytes:
         raise Rejected(
             Reason.payload_too_large,
@@ -105,6 +110,8 @@ def accept(
         )
     if not device.active:
         raise Rejected(Reason.device_inactive, f"device {device.id!r} is deactivated")
+    if device.channel != channel:
+        raise Rejected(Reason.wrong_channel, f"device {device.id!r} reports over {device.channel}, not {channel}")
     try:
         payload.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -124,7 +124,14 @@ class BankSampahPayload(_Payload):
         return round(sum(kg * self.price_idr_per_kg.get(m, 0) for m, kg in self.items.items()))
 
 
-Payload = BinPayload | CctvPayload | DutyEvent | PatrolEvent | IncidentEvent | BankSampahPayload
+class GotongRoyongPayload(_Payload):
+    """A communal work event, posted by the RT head: what was done and how many took part."""
+
+    activity: str = Field(min_length=1, max_length=120)
+    attendance: int = Field(ge=0, le=5000)
+
+
+Payload = BinPayload | CctvPayload | DutyEvent | PatrolEvent | IncidentEvent | BankSampahPayload | GotongRoyongPayload
 
 
 @dataclass(frozen=True, slots=True)

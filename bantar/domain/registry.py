@@ -92,6 +92,9 @@ class Device(_Strict):
     rt: Code
     interval_s: int = Field(ge=10, le=7 * 86400, description="expected seconds between reports")
     active: bool = True
+    channel: Literal["mqtt", "http"] = Field(
+        default="mqtt", description="how it reports: its own MQTT login, or people posting over HTTP"
+    )
     location: Location | None = None
     depth_cm: float | None = Field(
         default=None,
@@ -143,12 +146,34 @@ class RTPlace(_Strict):
     kecamatan_name: str
 
 
+WEB_KINDS = (DeviceKind.bank_sampah, DeviceKind.poskamling, DeviceKind.gotong_royong)
+
+
+def web_device_id(rt_code: str, kind: DeviceKind) -> str:
+    """The device that HTTP posts of one kind for one RT are attributed to."""
+    return f"{rt_code}-web-{kind.value.replace('_', '')}".lower()
+
+
 class RegistryIndex:
-    """Fast lookups over a validated registry (built once at start, read-only afterwards)."""
+    """Fast lookups over a validated registry (built once at start, read-only afterwards).
+
+    Besides the registered devices it holds one web device per RT and postable kind, to which
+    people's HTTP posts are attributed: one intake and one storage path for devices and people."""
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self.devices: dict[str, Device] = {d.id: d for d in registry.devices}
+        for kec in registry.kecamatan:
+            for kel in kec.kelurahan:
+                for rt in kel.rts:
+                    for kind in WEB_KINDS:
+                        web = Device(
+                            id=web_device_id(rt.code, kind), kind=kind, rt=rt.code, interval_s=7 * 86400, channel="http"
+                        )
+                        self.devices.setdefault(web.id, web)
+        self._by_rt: dict[str, list[Device]] = {}
+        for device in self.devices.values():
+            self._by_rt.setdefault(device.rt, []).append(device)
         self.rts: dict[str, RTPlace] = {
             rt.code: RTPlace(
                 rt=rt,
@@ -162,5 +187,6 @@ class RegistryIndex:
             for rt in kel.rts
         }
 
-    def devices_in(self, rt_code: str) -> list[Device]:
-        return [d for d in self.registry.devices if d.rt == rt_code]
+    def devices_in(self, rt_code: str, channel: str | None = "mqtt") -> list[Device]:
+        """The RT's devices reporting over ``channel`` (None: all, web devices included)."""
+        return [d for d in self._by_rt.get(rt_code, []) if channel is None or d.channel == channel]

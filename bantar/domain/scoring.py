@@ -131,7 +131,7 @@ def _longest_gap(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Meas
 
 
 def _households_per_kk(t: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
-    if not kinds.get(DeviceKind.bank_sampah):
+    if not kinds.get(DeviceKind.bank_sampah) and not t.deposits:
         return None
     # No deposit at all cannot tell an abandoned bank sampah from a dead scale: that is
     # insufficient evidence (the scale's silence raises its own alert), not a proven zero.
@@ -145,13 +145,13 @@ def _gotong_royong(t: PeriodTotals, _rt: RT, _kinds: dict[DeviceKind, int]) -> M
 
 
 def _staffed_share(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
-    if not kinds.get(DeviceKind.poskamling):
+    if not kinds.get(DeviceKind.poskamling) and not t.post_reports:
         return None
     return t.staffed_nights / t.days if t.days else 0.0, _ratio(t.post_reports, t.post_reports_expected)
 
 
 def _patrols(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
-    if not kinds.get(DeviceKind.poskamling):
+    if not kinds.get(DeviceKind.poskamling) and not t.post_reports:
         return None
     value = t.patrols / t.staffed_nights if t.staffed_nights else 0.0
     return value, _ratio(t.post_reports, t.post_reports_expected)

@@ -22,6 +22,7 @@ class DeviceKind(StrEnum):
     cctv = "cctv"
     poskamling = "poskamling"
     bank_sampah = "bank_sampah"
+    gotong_royong = "gotong_royong"
 
 
 _KINDS = {kind.value: kind for kind in DeviceKind}  # a dict lookup is 20x cheaper than DeviceKind(...)

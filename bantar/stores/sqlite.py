@@ -38,6 +38,7 @@ from bantar.domain.readings import (
     BinPayload,
     CctvPayload,
     DutyEvent,
+    GotongRoyongPayload,
     IncidentEvent,
     Material,
     PatrolEvent,
@@ -59,6 +60,7 @@ TABLES: dict[DeviceKind, str] = {
     DeviceKind.cctv: "cctv_heartbeats",
     DeviceKind.poskamling: "poskamling_events",
     DeviceKind.bank_sampah: "bank_sampah_deposits",
+    DeviceKind.gotong_royong: "gotong_royong_events",
 }
 
 _EVIDENCE_FIELDS = [
@@ -82,6 +84,10 @@ CREATE TABLE IF NOT EXISTS bank_sampah_deposits (
     {", ".join(f"{c} REAL NOT NULL DEFAULT 0" for c in _MATERIAL_COLUMNS)},
     value_idr INTEGER NOT NULL, prices_json TEXT NOT NULL, digest INTEGER NOT NULL,
     UNIQUE (device_id, seq));
+CREATE TABLE IF NOT EXISTS gotong_royong_events (
+    {_KEY}, activity TEXT NOT NULL, attendance INTEGER NOT NULL, digest INTEGER NOT NULL,
+    UNIQUE (device_id, seq));
+CREATE INDEX IF NOT EXISTS gotong_royong_events_rt_ts ON gotong_royong_events (rt_code, ts_ms);
 CREATE INDEX IF NOT EXISTS bin_readings_rt_ts ON bin_readings (rt_code, ts_ms);
 CREATE INDEX IF NOT EXISTS cctv_heartbeats_rt_ts ON cctv_heartbeats (rt_code, ts_ms);
 CREATE INDEX IF NOT EXISTS poskamling_events_rt_ts ON poskamling_events (rt_code, ts_ms);
@@ -144,17 +150,25 @@ def _bank_sampah_row(r: Reading) -> tuple[Any, ...]:
     return (*_common(r), body.deposit_id, body.household, *kgs, body.value_idr, prices, r.digest)
 
 
+def _gotong_royong_row(r: Reading) -> tuple[Any, ...]:
+    body = r.payload
+    assert isinstance(body, GotongRoyongPayload)
+    return (*_common(r), body.activity, body.attendance, r.digest)
+
+
 _ROWS: dict[DeviceKind, Callable[[Reading], tuple[Any, ...]]] = {
     DeviceKind.bin: _bin_row,
     DeviceKind.cctv: _cctv_row,
     DeviceKind.poskamling: _poskamling_row,
     DeviceKind.bank_sampah: _bank_sampah_row,
+    DeviceKind.gotong_royong: _gotong_royong_row,
 }
 _COLUMNS: dict[DeviceKind, list[str]] = {
     DeviceKind.bin: ["fill_pct", "battery_pct"],
     DeviceKind.cctv: ["online", "recording", "storage_free_pct"],
     DeviceKind.poskamling: ["event", "on_duty", "guards", "checkpoint", "category", "note"],
     DeviceKind.bank_sampah: ["deposit_id", "household", *_MATERIAL_COLUMNS, "value_idr", "prices_json"],
+    DeviceKind.gotong_royong: ["activity", "attendance"],
 }
 
 
@@ -383,7 +397,11 @@ class SqliteStore:
                     window,
                 )
             ]
-        return RTReadings(bins, cctv, posts, deposits, list[GotongRoyongRow]())
+            gotong_royong = [
+                GotongRoyongRow(t, a)
+                for t, a in db.execute(f"SELECT ts_ms, attendance FROM gotong_royong_events {where}", window)
+            ]
+        return RTReadings(bins, cctv, posts, deposits, gotong_royong)
 
     def save_evidence(self, evidence: Sequence[DayEvidence], done: Sequence[DirtyMark]) -> None:
         """Store derived evidence and clear the marks it answers, unless a mark was renewed

@@ -14,7 +14,11 @@ from tests.support import REPO, bantar_env
 
 @pytest.mark.parametrize("broker_flag", [[], ["--embedded-broker"]], ids=["mosquitto", "embedded"])
 def test_demo_stores_readings_and_reports_rejections(tmp_path: Path, broker_flag: list[str]) -> None:
-    env = bantar_env(sqlite__path=str(tmp_path / "demo.db"), registry=str(REPO / "config/registry.yaml"))
+    env = bantar_env(
+        sqlite__path=str(tmp_path / "demo.db"),
+        app_db=str(tmp_path / "app.db"),
+        registry=str(REPO / "config/registry.yaml"),
+    )
     done = subprocess.run(
         [sys.executable, "-m", "bantar", "demo", "--seconds", "4", "--port", "0", *broker_flag],
         env=env,
@@ -34,4 +38,5 @@ def test_demo_stores_readings_and_reports_rejections(tmp_path: Path, broker_flag
     assert "API: http://127.0.0.1:" in done.stdout
     assert "evidence today" in done.stdout  # fetched from the running API
     assert "aman.b" in done.stdout
+    assert "an assessor token for the whole city" in done.stdout
     assert stored + int(re.search(r"rejected \(dead letters\): (\d+)", done.stdout).group(1)) <= published  # type: ignore[union-attr]

@@ -11,26 +11,40 @@ import pytest
 from api.app import create_app
 from api.server import BackgroundServer
 from bantar.bootstrap import Services
+from bantar.domain.access import Role, ScopeLevel
 from bantar.evidence_service import EvidenceQueries
 from bantar.settings import Settings
+from bantar.stores.appdb import AppDb
 from ingest.broker import free_port
 from tests.integration.conftest import END, World
 
 
 @pytest.fixture(scope="module")
-def client(world: World) -> Iterator[httpx.Client]:
-    services = Services(
+def services(world: World, tmp_path_factory: pytest.TempPathFactory) -> Services:
+    return Services(
         settings=Settings(),
         store=world.store,
         registry=world.registry,
         rules=world.rules,
         updater=world.updater,
         queries=EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1)),
+        app_db=AppDb(tmp_path_factory.mktemp("app") / "app.db"),
     )
-    server = BackgroundServer(create_app(services, run_evidence_loop=False), free_port()).start()
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+
+
+@pytest.fixture(scope="module")
+def server(services: Services) -> Iterator[BackgroundServer]:
+    running = BackgroundServer(create_app(services, run_evidence_loop=False), free_port()).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def client(services: Services, server: BackgroundServer) -> Iterator[httpx.Client]:
+    """An assessor for the whole city."""
+    _, token = services.app_db.create_token("Tim penilai kota", Role.assessor, ScopeLevel.city, None)
+    with httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
         yield http
-    server.stop()
 
 
 def test_rt_evidence_for_a_range(client: httpx.Client, world: World) -> None:

@@ -1,0 +1,177 @@
+"""Application records beside the time series: API tokens (hashed) and the append-only audit
+log. Always SQLite, whichever store holds the readings."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from bantar.domain.access import Principal, Role, ScopeLevel
+from bantar.domain.errors import StoreError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, scope_level TEXT NOT NULL,
+    scope_code TEXT, secret_sha256 TEXT NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, token_id TEXT, name TEXT, role TEXT,
+    action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL, client TEXT);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+TOKEN_PREFIX = "bnt"  # noqa: S105 (a label in front of tokens, not a secret)
+
+
+class TokenInfo(BaseModel):
+    id: str
+    name: str
+    role: Role
+    scope_level: ScopeLevel
+    scope_code: str | None
+    created_ms: int
+    revoked_ms: int | None
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at_ms: int
+    token_id: str | None
+    name: str | None
+    role: str | None
+    action: str
+    target: str
+    detail: dict[str, Any]
+    client: str | None
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class AppDb:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the application database {path}: {exc}") from exc
+
+    # --- tokens ---------------------------------------------------------------------------------
+    def create_token(self, name: str, role: Role, scope_level: ScopeLevel, scope_code: str | None) -> tuple[str, str]:
+        """Return (token id, the token). The token is shown once; only its hash is kept."""
+        token_id, secret = secrets.token_hex(4), secrets.token_urlsafe(24)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO api_tokens VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                (token_id, name, role.value, scope_level.value, scope_code, _sha256(secret), _now_ms()),
+            )
+        return token_id, f"{TOKEN_PREFIX}_{token_id}_{secret}"
+
+    def authenticate(self, token: str) -> Principal | None:
+        prefix, _, rest = token.partition("_")
+        token_id, _, secret = rest.partition("_")
+        if prefix != TOKEN_PREFIX or not token_id or not secret:
+            return None
+        with self._lock:
+            row = self._db.execute(
+                "SELECT name, role, scope_level, scope_code, secret_sha256, revoked_ms FROM api_tokens WHERE id = ?",
+                (token_id,),
+            ).fetchone()
+        if row is None or row[5] is not None or not hmac.compare_digest(row[4], _sha256(secret)):
+            return None
+        return Principal(
+            token_id=token_id, name=row[0], role=Role(row[1]), scope_level=ScopeLevel(row[2]), scope_code=row[3]
+        )
+
+    def revoke_token(self, token_id: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL", (_now_ms(), token_id)
+            )
+        return cursor.rowcount == 1
+
+    def tokens(self) -> list[TokenInfo]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, name, role, scope_level, scope_code, created_ms, revoked_ms FROM api_tokens "
+                "ORDER BY created_ms"
+            ).fetchall()
+        return [
+            TokenInfo(
+                id=r[0],
+                name=r[1],
+                role=Role(r[2]),
+                scope_level=ScopeLevel(r[3]),
+                scope_code=r[4],
+                created_ms=r[5],
+                revoked_ms=r[6],
+            )
+            for r in rows
+        ]
+
+    # --- audit ----------------------------------------------------------------------------------
+    def audit(
+        self, who: Principal | None, action: str, target: str, detail: dict[str, Any], client: str | None
+    ) -> None:
+        """Append one entry. Callers pass no token material and no household ids in ``detail``."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO audit_log (at_ms, token_id, name, role, action, target, detail, client) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _now_ms(),
+                    who.token_id if who else None,
+                    who.name if who else None,
+                    who.role.value if who else None,
+                    action,
+                    target,
+                    json.dumps(detail, sort_keys=True),
+                    client,
+                ),
+            )
+
+    def audit_entries(self, limit: int = 200, before_id: int | None = None) -> list[AuditEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, at_ms, token_id, name, role, action, target, detail, client FROM audit_log "
+                "WHERE id < ? ORDER BY id DESC LIMIT ?",
+                (before_id or 2**62, limit),
+            ).fetchall()
+        return [
+            AuditEntry(
+                id=r[0],
+                at_ms=r[1],
+                token_id=r[2],
+                name=r[3],
+                role=r[4],
+                action=r[5],
+                target=r[6],
+                detail=json.loads(r[7]),
+                client=r[8],
+            )
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

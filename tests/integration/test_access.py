@@ -1,0 +1,275 @@
+"""Identity and scope: every role x scope boundary, allowed and refused, over real HTTP; posts
+through the one intake path; idempotency; the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.server import BackgroundServer
+from bantar.bootstrap import Services, build_services
+from bantar.domain.access import Role, ScopeLevel
+from bantar.domain.registry import Registry
+from bantar.domain.timebase import WIB
+from bantar.settings import Settings, SqliteSettings
+from ingest.broker import free_port
+
+DEPOSIT = {
+    "deposit_id": "BS-1",
+    "household": "hh-0001",
+    "items": {"plastic": 2.5},
+    "price_idr_per_kg": {"plastic": 3000},
+}
+
+
+class Town:
+    def __init__(self, services: Services, url: str, registry: Registry) -> None:
+        self.services, self.url = services, url
+        rts = registry.kecamatan[0].kelurahan[0].rts
+        self.a, self.b = rts[0].code, rts[1].code
+        self.kelurahan = registry.kecamatan[0].kelurahan[0].code
+        db = services.app_db
+        self.tokens = {
+            "op_a": db.create_token("Operator A", Role.operator, ScopeLevel.rt, self.a)[1],
+            "op_b": db.create_token("Operator B", Role.operator, ScopeLevel.rt, self.b)[1],
+            "post_a": db.create_token("Poskamling A", Role.security_post, ScopeLevel.rt, self.a)[1],
+            "head_a": db.create_token("Ketua RT A", Role.rt_head, ScopeLevel.rt, self.a)[1],
+            "assessor_kel": db.create_token("DLH", Role.assessor, ScopeLevel.kelurahan, self.kelurahan)[1],
+            "assessor_away": db.create_token("DLH lain", Role.assessor, ScopeLevel.kecamatan, "1571990")[1],
+            "admin": db.create_token("Admin", Role.admin, ScopeLevel.city, None)[1],
+        }
+
+    def call(self, who: str | None, method: str, path: str, **kwargs: object) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})  # type: ignore[call-overload]
+        if who:
+            headers["Authorization"] = f"Bearer {self.tokens.get(who, who)}"
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def post(self, who: str, rt: str, what: str, body: dict[str, object], key: str) -> httpx.Response:
+        return self.call(who, "POST", f"/api/v1/rts/{rt}/{what}", json=body, headers={"Idempotency-Key": key})
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory: pytest.TempPathFactory, small_registry: Registry) -> Iterator[Town]:
+    from bantar.registry_file import dump_registry
+
+    tmp: Path = tmp_path_factory.mktemp("access")
+    dump_registry(small_registry, tmp / "registry.yaml")
+    settings = Settings(registry=tmp / "registry.yaml", sqlite=SqliteSettings(path=tmp / "r.db"), app_db=tmp / "a.db")
+    services = build_services(settings)
+    server = BackgroundServer(create_app(services, run_evidence_loop=False), free_port()).start()
+    yield Town(services, server.url, small_registry)
+    server.stop()
+    services.close()
+
+
+@pytest.mark.parametrize(
+    ("who", "what", "body", "status", "reason"),
+    [
+        ("op_a", "bank-sampah/deposits", DEPOSIT, 201, None),
+        ("op_b", "bank-sampah/deposits", DEPOSIT, 403, "out_of_scope"),
+        ("post_a", "bank-sampah/deposits", DEPOSIT, 403, "forbidden_role"),
+        ("head_a", "bank-sampah/deposits", DEPOSIT, 403, "forbidden_role"),
+        ("assessor_kel", "bank-sampah/deposits", DEPOSIT, 403, "forbidden_role"),
+        ("post_a", "poskamling/reports", {"event": "duty", "on_duty": True, "guards": 3}, 201, None),
+        ("op_a", "poskamling/reports", {"event": "duty", "on_duty": True, "guards": 3}, 403, "forbidden_role"),
+        ("head_a", "gotong-royong", {"activity": "kerja bakti parit", "attendance": 40}, 201, None),
+        ("post_a", "gotong-royong", {"activity": "kerja bakti parit", "attendance": 40}, 403, "forbidden_role"),
+        ("admin", "gotong-royong", {"activity": "kerja bakti", "attendance": 12}, 201, None),
+        (None, "bank-sampah/deposits", DEPOSIT, 401, "missing_token"),
+        ("bnt_nope_nope", "bank-sampah/deposits", DEPOSIT, 401, "invalid_token"),
+    ],
+)
+def test_who_may_post_where(
+    town: Town, who: str | None, what: str, body: dict[str, object], status: int, reason: str | None
+) -> None:
+    response = town.post(who, town.a, what, body, key=f"k-{who}-{what.replace('/', '.')}")  # type: ignore[arg-type]
+    assert response.status_code == status, response.text
+    if reason:
+        assert response.json()["reason"] == reason
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "status"),
+    [
+        ("op_a", "/bank-sampah/deposits", 200),
+        ("head_a", "/bank-sampah/deposits", 200),
+        ("assessor_kel", "/bank-sampah/deposits", 200),
+        ("op_b", "/bank-sampah/deposits", 403),
+        ("post_a", "/bank-sampah/deposits", 403),
+        ("assessor_away", "/bank-sampah/deposits", 403),
+        ("post_a", "/evidence", 200),
+        ("op_b", "/evidence", 403),
+        ("assessor_away", "/scores", 403),
+        ("assessor_kel", "/scores", 200),
+        ("op_a", "", 200),
+        ("op_b", "", 403),
+    ],
+)
+def test_who_may_read_what(town: Town, who: str, path: str, status: int) -> None:
+    assert town.call(who, "GET", f"/api/v1/rts/{town.a}{path}").status_code == status
+
+
+def test_households_are_only_shown_inside_the_rts_scope(town: Town) -> None:
+    town.post("op_a", town.a, "bank-sampah/deposits", {**DEPOSIT, "household": "hh-secret1"}, key="private-1")
+    today = {"start": datetime.now(WIB).date().isoformat(), "end": datetime.now(WIB).date().isoformat()}
+    mine = town.call("op_a", "GET", f"/api/v1/rts/{town.a}/bank-sampah/deposits", params=today)
+    assert "hh-secret1" in mine.text
+    for outsider in ("op_b", "post_a", "assessor_away"):
+        refused = town.call(outsider, "GET", f"/api/v1/rts/{town.a}/bank-sampah/deposits")
+        assert refused.status_code == 403
+        assert "hh-secret1" not in refused.text
+    assert "hh-secret1" not in town.call("assessor_kel", "GET", f"/api/v1/rts/{town.a}/evidence").text
+
+
+def test_area_views_need_the_whole_area_in_scope(town: Town) -> None:
+    assert (
+        town.call("op_a", "GET", "/api/v1/summary", params={"level": "kelurahan", "code": town.kelurahan}).status_code
+        == 403
+    )
+    assert (
+        town.call(
+            "assessor_kel", "GET", "/api/v1/summary", params={"level": "kelurahan", "code": town.kelurahan}
+        ).status_code
+        == 200
+    )
+    alerts = town.call("op_a", "GET", "/api/v1/alerts").json()
+    assert {a["rt_code"] for a in alerts["data"]} <= {town.a}
+
+
+def test_a_revoked_token_stops_working_at_once(town: Town) -> None:
+    token_id, token = town.services.app_db.create_token("Sementara", Role.operator, ScopeLevel.rt, town.a)
+    assert town.call(token, "GET", f"/api/v1/rts/{town.a}").status_code == 200
+    assert town.call("admin", "DELETE", f"/api/v1/tokens/{token_id}").status_code == 204
+    assert town.call(token, "GET", f"/api/v1/rts/{town.a}").json()["reason"] == "invalid_token"
+    assert town.call("op_a", "DELETE", f"/api/v1/tokens/{token_id}").status_code == 403
+
+
+def test_posting_is_idempotent_on_the_clients_key(town: Town) -> None:
+    body = {**DEPOSIT, "deposit_id": "BS-77"}
+    first = town.post("op_a", town.a, "bank-sampah/deposits", body, key="retry-77")
+    again = town.post("op_a", town.a, "bank-sampah/deposits", body, key="retry-77")  # a retry after a timeout
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["status"] == "duplicate"
+    changed = {**body, "items": {"paper": 9}, "price_idr_per_kg": {}}
+    other = town.post("op_a", town.a, "bank-sampah/deposits", changed, key="retry-77")
+    assert other.status_code == 409
+    assert other.json()["reason"] == "sequence_conflict"
+    missing = town.call("op_a", "POST", f"/api/v1/rts/{town.a}/bank-sampah/deposits", json=body)
+    assert missing.status_code == 428
+
+
+@pytest.mark.parametrize(
+    ("body", "reason", "words"),
+    [
+        ({**DEPOSIT, "rt": "1571010001-002"}, "unexpected_field", "rt"),
+        ({**DEPOSIT, "seq": 5}, "unexpected_field", "seq"),
+        ({**DEPOSIT, "is_admin": True}, "unexpected_field", "is_admin"),
+        ({**DEPOSIT, "items": {"plastic": -1}}, "out_of_range", "items.plastic"),
+        ({**DEPOSIT, "household": "Ibu Siti"}, "invalid_field", "household"),
+        ({**DEPOSIT, "ts": "2099-01-01T00:00:00+07:00"}, "timestamp_out_of_window", "ahead"),
+    ],
+)
+def test_bad_posts_are_refused_precisely_and_change_nothing(
+    town: Town, body: dict[str, object], reason: str, words: str
+) -> None:
+    before = town.services.store.counts().readings
+    response = town.post("op_a", town.a, "bank-sampah/deposits", body, key=f"bad-{reason}-{words}")
+    assert response.status_code == 422, response.text
+    assert response.json()["reason"] == reason
+    assert words in response.json()["detail"]
+    assert town.services.store.counts().readings == before
+
+
+def test_non_finite_numbers_and_broken_json_are_refused(town: Town) -> None:
+    path = f"/api/v1/rts/{town.a}/bank-sampah/deposits"
+    for content, reason in (
+        (b'{"deposit_id": "N", "household": "hh-0001", "items": {"plastic": NaN}}', "not_finite"),
+        (b'{"deposit_id": "N", "household": "hh-0001", "items": {"plastic": Infinity}}', "not_finite"),
+        (b'{"deposit_id": "N", ', "malformed_json"),
+        (b"[1, 2]", "invalid_field"),
+    ):
+        response = town.call("op_a", "POST", path, content=content, headers={"Idempotency-Key": "nan-1"})
+        assert response.status_code == 422
+        assert response.json()["reason"] == reason
+
+
+def test_huge_bodies_are_refused_before_they_are_read(town: Town) -> None:
+    response = town.call(
+        "op_a",
+        "POST",
+        f"/api/v1/rts/{town.a}/bank-sampah/deposits",
+        content=b"{" + b" " * 200_000 + b"}",
+        headers={"Idempotency-Key": "huge"},
+    )
+    assert response.status_code == 413
+    assert response.json()["reason"] == "payload_too_large"
+
+
+def test_posted_deposits_show_up_in_that_days_evidence(town: Town) -> None:
+    rt = town.b
+    now = datetime.now(UTC).astimezone(WIB)
+    for i, household in enumerate(("hh-1001", "hh-1002", "hh-1001")):
+        body = {"deposit_id": f"E-{i}", "household": household, "items": {"paper": 1.5}, "ts": now.isoformat()}
+        assert town.post("op_b", rt, "bank-sampah/deposits", body, key=f"e-{i}").status_code == 201
+    town.services.updater.update_all()
+    day = now.date().isoformat()
+    evidence = town.call("op_b", "GET", f"/api/v1/rts/{rt}/evidence", params={"start": day, "end": day}).json()
+    assert evidence["data"][0]["deposits"] == 3
+    assert evidence["data"][0]["households"] == 2
+    assert evidence["data"][0]["deposit_kg"] == {"paper": 4.5}
+
+
+def test_every_write_is_audited_without_secrets(town: Town) -> None:
+    town.post("op_a", town.a, "bank-sampah/deposits", {**DEPOSIT, "household": "hh-audit9"}, key="audited-1")
+    assert town.call("op_a", "GET", "/api/v1/audit").status_code == 403
+    log = town.call("admin", "GET", "/api/v1/audit").json()
+    entry = next(e for e in log if e["detail"].get("idempotency_key") == "audited-1")
+    assert (entry["name"], entry["role"], entry["action"], entry["target"]) == (
+        "Operator A",
+        "operator",
+        "post_deposit",
+        town.a,
+    )
+    assert entry["client"] == "127.0.0.1"
+    text = str(log)
+    assert "hh-audit9" not in text
+    assert not any(token.split("_", 2)[2] in text for token in town.tokens.values())
+
+
+def test_the_audit_log_cannot_be_changed(town: Town) -> None:
+    import sqlite3
+
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        town.services.app_db._db.execute("DELETE FROM audit_log")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        town.services.app_db._db.execute("UPDATE audit_log SET action = 'x'")
+
+
+def test_admins_issue_tokens_with_valid_scopes_only(town: Town) -> None:
+    made = town.call(
+        "admin",
+        "POST",
+        "/api/v1/tokens",
+        json={"name": "Baru", "role": "operator", "scope_level": "rt", "scope_code": town.b},
+    )
+    assert made.status_code == 201
+    assert town.call(made.json()["token"], "GET", f"/api/v1/rts/{town.b}").status_code == 200
+    bad = town.call(
+        "admin",
+        "POST",
+        "/api/v1/tokens",
+        json={"name": "Salah", "role": "operator", "scope_level": "rt", "scope_code": "nowhere"},
+    )
+    assert bad.status_code == 422
+    assert (
+        town.call(
+            "op_a", "POST", "/api/v1/tokens", json={"name": "x", "role": "admin", "scope_level": "city"}
+        ).status_code
+        == 403
+    )
