@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodyLimit
-from api.routes import admin, evidence, health, posts
+from api.routes import admin, assessments, evidence, health, posts
 from bantar.bootstrap import Services
 
 
@@ -49,6 +49,7 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     app.include_router(health.router)
     app.include_router(evidence.router)
     app.include_router(posts.router)
+    app.include_router(assessments.router)
     app.include_router(admin.router)
     app.add_middleware(BodyLimit)
     return app

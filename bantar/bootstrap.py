@@ -12,7 +12,7 @@ from bantar.domain.scoring import Rules
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater, utc_now
 from bantar.ports import ReadingStore
 from bantar.registry_file import load_registry
-from bantar.rules_file import load_rules
+from bantar.rules_file import load_criteria, load_rules
 from bantar.settings import Settings
 from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
@@ -43,6 +43,8 @@ class Services:
     updater: EvidenceUpdater
     queries: EvidenceQueries
     app_db: AppDb
+    criteria: dict[str, dict[str, str]]
+    """criterion -> its name in Bahasa Indonesia (id) and English (en)"""
 
     def close(self) -> None:
         self.store.close()
@@ -64,4 +66,5 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) ->
         updater=EvidenceUpdater(store, registry, rules),
         queries=EvidenceQueries(store, registry, rules, now),
         app_db=AppDb(settings.app_db),
+        criteria=load_criteria(settings.criteria),
     )

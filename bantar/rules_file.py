@@ -27,3 +27,16 @@ def load_rules(path: Path) -> Rules:
             for e in exc.errors(include_url=False)[:10]
         ]
         raise RegistryError(f"{path}: invalid rules:\n  " + "\n  ".join(problems)) from None
+
+
+def load_criteria(path: Path) -> dict[str, dict[str, str]]:
+    """``bersih.a`` -> ``{"id": ..., "en": ...}`` from the programme's criteria file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return {
+            f"{pillar}.{letter}": {"id": entry["id"], "en": entry["en"]}
+            for pillar in ("bersih", "aman", "pintar")
+            for letter, entry in raw[pillar].items()
+        }
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise RegistryError(f"{path}: cannot read the criteria: {exc}") from None

@@ -79,6 +79,7 @@ class Settings(BaseSettings):
 
     registry: Path = Path("config/registry.yaml")
     rules: Path = Path("config/rules.yaml")
+    criteria: Path = Path("config/criteria.yaml")
     store: Literal["sqlite"] = "sqlite"
     sqlite: SqliteSettings = SqliteSettings()
     app_db: Path = Field(default=Path("var/bantar-app.db"), description="tokens and the audit log (SQLite)")

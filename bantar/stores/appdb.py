@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bantar.domain.access import Principal, Role, ScopeLevel
+from bantar.domain.assessment import Assessment
 from bantar.domain.errors import StoreError
 
 _SCHEMA = """
@@ -29,6 +30,11 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS assessments (id TEXT PRIMARY KEY, status TEXT NOT NULL, record TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS assessments_frozen BEFORE UPDATE ON assessments WHEN OLD.status = 'signed'
+    BEGIN SELECT RAISE(ABORT, 'a signed assessment cannot change'); END;
+CREATE TRIGGER IF NOT EXISTS assessments_kept BEFORE DELETE ON assessments
+    BEGIN SELECT RAISE(ABORT, 'assessments are never deleted'); END;
 """
 TOKEN_PREFIX = "bnt"  # noqa: S105 (a label in front of tokens, not a secret)
 
@@ -167,6 +173,29 @@ class AppDb:
             )
             for r in rows
         ]
+
+    # --- assessments ----------------------------------------------------------------------------
+    def save_assessment(self, assessment: Assessment) -> None:
+        """Insert or replace an open assessment (the database refuses to change a signed one)."""
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO assessments VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
+                    "record = excluded.record",
+                    (assessment.id, assessment.status.value, assessment.model_dump_json()),
+                )
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(str(exc)) from exc
+
+    def assessment(self, assessment_id: str) -> Assessment | None:
+        with self._lock:
+            row = self._db.execute("SELECT record FROM assessments WHERE id = ?", (assessment_id,)).fetchone()
+        return None if row is None else Assessment.model_validate_json(row[0])
+
+    def assessments(self) -> list[Assessment]:
+        with self._lock:
+            rows = self._db.execute("SELECT record FROM assessments ORDER BY rowid").fetchall()
+        return [Assessment.model_validate_json(r[0]) for r in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -273,3 +273,72 @@ def test_admins_issue_tokens_with_valid_scopes_only(town: Town) -> None:
         ).status_code
         == 403
     )
+
+
+def _all_scores(score: int) -> list[dict[str, object]]:
+    return [
+        {"criterion": f"{p}.{x}", "score": score, "comment": "cek lapangan"}
+        for p in ("bersih", "aman", "pintar")
+        for x in "abcdefg"
+    ]
+
+
+def test_an_assessment_from_opening_to_signing_and_correction(town: Town) -> None:
+    dlh = town.tokens["assessor_kel"]
+    babinsa = town.services.app_db.create_token("Babinsa", Role.assessor, ScopeLevel.kelurahan, town.kelurahan)[1]
+    period = {"rt_code": town.a, "start": "2026-10-01", "end": "2026-10-31", "recap_rule": "majority"}
+    assert town.call("op_a", "POST", "/api/v1/assessments", json=period).status_code == 403
+    assert town.call("assessor_away", "POST", "/api/v1/assessments", json=period).status_code == 403
+    opened = town.call(dlh, "POST", "/api/v1/assessments", json=period)
+    assert opened.status_code == 201, opened.text
+    record = opened.json()["assessment"]
+    assert set(record["suggested"]) == {"bersih.b", "bersih.c", "bersih.g", "aman.b"}
+    path = f"/api/v1/assessments/{record['id']}"
+    incomplete = town.call(dlh, "POST", f"{path}/sign")
+    assert incomplete.status_code == 422
+    assert "pintar.g" in incomplete.json()["detail"]
+    assert town.call(dlh, "PUT", f"{path}/scores", json={"agency": "DLH", "scores": _all_scores(2)}).status_code == 200
+    mixed = _all_scores(1)
+    body = town.call(babinsa, "PUT", f"{path}/scores", json={"agency": "Babinsa", "scores": mixed}).json()
+    assert body["recap"]["complete"] is True
+    assert body["recap"]["criteria"][0]["result"] == 1  # majority of {1, 2}: a tie goes to the lower
+    signed = town.call(dlh, "POST", f"{path}/sign").json()["assessment"]
+    assert signed["status"] == "signed"
+    assert len(signed["evidence_hash"]) == 64
+    frozen = town.call(dlh, "GET", path).json()
+    # No endpoint changes a signed assessment.
+    assert town.call(dlh, "PUT", f"{path}/scores", json={"agency": "DLH", "scores": _all_scores(0)}).status_code == 409
+    assert town.call(dlh, "POST", f"{path}/sign").status_code == 409
+    assert town.call(dlh, "GET", path).json() == frozen
+    correction = town.call(dlh, "POST", f"{path}/corrections")
+    assert correction.status_code == 201
+    new = correction.json()["assessment"]
+    assert (new["version"], new["previous_id"], new["status"]) == (2, record["id"], "open")
+    assert town.call(dlh, "GET", path).json() == frozen
+    # ...and neither does the database.
+    from bantar.domain.assessment import Assessment
+    from bantar.domain.errors import StoreError
+
+    stored = Assessment.model_validate(frozen["assessment"])
+    with pytest.raises(StoreError, match="signed"):
+        town.services.app_db.save_assessment(stored.model_copy(update={"member_scores": []}))
+
+
+def test_assessment_exports(town: Town) -> None:
+    dlh = town.tokens["assessor_kel"]
+    record = town.call(
+        dlh, "POST", "/api/v1/assessments", json={"rt_code": town.a, "start": "2026-10-01", "end": "2026-10-31"}
+    ).json()["assessment"]
+    path = f"/api/v1/assessments/{record['id']}"
+    town.call(dlh, "PUT", f"{path}/scores", json={"agency": "DLH", "scores": _all_scores(2)})
+    as_json = town.call(dlh, "GET", f"{path}/export", params={"format": "json"}).json()
+    assert as_json["recap"]["total"] == 42
+    assert as_json["recap"]["meets_bar"] is True
+    as_csv = town.call(dlh, "GET", f"{path}/export", params={"format": "csv"}).text.splitlines()
+    assert len(as_csv) == 1 + 21
+    assert "Hunian sehat dan tertata" in as_csv[1]
+    page = town.call(dlh, "GET", f"{path}/export", params={"format": "html"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Penilaian Kampung BANTAR" in page.text
+    assert "Memenuhi kriteria" in page.text
+    assert town.call("op_b", "GET", f"{path}/export").status_code == 403

@@ -13,10 +13,12 @@ from api.server import BackgroundServer
 from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.evidence_service import EvidenceQueries
+from bantar.rules_file import load_criteria
 from bantar.settings import Settings
 from bantar.stores.appdb import AppDb
 from ingest.broker import free_port
 from tests.integration.conftest import END, World
+from tests.support import REPO
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +31,7 @@ def services(world: World, tmp_path_factory: pytest.TempPathFactory) -> Services
         updater=world.updater,
         queries=EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1)),
         app_db=AppDb(tmp_path_factory.mktemp("app") / "app.db"),
+        criteria=load_criteria(REPO / "config/criteria.yaml"),
     )
 
 
