@@ -6,13 +6,18 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.limits import BodyLimit
 from api.routes import admin, assessments, evidence, health, posts
 from bantar.bootstrap import Services
+
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI:
@@ -52,4 +57,10 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     app.include_router(assessments.router)
     app.include_router(admin.router)
     app.add_middleware(BodyLimit)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
     return app

@@ -11,6 +11,7 @@ from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
 from bantar.stores.sqlite import SqliteStore
 from ingest.broker import MosquittoProcess, mosquitto_binary
 from tests.support import REPO
+from tests.world import World
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +51,9 @@ def mosquitto(tmp_path: Path) -> Iterator[MosquittoProcess]:
     broker = MosquittoProcess.start(tmp_path / "mosquitto")
     yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory, small_registry: Registry) -> World:
+    """A simulated kelurahan over 35 days, stored and derived once per session."""
+    return World(tmp_path_factory.mktemp("evidence"), small_registry)

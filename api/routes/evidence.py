@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -43,6 +44,34 @@ class RTPublic(BaseModel):
     kecamatan_name: str
     awards: list[Award]
     devices: list[DevicePublic]
+
+
+class RTRow(BaseModel):
+    """One line of the city table: where the RT stands for the period."""
+
+    code: str
+    number: int
+    kk_count: int
+    category: Category
+    kelurahan_code: str
+    kelurahan_name: str
+    kecamatan_code: str
+    kecamatan_name: str
+    awarded: bool
+    bersih: int | None
+    """lowest suggested score among the sensor-backed Bersih criteria with enough evidence"""
+    aman: int | None
+    coverage: float | None
+    """mean coverage of the RT's device figures"""
+    reassessment_alerts: int
+    device_alerts: int
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+    scope_level: str
+    scope_code: str | None
 
 
 class EvidenceList(BaseModel):
@@ -164,3 +193,51 @@ def alerts(
 def kencana(services: ServicesDep, who: PrincipalDep) -> list[str]:
     require(who, Action.read_evidence)
     return [c for c in services.queries.kencana_candidates() if who.covers(services.registry.rts[c])]
+
+
+@router.get("/me", response_model=Me, summary="Who the token belongs to: name, role and scope")
+def me(who: PrincipalDep) -> Me:
+    return Me(name=who.name, role=who.role.value, scope_level=who.scope_level.value, scope_code=who.scope_code)
+
+
+@router.get("/rts", response_model=list[RTRow], summary="Every RT in the token's scope with its levels and alerts")
+def rt_rows(period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list[RTRow]:
+    require(who, Action.read_evidence)
+    codes = [c for c, place in services.registry.rts.items() if who.covers(place)]
+    scores = services.queries.bulk_scores(list(services.registry.rts), period.start, period.end)
+    alerts = Counter((a.rt_code, a.kind) for a in services.queries.alerts(codes))
+    rows = []
+    for code in codes:
+        place = services.registry.rts[code]
+        by_name = {c.criterion: c for c in scores[code].criteria}
+        bersih = [c.score for n, c in by_name.items() if n.startswith("bersih.") and c.score is not None]
+        coverages = [i.coverage for c in by_name.values() for i in c.indicators if i.coverage is not None]
+        rows.append(
+            RTRow(
+                code=code,
+                number=place.rt.number,
+                kk_count=place.rt.kk_count,
+                category=place.rt.category,
+                kelurahan_code=place.kelurahan_code,
+                kelurahan_name=place.kelurahan_name,
+                kecamatan_code=place.kecamatan_code,
+                kecamatan_name=place.kecamatan_name,
+                awarded=bool(place.rt.awards),
+                bersih=min(bersih) if bersih else None,
+                aman=by_name["aman.b"].score if "aman.b" in by_name else None,
+                coverage=round(sum(coverages) / len(coverages), 3) if coverages else None,
+                reassessment_alerts=alerts[(code, "reassessment")],
+                device_alerts=alerts[(code, "device_silent")],
+            )
+        )
+    return rows
+
+
+@router.get(
+    "/criteria",
+    response_model=dict[str, dict[str, str]],
+    summary="The programme's 21 criteria: names in Bahasa Indonesia (id) and English (en)",
+)
+def criteria(services: ServicesDep, who: PrincipalDep) -> dict[str, dict[str, str]]:
+    require(who, Action.read_evidence)
+    return services.criteria

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -12,27 +11,13 @@ from api.app import create_app
 from api.server import BackgroundServer
 from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
-from bantar.evidence_service import EvidenceQueries
-from bantar.rules_file import load_criteria
-from bantar.settings import Settings
-from bantar.stores.appdb import AppDb
 from ingest.broker import free_port
-from tests.integration.conftest import END, World
-from tests.support import REPO
+from tests.world import World, services_for
 
 
 @pytest.fixture(scope="module")
 def services(world: World, tmp_path_factory: pytest.TempPathFactory) -> Services:
-    return Services(
-        settings=Settings(),
-        store=world.store,
-        registry=world.registry,
-        rules=world.rules,
-        updater=world.updater,
-        queries=EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1)),
-        app_db=AppDb(tmp_path_factory.mktemp("app") / "app.db"),
-        criteria=load_criteria(REPO / "config/criteria.yaml"),
-    )
+    return services_for(world, tmp_path_factory.mktemp("app") / "app.db")
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import END, START, World
 from tests.support import store_directly
+from tests.world import END, START, World
 
 
 def evidence_by_rt_day(world: World) -> dict[tuple[str, date], Any]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
+from bantar.bootstrap import Services
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.scoring import Rules
 from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater
-from bantar.rules_file import load_rules
+from bantar.rules_file import load_criteria, load_rules
+from bantar.settings import Settings
+from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
 from simulators.engine import Simulation
 from tests.support import REPO, store_directly
@@ -57,6 +58,15 @@ class World:
         self.queries = EvidenceQueries(self.store, registry, self.rules, now=lambda: END + timedelta(minutes=1))
 
 
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory, small_registry: Registry) -> World:
-    return World(tmp_path_factory.mktemp("evidence"), small_registry)
+def services_for(world: World, app_db: Path) -> Services:
+    """The API's services over the world's store, with the clock just after the world ends."""
+    return Services(
+        settings=Settings(),
+        store=world.store,
+        registry=world.registry,
+        rules=world.rules,
+        updater=world.updater,
+        queries=EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1)),
+        app_db=AppDb(app_db),
+        criteria=load_criteria(REPO / "config/criteria.yaml"),
+    )
