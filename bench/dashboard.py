@@ -80,11 +80,13 @@ def main() -> None:
         city_times, rt_times = [], []
         try:
             driver.get(f"{server.url}/#/login")
+            me = '{"name": "bench", "role": "assessor", "scope_level": "city"}'
             driver.execute_script(
-                "sessionStorage.setItem('bantar-token', arguments[0]);"
-                "sessionStorage.setItem('bantar-me', JSON.stringify({name: 'bench', role: 'assessor', scope_level: 'city'}));"
-                "sessionStorage.setItem('bantar-start', arguments[1]); sessionStorage.setItem('bantar-end', arguments[2]);",
+                "const [token, me, start, end] = arguments;"
+                "sessionStorage.setItem('bantar-token', token); sessionStorage.setItem('bantar-me', me);"
+                "sessionStorage.setItem('bantar-start', start); sessionStorage.setItem('bantar-end', end);",
                 token,
+                me,
                 first.isoformat(),
                 last.isoformat(),
             )
