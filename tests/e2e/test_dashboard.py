@@ -145,5 +145,8 @@ def test_the_dashboard_speaks_english_on_request(site: tuple[str, Services], bro
     assert "Cakupan bukti" in browser.find_element(By.TAG_NAME, "main").text
     browser.find_element(By.ID, "lang").click()
     wait_text(browser, "main", "Evidence coverage")
+    WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#areas td a")))
+    assert "District" in browser.find_element(By.ID, "areas").text
     browser.set_window_size(390, 844)  # a phone
+    WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#rt-table td a")))
     shot(browser, "city-phone.png")
