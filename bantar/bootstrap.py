@@ -55,6 +55,8 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) ->
     store = build_store(settings)
     registry = build_registry(settings)
     rules = build_rules(settings)
+    app_db = AppDb(settings.app_db)
+    registry.apply_overrides(app_db.device_overrides())
     # The registry (thousands of long-lived models) never changes: keep it out of the garbage
     # collector's scans, which otherwise paused city-wide views for ~0.2 s (bench/evidence.py).
     gc.freeze()
@@ -65,6 +67,6 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) ->
         rules=rules,
         updater=EvidenceUpdater(store, registry, rules),
         queries=EvidenceQueries(store, registry, rules, now),
-        app_db=AppDb(settings.app_db),
+        app_db=app_db,
         criteria=load_criteria(settings.criteria),
     )

@@ -81,13 +81,16 @@ def registry_check(path: Path | None) -> None:
 @main.command()
 def ingest() -> None:
     """Subscribe to the broker and store validated readings until SIGTERM or Ctrl-C."""
-    from ingest.runner import run_ingestor
+    from bantar.stores.appdb import AppDb
+    from ingest.runner import follow_device_switches, run_ingestor
 
     settings = settings_or_exit()
     setup_logging(settings)
     index, store = registry_and_store_or_exit(settings)
+    app_db = AppDb(settings.app_db)
     stop = threading.Event()
     stop_on_signals(stop)
+    follow_device_switches(index, app_db.device_overrides, stop, settings.ingest.device_switches_every_s)
     try:
         run_ingestor(settings, index, store, stop)
     except ConnectionError as exc:
@@ -95,6 +98,7 @@ def ingest() -> None:
         sys.exit(EXIT_UNREACHABLE)
     finally:
         store.close()
+        app_db.close()
 
 
 @main.command()
@@ -302,12 +306,11 @@ def broker_config(out: Path) -> None:
     from ingest.broker_auth import write_broker_auth
 
     settings = settings_or_exit()
+    services = _services_or_exit(settings)  # the registry with the admins' switches applied
     try:
-        registry_data = load_registry(settings.registry)
-    except RegistryError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_CONFIG)
-    credentials = write_broker_auth(registry_data, out)
+        credentials = write_broker_auth(services.registry.devices.values(), out)
+    finally:
+        services.close()
     (out / "mosquitto.conf").write_text(production_mosquitto_conf(), encoding="utf-8")
     click.echo(
         f"wrote {out}/passwd, acl, mosquitto.conf and credentials.csv ({len(credentials)} users; "

@@ -10,9 +10,10 @@ import csv
 import hashlib
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
-from bantar.domain.registry import Registry
+from bantar.domain.registry import Device
 from bantar.domain.topics import TOPIC_ROOT
 
 INGEST_USER = "bantar-ingest"
@@ -46,14 +47,15 @@ def read_credentials(path: Path) -> dict[str, str]:
         return {row["username"]: row["password"] for row in csv.DictReader(handle)}
 
 
-def write_broker_auth(registry: Registry, out: Path, ingest_password: str | None = None) -> dict[str, str]:
-    """Write ``passwd``, ``acl`` and ``credentials.csv`` into ``out``; return username -> password."""
+def write_broker_auth(devices: Iterable[Device], out: Path, ingest_password: str | None = None) -> dict[str, str]:
+    """Write ``passwd``, ``acl`` and ``credentials.csv`` into ``out`` for the active MQTT devices;
+    return username -> password."""
     out.mkdir(parents=True, exist_ok=True)
     credentials_path = out / "credentials.csv"
     known = read_credentials(credentials_path)
     credentials = {INGEST_USER: ingest_password or known.get(INGEST_USER) or secrets.token_urlsafe(18)}
-    for device in registry.devices:
-        if device.active:
+    for device in devices:
+        if device.active and device.channel == "mqtt":
             credentials[device.id] = known.get(device.id) or secrets.token_urlsafe(18)
     _write_private(credentials_path, "username,password\n" + "".join(f"{u},{p}\n" for u, p in credentials.items()))
     _write_private(out / "passwd", "".join(f"{u}:{mosquitto_hash(p)}\n" for u, p in credentials.items()))

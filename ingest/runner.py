@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 
 from bantar.domain.registry import RegistryIndex
 from bantar.ports import ReadingStore
@@ -11,6 +13,8 @@ from ingest.counters import IngestCounters
 from ingest.inbox import Inbox
 from ingest.mqtt import MqttSource
 from ingest.service import Inbound, IngestService
+
+log = logging.getLogger("bantar.ingest")
 
 
 def run_ingestor(
@@ -44,3 +48,22 @@ def run_ingestor(
         return service.run(source, stop)
     finally:
         source.stop()
+
+
+def follow_device_switches(
+    registry: RegistryIndex, read_switches: Callable[[], dict[str, bool]], stop: threading.Event, every_s: float
+) -> threading.Thread:
+    """Apply the admins' device switches now and every ``every_s`` seconds until ``stop``: a
+    device switched off is refused (``device_inactive``) from the next check on."""
+    registry.apply_overrides(read_switches())
+
+    def loop() -> None:
+        while not stop.wait(every_s):
+            try:
+                registry.apply_overrides(read_switches())
+            except Exception:  # a locked or missing app database must not stop ingestion
+                log.exception("could not read the device switches; keeping the last known ones")
+
+    thread = threading.Thread(target=loop, name="device-switches", daemon=True)
+    thread.start()
+    return thread

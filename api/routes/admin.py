@@ -86,3 +86,56 @@ def audit(
 ) -> list[AuditEntry]:
     require(who, Action.administer)
     return services.app_db.audit_entries(limit, before_id)
+
+
+class DeviceAdmin(BaseModel):
+    id: str
+    kind: str
+    rt: str
+    active: bool
+    interval_s: int
+    last_seen_ms: int | None
+
+
+class DeviceSwitch(BaseModel):
+    active: bool
+
+
+@router.get("/devices", response_model=list[DeviceAdmin], summary="Registered devices and their last report (admins)")
+def list_devices(services: ServicesDep, who: PrincipalDep) -> list[DeviceAdmin]:
+    require(who, Action.administer)
+    seen = services.store.last_seen()
+    return [
+        DeviceAdmin(
+            id=d.id, kind=d.kind.value, rt=d.rt, active=d.active, interval_s=d.interval_s, last_seen_ms=seen.get(d.id)
+        )
+        for d in services.registry.devices.values()
+        if d.channel == "mqtt"
+    ]
+
+
+@router.patch(
+    "/devices/{device_id}",
+    response_model=DeviceAdmin,
+    summary="Switch a device on or off (admins); run `bantar broker config` to update the broker's logins",
+)
+def switch_device(
+    device_id: str, body: DeviceSwitch, request: Request, services: ServicesDep, who: PrincipalDep
+) -> DeviceAdmin:
+    require(who, Action.administer)
+    device = services.registry.devices.get(device_id)
+    if device is None or device.channel != "mqtt":
+        raise ApiError(
+            404, "unknown_device", f"device {device_id!r} is not registered", f"Perangkat {device_id!r} tidak terdaftar"
+        )
+    services.app_db.set_device_active(device_id, body.active, who.name)
+    services.registry.apply_overrides({device_id: body.active})
+    services.app_db.audit(who, "device_switch", device_id, {"active": body.active}, client_address(request))
+    return DeviceAdmin(
+        id=device_id,
+        kind=device.kind.value,
+        rt=device.rt,
+        active=body.active,
+        interval_s=device.interval_s,
+        last_seen_ms=services.store.last_seen().get(device_id),
+    )

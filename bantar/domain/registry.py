@@ -187,6 +187,16 @@ class RegistryIndex:
             for rt in kel.rts
         }
 
+    def apply_overrides(self, active: dict[str, bool]) -> None:
+        """Switch registered devices on or off (an admin's decision, kept outside the file)."""
+        for device_id, on in active.items():
+            device = self.devices.get(device_id)
+            if device is None or device.active == on:
+                continue
+            changed = device.model_copy(update={"active": on})
+            self.devices[device_id] = changed  # one atomic assignment: readers see old or new
+            self._by_rt[device.rt] = [changed if d.id == device_id else d for d in self._by_rt[device.rt]]
+
     def devices_in(self, rt_code: str, channel: str | None = "mqtt") -> list[Device]:
         """The RT's devices reporting over ``channel`` (None: all, web devices included)."""
         return [d for d in self._by_rt.get(rt_code, []) if channel is None or d.channel == channel]

@@ -30,6 +30,8 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS device_overrides (
+    device_id TEXT PRIMARY KEY, active INTEGER NOT NULL, updated_ms INTEGER NOT NULL, updated_by TEXT);
 CREATE TABLE IF NOT EXISTS assessments (id TEXT PRIMARY KEY, status TEXT NOT NULL, record TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS assessments_frozen BEFORE UPDATE ON assessments WHEN OLD.status = 'signed'
     BEGIN SELECT RAISE(ABORT, 'a signed assessment cannot change'); END;
@@ -173,6 +175,20 @@ class AppDb:
             )
             for r in rows
         ]
+
+    # --- devices --------------------------------------------------------------------------------
+    def set_device_active(self, device_id: str, active: bool, by: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO device_overrides VALUES (?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET "
+                "active = excluded.active, updated_ms = excluded.updated_ms, updated_by = excluded.updated_by",
+                (device_id, int(active), _now_ms(), by),
+            )
+
+    def device_overrides(self) -> dict[str, bool]:
+        """Devices an admin switched on or off since the registry file was written."""
+        with self._lock:
+            return {d: bool(a) for d, a in self._db.execute("SELECT device_id, active FROM device_overrides")}
 
     # --- assessments ----------------------------------------------------------------------------
     def save_assessment(self, assessment: Assessment) -> None:

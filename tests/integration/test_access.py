@@ -342,3 +342,26 @@ def test_assessment_exports(town: Town) -> None:
     assert "Penilaian Kampung BANTAR" in page.text
     assert "Memenuhi kriteria" in page.text
     assert town.call("op_b", "GET", f"{path}/export").status_code == 403
+
+
+def test_admins_switch_devices_off_and_their_messages_are_refused(town: Town, tmp_path: Path) -> None:
+    from bantar.domain.errors import Reason, Rejected
+    from bantar.domain.intake import IntakeLimits, accept
+    from ingest.broker_auth import write_broker_auth
+    from tests.support import payload
+
+    device = next(d for d in town.services.registry.devices.values() if d.channel == "mqtt" and d.kind.value == "bin")
+    assert town.call("op_a", "PATCH", f"/api/v1/devices/{device.id}", json={"active": False}).status_code == 403
+    switched = town.call("admin", "PATCH", f"/api/v1/devices/{device.id}", json={"active": False})
+    assert switched.status_code == 200
+    assert switched.json()["active"] is False
+    listed = {d["id"]: d for d in town.call("admin", "GET", "/api/v1/devices").json()}
+    assert listed[device.id]["active"] is False
+    body = payload(ts=datetime.now(UTC).isoformat(), seq=1, fill_pct=5, battery_pct=90)
+    with pytest.raises(Rejected) as refused:
+        accept(f"bantar/v1/{device.id}/bin", body, datetime.now(UTC), town.services.registry, IntakeLimits())
+    assert refused.value.reason is Reason.device_inactive
+    assert device.id not in write_broker_auth(town.services.registry.devices.values(), tmp_path)
+    log = town.call("admin", "GET", "/api/v1/audit").json()
+    assert any(e["action"] == "device_switch" and e["target"] == device.id for e in log)
+    town.call("admin", "PATCH", f"/api/v1/devices/{device.id}", json={"active": True})

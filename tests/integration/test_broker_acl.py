@@ -20,7 +20,7 @@ from tests.support import payload, wait_until
 
 @pytest.fixture
 def secured(tmp_path: Path, small_registry: Registry) -> Iterator[tuple[MosquittoProcess, dict[str, str]]]:
-    credentials = write_broker_auth(small_registry, tmp_path / "auth")
+    credentials = write_broker_auth(small_registry.devices, tmp_path / "auth")
     broker = MosquittoProcess.start(
         tmp_path / "mosquitto", password_file=str(tmp_path / "auth/passwd"), acl_file=str(tmp_path / "auth/acl")
     )
@@ -107,8 +107,8 @@ def test_wrong_passwords_and_unknown_users_are_refused(secured: tuple[MosquittoP
 
 
 def test_a_rerun_keeps_existing_passwords_and_adds_new_devices(tmp_path: Path, small_registry: Registry) -> None:
-    first = write_broker_auth(small_registry, tmp_path)
-    again = write_broker_auth(small_registry, tmp_path)
+    first = write_broker_auth(small_registry.devices, tmp_path)
+    again = write_broker_auth(small_registry.devices, tmp_path)
     assert first == again
     assert (tmp_path / "credentials.csv").stat().st_mode & 0o777 == 0o600
     assert "pattern write bantar/v1/%u/#" in (tmp_path / "acl").read_text()

@@ -206,3 +206,27 @@ def test_messages_published_while_the_ingestor_is_away_arrive_when_it_returns(
         second.send_signal(signal.SIGTERM)
         assert second.wait(20) == 0
     assert "session resumed" in log.read_text()
+
+
+def test_the_ingestor_refuses_devices_an_admin_switched_off(
+    mosquitto: MosquittoProcess, registry_index: RegistryIndex, registry_file: Path, tmp_path: Path
+) -> None:
+    from bantar.stores.appdb import AppDb
+
+    db, log, app = tmp_path / "off.db", tmp_path / "ingest.log", tmp_path / "app.db"
+    messages = list(bin_burst(registry_index.registry, 60))
+    switched_off = messages[0][0].split("/")[2]
+    AppDb(app).set_device_active(switched_off, False, "test admin")
+    process = start_ingestor({**_subprocess_env(mosquitto, db, registry_file), "BANTAR_APP_DB": str(app)}, log)
+    try:
+        wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
+        publish(mosquitto, messages)
+        refused = sum(1 for topic, _ in messages if topic.split("/")[2] == switched_off)
+        wait_until(lambda: count_rows(db) == len(messages) - refused, 20, "the other devices' readings")
+        wait_until(lambda: count_rows(db, "dead_letters") == refused, 20, "the refused readings")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    check = SqliteStore(db)
+    assert check.counts().dead_letters_by_reason == {"device_inactive": refused}
+    check.close()
