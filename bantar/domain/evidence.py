@@ -179,7 +179,7 @@ def _bins(devices: list[Device], rows: list[BinRow], start: int, end: int, overf
         "bin_readings": readings,
         "bin_readings_expected": sum((end - start) // intervals[d.id] for d in devices),
         "bin_mean_fill": round(sum(fills) / len(fills), 2) if fills else None,
-        "bin_peak_fill": max(fills) if fills else None,
+        "bin_peak_fill": round(max(fills), 2) if fills else None,
         "bin_hours_observed": round(observed_h, 3),
         "bin_overflow_hours": round(overflow_h, 3),
         "bin_collections": collections,
