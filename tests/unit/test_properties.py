@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bantar.domain.errors import Rejected
+from bantar.domain.errors import Reason, Rejected
 from bantar.domain.evidence import BinRow, RTReadings, days_touched, derive_day, readings_window
 from bantar.domain.intake import IntakeLimits, accept
 from bantar.domain.readings import Reading
