@@ -15,14 +15,19 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def load_registry(path: Path) -> Registry:
-    """Load and validate; every problem is reported with the file, the entry and the field."""
+def read_yaml(path: Path, what: str) -> Any:
+    """Parse a YAML config file; a problem names the file and says what it is."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe loader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a safe loader)
     except OSError as exc:
-        raise RegistryError(f"{path}: cannot read the registry: {exc.strerror}") from None
+        raise RegistryError(f"{path}: cannot read {what}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise RegistryError(f"{path}: not valid YAML: {exc}") from None
+
+
+def load_registry(path: Path) -> Registry:
+    """Load and validate; every problem is reported with the file, the entry and the field."""
+    raw = read_yaml(path, "the registry")
     try:
         return Registry.model_validate(raw)
     except ValidationError as exc:

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from bantar.domain.errors import RegistryError
 from bantar.domain.scoring import Rules
+from bantar.registry_file import read_yaml
 
 
 def load_rules(path: Path) -> Rules:
     """Load and validate; a problem names the file and the rule."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RegistryError(f"{path}: cannot read the rules: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise RegistryError(f"{path}: not valid YAML: {exc}") from None
+    raw = read_yaml(path, "the rules")
     try:
         return Rules.model_validate(raw)
     except ValidationError as exc:
@@ -31,12 +26,12 @@ def load_rules(path: Path) -> Rules:
 
 def load_criteria(path: Path) -> dict[str, dict[str, str]]:
     """``bersih.a`` -> ``{"id": ..., "en": ...}`` from the programme's criteria file."""
+    raw = read_yaml(path, "the criteria")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return {
             f"{pillar}.{letter}": {"id": entry["id"], "en": entry["en"]}
             for pillar in ("bersih", "aman", "pintar")
             for letter, entry in raw[pillar].items()
         }
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise RegistryError(f"{path}: cannot read the criteria: {exc}") from None

@@ -13,7 +13,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,16 +27,11 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.server import BackgroundServer  # noqa: E402
-from bantar.bootstrap import build_services  # noqa: E402
 from bantar.domain.access import Role, ScopeLevel  # noqa: E402
-from bantar.registry_file import dump_registry  # noqa: E402
-from bantar.registry_gen import KecamatanCounts, generate_city  # noqa: E402
-from bantar.settings import Settings, SqliteSettings  # noqa: E402
+from bench.city import END, city_services  # noqa: E402
 from ingest.broker import free_port  # noqa: E402
 from simulators.engine import Simulation  # noqa: E402
 from tests.support import store_directly  # noqa: E402
-
-END = datetime(2026, 11, 2, tzinfo=UTC) - timedelta(hours=7)
 
 
 def main() -> None:
@@ -46,12 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bantar-bench-") as tmp:
         work = Path(tmp)
-        city = generate_city(KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv"))
-        dump_registry(city, work / "city.yaml")
-        settings = Settings(
-            registry=work / "city.yaml", sqlite=SqliteSettings(path=work / "c.db"), app_db=work / "a.db"
-        )
-        services = build_services(settings, now=lambda: END + timedelta(minutes=1))
+        city, services = city_services(work)
         sim = Simulation(city, start=END - timedelta(hours=args.hours), end=END, seed=1)
         store_directly(services.store, services.registry, sim.messages(), END)  # type: ignore[arg-type]
         services.updater.update_all()
