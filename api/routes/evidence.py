@@ -15,7 +15,7 @@ from api.period import PeriodDep
 from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
 from bantar.domain.evidence import DayEvidence
-from bantar.domain.registry import Award, Category
+from bantar.domain.registry import Award, Category, RTPlace
 from bantar.domain.timebase import from_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import Alert, PeriodScores, Summary
@@ -33,7 +33,9 @@ class DevicePublic(BaseModel):
     last_seen: datetime | None
 
 
-class RTPublic(BaseModel):
+class RTPlacePublic(BaseModel):
+    """An RT and where it sits in the city."""
+
     code: str
     number: int
     kk_count: int
@@ -42,21 +44,29 @@ class RTPublic(BaseModel):
     kelurahan_name: str
     kecamatan_code: str
     kecamatan_name: str
+
+    @classmethod
+    def fields_of(cls, place: RTPlace) -> dict[str, object]:
+        return {
+            "code": place.rt.code,
+            "number": place.rt.number,
+            "kk_count": place.rt.kk_count,
+            "category": place.rt.category,
+            "kelurahan_code": place.kelurahan_code,
+            "kelurahan_name": place.kelurahan_name,
+            "kecamatan_code": place.kecamatan_code,
+            "kecamatan_name": place.kecamatan_name,
+        }
+
+
+class RTPublic(RTPlacePublic):
     awards: list[Award]
     devices: list[DevicePublic]
 
 
-class RTRow(BaseModel):
+class RTRow(RTPlacePublic):
     """One line of the city table: where the RT stands for the period."""
 
-    code: str
-    number: int
-    kk_count: int
-    category: Category
-    kelurahan_code: str
-    kelurahan_name: str
-    kecamatan_code: str
-    kecamatan_name: str
     awarded: bool
     bersih: int | None
     """lowest suggested score among the sensor-backed Bersih criteria with enough evidence"""
@@ -112,14 +122,7 @@ def rt_detail(rt_code: RTCode, services: ServicesDep, who: PrincipalDep) -> RTPu
     place = services.registry.rts[_rt(services, who, rt_code)]
     seen = services.store.last_seen()
     return RTPublic(
-        code=place.rt.code,
-        number=place.rt.number,
-        kk_count=place.rt.kk_count,
-        category=place.rt.category,
-        kelurahan_code=place.kelurahan_code,
-        kelurahan_name=place.kelurahan_name,
-        kecamatan_code=place.kecamatan_code,
-        kecamatan_name=place.kecamatan_name,
+        **RTPlacePublic.fields_of(place),  # type: ignore[arg-type]
         awards=place.rt.awards,
         devices=[
             DevicePublic(
@@ -214,14 +217,7 @@ def rt_rows(period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list
         coverages = [i.coverage for c in by_name.values() for i in c.indicators if i.coverage is not None]
         rows.append(
             RTRow(
-                code=code,
-                number=place.rt.number,
-                kk_count=place.rt.kk_count,
-                category=place.rt.category,
-                kelurahan_code=place.kelurahan_code,
-                kelurahan_name=place.kelurahan_name,
-                kecamatan_code=place.kecamatan_code,
-                kecamatan_name=place.kecamatan_name,
+                **RTPlacePublic.fields_of(place),  # type: ignore[arg-type]
                 awarded=bool(place.rt.awards),
                 bersih=min(bersih) if bersih else None,
                 aman=by_name["aman.b"].score if "aman.b" in by_name else None,
