@@ -28,7 +28,7 @@ from simulators.devices import Message
 from simulators.engine import Simulation
 from simulators.load import bin_burst
 from simulators.run import drive
-from simulators.sinks import JsonLinesSink, MqttSink, read_messages
+from simulators.sinks import HttpSink, JsonLinesSink, MqttSink, read_messages
 
 
 def _registry(settings: Settings, path: Path | None) -> Registry:
@@ -75,6 +75,10 @@ def _mqtt_sink(settings: Settings, per_device: bool = False) -> MqttSink:
 @click.option("--truth", type=click.Path(path_type=Path), help="write the ground truth as JSON lines")
 @click.option("--mqtt", "to_mqtt", is_flag=True, help="publish to the broker in BANTAR_MQTT__*")
 @click.option("--per-device", is_flag=True, help="one MQTT client per device (client id = username = device id)")
+@click.option(
+    "--http", "http_url", metavar="URL", help="also post bank sampah deposits and poskamling reports to the API"
+)
+@click.option("--token", envvar="BANTAR_TOKEN", help="API token for --http (an admin's, or scoped to the RTs posted)")
 @click.option("--speed", default=0.0, show_default=True, help="simulated seconds per wall second; 0: flat out")
 @click.option("--seq-from-store", is_flag=True, help="continue each device's sequence numbers from the store")
 def simulate(
@@ -88,6 +92,8 @@ def simulate(
     truth: Path | None,
     to_mqtt: bool,
     per_device: bool,
+    http_url: str | None,
+    token: str | None,
     speed: float,
     seq_from_store: bool,
 ) -> None:
@@ -115,11 +121,15 @@ def simulate(
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--scenario") from None
-    sinks: list[JsonLinesSink | MqttSink] = []
+    sinks: list[JsonLinesSink | MqttSink | HttpSink] = []
     if out:
         sinks.append(JsonLinesSink(out))
     if to_mqtt:
         sinks.append(_mqtt_sink(settings, per_device))
+    if http_url:
+        if not token:
+            raise click.BadParameter("--http needs --token (or BANTAR_TOKEN)", param_hint="--token")
+        sinks.append(HttpSink(http_url, token, {d.id: d.rt for d in registry.devices}))
     stop = threading.Event()
     stop_on_signals(stop)
     with click.progressbar(length=int(sim.end - sim.start), label="simulated time", file=sys.stderr) as bar:

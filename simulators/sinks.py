@@ -7,7 +7,9 @@ import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
+
+import httpx
 
 from simulators.devices import Message
 from simulators.publisher import MqttPublisher
@@ -92,3 +94,39 @@ def read_messages(path: Path) -> Iterator[Message]:
                 yield Message(float(record["at"]), record.get("device"), record["topic"], payload)
             except (ValueError, KeyError, TypeError) as exc:
                 raise ValueError(f"{path}:{number}: not a simulator message record ({exc})") from None
+
+
+class HttpSink:
+    """People's posts over the API: bank sampah deposits and poskamling reports are posted for
+    the device's RT (other kinds have no HTTP route and are skipped). The device id and sequence
+    number make the Idempotency-Key, so a re-run posts nothing twice."""
+
+    ROUTES: ClassVar[dict[str, str]] = {
+        "bank_sampah": "bank-sampah/deposits",
+        "poskamling": "poskamling/reports",
+    }
+
+    def __init__(self, base_url: str, token: str, rt_of: dict[str, str]) -> None:
+        self._http = httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {token}"})
+        self.rt_of = rt_of
+        self.sent = self.skipped = self.refused = 0
+
+    def send(self, message: Message) -> None:
+        kind = message.topic.rsplit("/", 1)[-1]
+        route = self.ROUTES.get(kind)
+        if route is None or message.device_id is None:
+            self.skipped += 1
+            return
+        body = json.loads(message.payload)
+        key = f"{message.device_id}-{body.pop('seq')}"
+        response = self._http.post(
+            f"/api/v1/rts/{self.rt_of[message.device_id]}/{route}", json=body, headers={"Idempotency-Key": key}
+        )
+        if response.status_code in (200, 201):
+            self.sent += 1
+        else:
+            self.refused += 1
+
+    def close(self) -> bool:
+        self._http.close()
+        return self.refused == 0

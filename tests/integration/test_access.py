@@ -365,3 +365,29 @@ def test_admins_switch_devices_off_and_their_messages_are_refused(town: Town, tm
     log = town.call("admin", "GET", "/api/v1/audit").json()
     assert any(e["action"] == "device_switch" and e["target"] == device.id for e in log)
     town.call("admin", "PATCH", f"/api/v1/devices/{device.id}", json={"active": True})
+
+
+def test_the_simulator_posts_over_http_once_however_often_it_runs(town: Town, small_registry: Registry) -> None:
+    from datetime import timedelta
+
+    from simulators.engine import Simulation
+    from simulators.run import drive
+    from simulators.sinks import HttpSink
+
+    end = datetime(2026, 11, 1, tzinfo=WIB)  # a Sunday: the day before holds a deposit morning
+    rt_of = {d.id: d.rt for d in small_registry.devices}
+
+    def run() -> HttpSink:
+        sim = Simulation(small_registry, start=end - timedelta(days=1), end=end, seed=5)
+        wanted = [m for m in sim.messages() if m.topic.endswith(("/bank_sampah", "/poskamling"))][:300]
+        sink = HttpSink(town.url, town.tokens["admin"], rt_of)
+        assert drive(wanted, [sink], sim_start=sim.start).acknowledged  # nothing refused
+        return sink
+
+    before = town.services.store.counts().readings
+    first = run()
+    assert first.sent > 100
+    stored = town.services.store.counts().readings - before
+    assert stored == first.sent
+    run()  # the same posts again: all duplicates
+    assert town.services.store.counts().readings - before == stored
