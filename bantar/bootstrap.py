@@ -21,7 +21,7 @@ from bantar.stores.sqlite import SqliteStore
 def build_store(settings: Settings) -> ReadingStore:
     match settings.store:
         case "sqlite":
-            return SqliteStore(settings.sqlite.path, settings.sqlite.synchronous)
+            return SqliteStore(settings.sqlite.path, settings.sqlite.synchronous, settings.sqlite.busy_timeout_ms)
 
 
 def build_registry(settings: Settings) -> RegistryIndex:

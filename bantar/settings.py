@@ -75,6 +75,7 @@ class IngestSettings(BaseModel):
 class SqliteSettings(BaseModel):
     path: Path = Path("var/bantar.db")
     synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
+    busy_timeout_ms: int = Field(default=10_000, ge=0, le=600_000, description="how long a write waits for a lock")
 
 
 class Settings(BaseSettings):

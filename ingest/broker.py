@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Chosen, not defaulted (see README "Broker limits"). Mosquitto 2.0.11's default
 # max_queued_messages of 1000 silently drops QoS 1 messages for a subscriber 1000 behind.
@@ -43,6 +44,7 @@ def mosquitto_conf(
     acl_file: str | None = None,
     log_file: str | None = None,
     run_as: str | None = None,
+    max_queued_messages: int = MAX_QUEUED_MESSAGES,
 ) -> str:
     auth = f"allow_anonymous false\npassword_file {password_file}\n" if password_file else "allow_anonymous true\n"
     lines = [
@@ -53,7 +55,7 @@ def mosquitto_conf(
         "persistence true",
         f"persistence_location {data_dir.rstrip('/')}/",
         f"autosave_interval {AUTOSAVE_INTERVAL_S}",
-        f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+        f"max_queued_messages {max_queued_messages}",
         f"max_queued_bytes {MAX_QUEUED_BYTES}",
         f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
         f"max_packet_size {MAX_PACKET_SIZE}",
@@ -95,7 +97,7 @@ class MosquittoProcess:
     process: subprocess.Popen[bytes]
 
     @classmethod
-    def start(cls, workdir: Path, port: int | None = None, **conf: str) -> MosquittoProcess:
+    def start(cls, workdir: Path, port: int | None = None, **conf: Any) -> MosquittoProcess:
         binary = mosquitto_binary()
         if binary is None:
             raise FileNotFoundError("mosquitto is not installed (Debian: apt-get install mosquitto)")

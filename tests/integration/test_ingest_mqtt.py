@@ -230,3 +230,66 @@ def test_the_ingestor_refuses_devices_an_admin_switched_off(
     check = SqliteStore(db)
     assert check.counts().dead_letters_by_reason == {"device_inactive": refused}
     check.close()
+
+
+def test_while_the_store_fails_nothing_is_acknowledged_and_everything_arrives_later(
+    mosquitto: MosquittoProcess, registry_index: RegistryIndex, registry_file: Path, tmp_path: Path
+) -> None:
+    """F3: the database is locked by someone else; the ingestor retries without acknowledging,
+    is even killed meanwhile, and after the lock is gone every message is stored once."""
+    import sqlite3
+
+    db, log = tmp_path / "locked.db", tmp_path / "ingest.log"
+    env = _subprocess_env(mosquitto, db, registry_file, sqlite__busy_timeout_ms="200")
+    first = start_ingestor(env, log)
+    wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
+    blocker = sqlite3.connect(db, isolation_level=None, timeout=10)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        publish(mosquitto, list(bin_burst(registry_index.registry, 2000)))
+        wait_until(lambda: log.read_text().count("store write failed") >= 2, 20, "the ingestor to retry")
+        first.send_signal(signal.SIGKILL)  # dies with everything unacknowledged
+        first.wait(10)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    second = start_ingestor(env, log)
+    try:
+        wait_until(lambda: count_rows(db) == 2000, 30, "all 2,000 readings after the lock is gone")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(20) == 0
+    assert "retry in" in log.read_text()
+    assert count_rows(db) == 2000
+
+
+def test_messages_the_broker_dropped_show_as_sequence_gaps_per_device(
+    registry_index: RegistryIndex, registry_file: Path, tmp_path: Path
+) -> None:
+    """F7: a broker whose queue limit is reached while the ingestor is away drops messages
+    silently; the per-device sequence numbers reveal exactly which devices lost how many."""
+    broker = MosquittoProcess.start(tmp_path / "small-queue", max_queued_messages=100)
+    db, log = tmp_path / "gaps.db", tmp_path / "ingest.log"
+    env = _subprocess_env(broker, db, registry_file)
+    try:
+        first = start_ingestor(env, log)
+        wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(20) == 0
+        messages = list(bin_burst(registry_index.registry, 400))
+        publish(broker, messages[:300])  # the broker keeps 100 of these for the absent ingestor
+        second = start_ingestor(env, log)
+        try:
+            wait_until(lambda: "subscribed" in log.read_text().split("ingest stopped")[-1], 20, "the return")
+            publish(broker, messages[300:])  # the devices carry on; the ingestor is back
+            wait_until(lambda: count_rows(db) == 200, 30, "what the broker kept plus the new readings")
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(20) == 0
+    finally:
+        broker.stop()
+    check = SqliteStore(db)
+    missing = sum(g.missing for g in check.sequence_gaps())
+    check.close()
+    assert missing == 200  # every dropped message is accounted for, per device
+    assert "messages lost upstream" in log.read_text()
