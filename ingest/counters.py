@@ -40,5 +40,5 @@ class IngestCounters:
             f"received {self.received}, stored {self.stored}, duplicates {self.duplicates}, "
             f"rejected {self.rejected_total} ({reasons}), sequence gaps {self.sequence_gap_messages} "
             f"missing, {self.batches} batches (mean {mean:.1f} ms, max {self.batch_ms_max:.1f} ms), "
-            f"store retries {self.store_retries}"
+            f"store retries {self.store_retries}, acks dropped after reconnects {self.stale_acks}"
         )

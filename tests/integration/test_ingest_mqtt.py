@@ -293,3 +293,43 @@ def test_messages_the_broker_dropped_show_as_sequence_gaps_per_device(
     check.close()
     assert missing == 200  # every dropped message is accounted for, per device
     assert "messages lost upstream" in log.read_text()
+
+
+def test_a_cut_link_mid_stream_redelivers_and_everything_is_stored_once(
+    mosquitto: MosquittoProcess, registry_index: RegistryIndex, registry_file: Path, tmp_path: Path
+) -> None:
+    """F6: the TCP link between broker and ingestor breaks while messages are in flight (some
+    stored but not yet acknowledged); after the reconnect the broker redelivers them and the
+    store recognises the duplicates."""
+    from tests.proxy import CuttableProxy
+
+    proxy = CuttableProxy(mosquitto.port)
+    db, log = tmp_path / "cut.db", tmp_path / "ingest.log"
+    env = {
+        **_subprocess_env(mosquitto, db, registry_file, ingest__batch_max="200"),
+        "BANTAR_MQTT__PORT": str(proxy.port),
+    }
+    process = start_ingestor(env, log)
+    publisher = MqttPublisher("127.0.0.1", mosquitto.port)
+    total = 20_000
+    try:
+        wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
+        feeder = threading.Thread(target=publisher.publish_all, args=(list(bin_burst(registry_index.registry, total)),))
+        feeder.start()
+        for cut_at in (2000, 8000):
+            wait_until(lambda n=cut_at: count_rows(db) >= n, 30, f"{cut_at} readings")
+            proxy.cut()
+        feeder.join(60)
+        assert publisher.wait_acknowledged(total, 60)
+        wait_until(lambda: count_rows(db) == total, 60, f"all {total} readings")
+    finally:
+        publisher.close()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+        proxy.close()
+    text = log.read_text()
+    assert text.count("session resumed") >= 2  # reconnected through the proxy twice
+    assert count_rows(db) == total
+    check = SqliteStore(db)
+    assert check.sequence_gaps() == []
+    check.close()
