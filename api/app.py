@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.limits import BodyLimit
+from api.ratelimit import TokenBuckets
 from api.routes import admin, assessments, evidence, health, posts
 from bantar.bootstrap import Services
 
@@ -50,6 +51,7 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.rate_limits = TokenBuckets(services.settings.api.rate_per_token_s, services.settings.api.burst_per_token)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(evidence.router)

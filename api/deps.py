@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
+from api.ratelimit import retry_after
 from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
 
@@ -21,7 +22,9 @@ _bearer = HTTPBearer(auto_error=False, description="an API token from `bantar to
 
 
 def principal(
-    services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
         raise ApiError(
@@ -31,6 +34,16 @@ def principal(
             "Sertakan token API: Authorization: Bearer <token>",
         )
     who = services.app_db.authenticate(credentials.credentials)
+    if who is not None:
+        wait = request.app.state.rate_limits.take(who.token_id)
+        if wait:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"too many requests from this token; retry in {wait:.1f} s",
+                "Terlalu banyak permintaan dari token ini; coba lagi sebentar",
+                headers={"Retry-After": retry_after(wait)},
+            )
     if who is None:
         raise ApiError(
             401, "invalid_token", "the token is unknown or revoked", "Token tidak dikenal atau sudah dicabut"

@@ -18,9 +18,12 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, reason: str, detail: str, detail_id: str) -> None:
+    def __init__(
+        self, status: int, reason: str, detail: str, detail_id: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status, self.reason, self.detail, self.detail_id = status, reason, detail, detail_id
+        self.headers = headers or {}
 
 
 def unknown(what: str, code: str) -> ApiError:
@@ -43,6 +46,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             status_code=exc.status,
             content=ErrorBody(reason=exc.reason, detail=exc.detail, detail_id=exc.detail_id).model_dump(),
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)

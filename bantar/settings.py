@@ -72,6 +72,11 @@ class IngestSettings(BaseModel):
         )
 
 
+class ApiSettings(BaseModel):
+    rate_per_token_s: float = Field(default=20.0, gt=0, description="sustained requests per second per token")
+    burst_per_token: int = Field(default=60, ge=1, description="requests a token may make at once")
+
+
 class SqliteSettings(BaseModel):
     path: Path = Path("var/bantar.db")
     synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
@@ -89,6 +94,7 @@ class Settings(BaseSettings):
     app_db: Path = Field(default=Path("var/bantar-app.db"), description="tokens and the audit log (SQLite)")
     mqtt: MqttSettings = MqttSettings()
     ingest: IngestSettings = IngestSettings()
+    api: ApiSettings = ApiSettings()
     evidence_every_s: float = Field(default=10.0, gt=0, le=3600, description="how often the API derives new evidence")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, ClassVar
@@ -110,6 +111,7 @@ class HttpSink:
         self._http = httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {token}"})
         self.rt_of = rt_of
         self.sent = self.skipped = self.refused = 0
+        self.last_refusal = ""
 
     def send(self, message: Message) -> None:
         kind = message.topic.rsplit("/", 1)[-1]
@@ -119,13 +121,16 @@ class HttpSink:
             return
         body = json.loads(message.payload)
         key = f"{message.device_id}-{body.pop('seq')}"
-        response = self._http.post(
-            f"/api/v1/rts/{self.rt_of[message.device_id]}/{route}", json=body, headers={"Idempotency-Key": key}
-        )
+        path = f"/api/v1/rts/{self.rt_of[message.device_id]}/{route}"
+        response = self._http.post(path, json=body, headers={"Idempotency-Key": key})
+        while response.status_code == 429:  # a polite client waits as long as the API asks
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+            response = self._http.post(path, json=body, headers={"Idempotency-Key": key})
         if response.status_code in (200, 201):
             self.sent += 1
         else:
             self.refused += 1
+            self.last_refusal = f"{response.status_code} {response.text[:200]}"
 
     def close(self) -> bool:
         self._http.close()
