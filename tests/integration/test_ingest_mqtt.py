@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import threading
 from collections.abc import Iterator
@@ -333,3 +334,45 @@ def test_a_cut_link_mid_stream_redelivers_and_everything_is_stored_once(
     check = SqliteStore(db)
     assert check.sequence_gaps() == []
     check.close()
+
+
+def test_a_slow_store_causes_no_disconnects_and_loses_nothing(
+    mosquitto: MosquittoProcess, registry_index: RegistryIndex, registry_file: Path, tmp_path: Path
+) -> None:
+    """F8: each write waits seconds for the database (someone else holds it); with a small
+    in-flight window the network thread waits too, yet keepalive holds and everything arrives."""
+    import sqlite3
+    import time
+
+    db, log = tmp_path / "slow.db", tmp_path / "ingest.log"
+    env = _subprocess_env(
+        mosquitto, db, registry_file, mqtt__keepalive_s="5", ingest__window="500", ingest__batch_max="250"
+    )
+    process = start_ingestor(env, log)
+    stop = threading.Event()
+
+    def hog() -> None:  # hold the database 2 s at a time, for about 10 s
+        blocker = sqlite3.connect(db, isolation_level=None, timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not stop.is_set():
+            blocker.execute("BEGIN EXCLUSIVE")
+            time.sleep(2)
+            blocker.execute("ROLLBACK")
+            time.sleep(0.05)
+        blocker.close()
+
+    try:
+        wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
+        hogger = threading.Thread(target=hog)
+        hogger.start()
+        publish(mosquitto, list(bin_burst(registry_index.registry, 5000)))
+        hogger.join(30)
+        wait_until(lambda: count_rows(db) == 5000, 60, "all 5,000 readings")
+    finally:
+        stop.set()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    text = log.read_text()
+    assert "disconnected" not in text
+    slowest = float(re.findall(r"max ([0-9.]+) ms\)", text)[-1])
+    assert slowest > 1000  # the store really took seconds for a batch
