@@ -376,3 +376,25 @@ def test_a_slow_store_causes_no_disconnects_and_loses_nothing(
     assert "disconnected" not in text
     slowest = float(re.findall(r"max ([0-9.]+) ms\)", text)[-1])
     assert slowest > 1000  # the store really took seconds for a batch
+
+
+def test_a_broker_restart_keeps_what_it_queued_for_the_absent_ingestor(
+    mosquitto: MosquittoProcess, registry_index: RegistryIndex, registry_file: Path, tmp_path: Path
+) -> None:
+    """F4: messages queued for the ingestor's persistent session survive a clean broker restart
+    (persistence on), and arrive when the ingestor returns."""
+    db, log = tmp_path / "restart.db", tmp_path / "ingest.log"
+    env = _subprocess_env(mosquitto, db, registry_file)
+    first = start_ingestor(env, log)
+    wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(20) == 0
+    publish(mosquitto, list(bin_burst(registry_index.registry, 3000)))
+    mosquitto.restart()
+    second = start_ingestor(env, log)
+    try:
+        wait_until(lambda: count_rows(db) == 3000, 30, "the 3,000 queued readings")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(20) == 0
+    assert log.read_text().count("session resumed") == 1
