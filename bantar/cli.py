@@ -9,22 +9,21 @@ from pathlib import Path
 
 import click
 
-from bantar.bootstrap import Services, build_services
 from bantar.cli_common import (
     EXIT_CONFIG,
     EXIT_UNREACHABLE,
     registry_and_store_or_exit,
+    services_session,
     settings_or_exit,
     setup_logging,
     stop_on_signals,
 )
 from bantar.cli_sim import load, replay, simulate
-from bantar.domain.access import Role, ScopeLevel
-from bantar.domain.errors import RegistryError, StoreError
+from bantar.domain.access import Role, ScopeLevel, scope_problem
+from bantar.domain.errors import RegistryError
 from bantar.ports import ReadingStore
 from bantar.registry_file import dump_registry, load_registry
 from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
-from bantar.settings import Settings
 
 DEFAULT_CSV = Path("config/kecamatan_bantar_2014_2020.csv")
 
@@ -144,20 +143,23 @@ def demo(seconds: int, port: int, keep_running: bool, embedded_broker: bool) -> 
 
     settings = settings_or_exit()
     setup_logging(settings)
-    services = _services_or_exit(settings)
     stop = threading.Event()
     stop_on_signals(stop)
-    try:
-        summary = run_demo(
-            services, stop, seconds=seconds, api_port=port, keep_running=keep_running, force_embedded=embedded_broker
-        )
+    with services_session(settings) as services:
+        try:
+            summary = run_demo(
+                services,
+                stop,
+                seconds=seconds,
+                api_port=port,
+                keep_running=keep_running,
+                force_embedded=embedded_broker,
+            )
+        except ConnectionError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_UNREACHABLE)
         click.echo(_report(services.store, show=5))
         click.echo(summary)
-    except ConnectionError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_UNREACHABLE)
-    finally:
-        services.close()
 
 
 @main.command()
@@ -171,11 +173,8 @@ def api(host: str, port: int) -> None:
 
     settings = settings_or_exit()
     setup_logging(settings)
-    services = _services_or_exit(settings)
-    try:
+    with services_session(settings) as services:
         uvicorn.run(create_app(services), host=host, port=port, log_level=settings.log_level.lower())
-    finally:
-        services.close()
 
 
 @main.group()
@@ -188,11 +187,8 @@ def evidence_update() -> None:
     """Derive the RT-days touched by new, late or replayed readings."""
     settings = settings_or_exit()
     setup_logging(settings)
-    services = _services_or_exit(settings)
-    try:
+    with services_session(settings) as services:
         click.echo(f"derived evidence for {services.updater.update_all():,} RT-days")
-    finally:
-        services.close()
 
 
 @evidence.command("rebuild")
@@ -200,22 +196,8 @@ def evidence_rebuild() -> None:
     """Derive every RT-day with readings again, from scratch."""
     settings = settings_or_exit()
     setup_logging(settings)
-    services = _services_or_exit(settings)
-    try:
+    with services_session(settings) as services:
         click.echo(f"derived evidence for {services.updater.rebuild():,} RT-days from scratch")
-    finally:
-        services.close()
-
-
-def _services_or_exit(settings: Settings) -> Services:
-    try:
-        return build_services(settings)
-    except RegistryError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_CONFIG)
-    except StoreError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_UNREACHABLE)
 
 
 @main.group()
@@ -229,9 +211,6 @@ def token() -> None:
 @click.option("--scope", "scope", required=True, metavar="city|rt:CODE|kelurahan:CODE|kecamatan:CODE")
 def token_create(name: str, role: str, scope: str) -> None:
     """Issue a token; it is printed once, only its hash is kept."""
-    from api.errors import ApiError
-    from api.routes.admin import check_scope
-
     level_text, _, code = scope.partition(":")
     try:
         level = ScopeLevel(level_text)
@@ -239,18 +218,14 @@ def token_create(name: str, role: str, scope: str) -> None:
         raise click.BadParameter(
             f"{level_text!r} is not city, rt, kelurahan or kecamatan", param_hint="--scope"
         ) from None
-    settings = settings_or_exit()
-    services = _services_or_exit(settings)
-    try:
-        check_scope(services.registry.rts, level, code or None)
+    with services_session(settings_or_exit()) as services:
+        problem = scope_problem(services.registry, level, code or None)
+        if problem:
+            raise click.BadParameter(problem, param_hint="--scope")
         token_id, secret = services.app_db.create_token(name, Role(role), level, code or None)
         services.app_db.audit(
             None, "token_create", token_id, {"role": role, "scope": level.value, "scope_code": code or None}, "cli"
         )
-    except ApiError as exc:
-        raise click.BadParameter(exc.detail, param_hint="--scope") from None
-    finally:
-        services.close()
     click.echo(f"token {token_id} ({role}, {scope}) for {name}:\n{secret}")
 
 
@@ -258,15 +233,12 @@ def token_create(name: str, role: str, scope: str) -> None:
 def token_list() -> None:
     """Tokens and their state (never their secrets)."""
     settings = settings_or_exit()
-    services = _services_or_exit(settings)
-    try:
+    with services_session(settings) as services:
         for t in services.app_db.tokens():
             state = "revoked" if t.revoked_ms else "active"
             click.echo(
                 f"{t.id}  {state:<7}  {t.role.value:<13} {t.scope_level.value}:{t.scope_code or '-':<16} {t.name}"
             )
-    finally:
-        services.close()
 
 
 @token.command("revoke")
@@ -274,15 +246,12 @@ def token_list() -> None:
 def token_revoke(token_id: str) -> None:
     """Revoke a token at once."""
     settings = settings_or_exit()
-    services = _services_or_exit(settings)
-    try:
+    with services_session(settings) as services:
         if not services.app_db.revoke_token(token_id):
             click.echo(f"no active token {token_id}", err=True)
             sys.exit(EXIT_CONFIG)
         services.app_db.audit(None, "token_revoke", token_id, {}, "cli")
         click.echo(f"revoked {token_id}")
-    finally:
-        services.close()
 
 
 @main.group()
@@ -305,12 +274,8 @@ def broker_config(out: Path) -> None:
     from ingest.broker import production_mosquitto_conf
     from ingest.broker_auth import write_broker_auth
 
-    settings = settings_or_exit()
-    services = _services_or_exit(settings)  # the registry with the admins' switches applied
-    try:
+    with services_session(settings_or_exit()) as services:  # the registry with the admins' switches
         credentials = write_broker_auth(services.registry.devices.values(), out)
-    finally:
-        services.close()
     (out / "mosquitto.conf").write_text(production_mosquitto_conf(), encoding="utf-8")
     click.echo(
         f"wrote {out}/passwd, acl, mosquitto.conf and credentials.csv ({len(credentials)} users; "

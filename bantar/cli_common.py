@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from types import FrameType
 
 import click
 from pydantic import ValidationError
 
-from bantar.bootstrap import build_registry, build_store
+from bantar.bootstrap import Services, build_registry, build_services, build_store
 from bantar.domain.errors import RegistryError, StoreError
 from bantar.domain.registry import RegistryIndex
 from bantar.ports import ReadingStore
@@ -71,3 +73,21 @@ def when(value: str) -> datetime:
     if moment.tzinfo is None:
         raise click.BadParameter(f"{value!r} has no UTC offset (add +07:00 for WIB)")
     return moment
+
+
+@contextlib.contextmanager
+def services_session(settings: Settings) -> Iterator[Services]:
+    """The composed services for one command, closed at its end; a bad registry, rules or
+    store ends the command with the matching exit code."""
+    try:
+        services = build_services(settings)
+    except RegistryError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CONFIG)
+    except StoreError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_UNREACHABLE)
+    try:
+        yield services
+    finally:
+        services.close()

@@ -192,12 +192,6 @@ class EvidenceQueries:
     def evidence(self, rt_code: str, start: date, end: date) -> list[DayEvidence]:
         return self.store.day_evidence([rt_code], start, end)
 
-    def rts_in(self, level: str, code: str | None) -> list[str]:
-        if level == "city":
-            return list(self.registry.rts)
-        key = "kecamatan_code" if level == "kecamatan" else "kelurahan_code"
-        return [c for c, place in self.registry.rts.items() if getattr(place, key) == code]
-
     def bulk_scores(self, rt_codes: Sequence[str], start: date, end: date) -> dict[str, PeriodScores]:
         """Scores of many RTs at once: one read of the period's totals, cached until the stored
         evidence changes (city-wide views ask for the same periods again and again)."""
@@ -229,7 +223,7 @@ class EvidenceQueries:
     def _summary(
         self, level: Literal["city", "kecamatan", "kelurahan"], code: str | None, start: date, end: date
     ) -> Summary:
-        codes = self.rts_in(level, code)
+        codes = self.registry.rts_in(level, code)
         scores = self.bulk_scores(codes, start, end)
         counts = {name: LevelCounts(criterion=name) for name in self.rules.criteria}
         coverage: dict[str, list[float]] = {"bin": [], "cctv": [], "poskamling": []}

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, ServicesDep, client_address, require
 from api.errors import ApiError
-from bantar.domain.access import Action, Role, ScopeLevel
+from bantar.domain.access import Action, Role, ScopeLevel, scope_problem
 from bantar.stores.appdb import AuditEntry, TokenInfo
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -28,30 +28,12 @@ class TokenCreated(BaseModel):
     """shown once; only its hash is kept"""
 
 
-def check_scope(services_registry_rts: dict, level: ScopeLevel, code: str | None) -> None:  # type: ignore[type-arg]
-    if level is ScopeLevel.city:
-        if code is not None:
-            raise ApiError(422, "invalid_field", "a city scope takes no code", "Wilayah kota tanpa kode")
-        return
-    key = {"rt": None, "kelurahan": "kelurahan_code", "kecamatan": "kecamatan_code"}[level.value]
-    found = (
-        code in services_registry_rts
-        if key is None
-        else any(getattr(p, key) == code for p in services_registry_rts.values())
-    )
-    if not found:
-        raise ApiError(
-            422,
-            "invalid_field",
-            f"scope_code {code!r} is not a {level.value} in the registry",
-            f"Kode wilayah {code!r} bukan {level.value} yang terdaftar",
-        )
-
-
 @router.post("/tokens", response_model=TokenCreated, status_code=201, summary="Issue a token (admins)")
 def create_token(body: TokenCreate, request: Request, services: ServicesDep, who: PrincipalDep) -> TokenCreated:
     require(who, Action.administer)
-    check_scope(services.registry.rts, body.scope_level, body.scope_code)
+    problem = scope_problem(services.registry, body.scope_level, body.scope_code)
+    if problem:
+        raise ApiError(422, "invalid_field", problem, "Wilayah token tidak terdaftar")
     token_id, token = services.app_db.create_token(body.name, body.role, body.scope_level, body.scope_code)
     services.app_db.audit(
         who,

@@ -104,7 +104,7 @@ def _scope(services: Services, who: Principal, level: Level, code: str | None) -
     require(who, Action.read_evidence)
     if level != "city" and code is None:
         raise bad_request("missing_code", f"level {level} needs a code", f"Tingkat {level} perlu kode wilayah")
-    codes = services.queries.rts_in(level, code)
+    codes = services.registry.rts_in(level, code)
     if not codes:
         raise unknown(level, code or "")
     if not who.covers_area(level, code, [services.registry.rts[c] for c in codes]):
@@ -181,7 +181,7 @@ def alerts(
         codes = [c for c, place in services.registry.rts.items() if who.covers(place)]
     else:
         scope = _scope(services, who, level, code)
-        codes = services.queries.rts_in(level, scope)
+        codes = services.registry.rts_in(level, scope)
     found = services.queries.alerts(codes)
     if kind:
         found = [a for a in found if a.kind == kind]

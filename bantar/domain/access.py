@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bantar.domain.registry import RTPlace
+from bantar.domain.registry import RegistryIndex, RTPlace
 
 
 class Role(StrEnum):
@@ -83,3 +83,12 @@ class Principal(BaseModel):
         if self.scope_level is ScopeLevel.city:
             return True
         return bool(places) and all(self.covers(p) for p in places)
+
+
+def scope_problem(registry: RegistryIndex, level: ScopeLevel, code: str | None) -> str | None:
+    """Why a token scope is invalid (one sentence), or None when it names a real area."""
+    if level is ScopeLevel.city:
+        return "a city scope takes no code" if code is not None else None
+    if not registry.rts_in(level.value, code):
+        return f"scope code {code!r} is not a {level.value} in the registry"
+    return None

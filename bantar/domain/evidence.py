@@ -114,10 +114,6 @@ class DayEvidence(BaseModel):
     def bin_coverage(self) -> float | None:
         return _share(self.bin_readings, self.bin_readings_expected)
 
-    @property
-    def post_coverage(self) -> float | None:
-        return _share(self.post_reports, self.post_reports_expected)
-
 
 def _share(part: int, whole: int) -> float | None:
     return min(1.0, part / whole) if whole else None

@@ -187,6 +187,16 @@ class RegistryIndex:
             for rt in kel.rts
         }
 
+    def rts_in(self, level: str, code: str | None) -> list[str]:
+        """Codes of the RTs in an area: ``city`` (no code), a ``kecamatan``, a ``kelurahan`` or
+        one ``rt``; empty when the area is not in the registry."""
+        if level == "city":
+            return list(self.rts)
+        if level == "rt":
+            return [code] if code in self.rts else []
+        key = {"kecamatan": "kecamatan_code", "kelurahan": "kelurahan_code"}[level]
+        return [c for c, place in self.rts.items() if getattr(place, key) == code]
+
     def apply_overrides(self, active: dict[str, bool]) -> None:
         """Switch registered devices on or off (an admin's decision, kept outside the file)."""
         for device_id, on in active.items():

@@ -199,13 +199,6 @@ class CriterionScore(BaseModel):
     indicators: list[IndicatorResult]
     rationale: Rationale
 
-    @property
-    def sufficient(self) -> bool:
-        return self.score is not None
-
-
-SCORE_WORDS = {2: "baik", 1: "sedang", 0: "kurang", None: "bukti kurang"}
-
 
 def device_counts(devices: Sequence[Device]) -> dict[DeviceKind, int]:
     counts: dict[DeviceKind, int] = {}
