@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -51,16 +52,28 @@ def bantar_env(**settings: str) -> dict[str, str]:
     return env
 
 
-def start_ingestor(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """``bantar ingest`` as its own process, so it can be killed for real."""
+def start_ingestor(env: dict[str, str], log: Path, *, wait_subscribed: bool = True) -> subprocess.Popen[bytes]:
+    """``bantar ingest`` as its own process, so it can be killed for real; by default returns
+    once it has subscribed (its own "subscribed" line, not an earlier process's)."""
+    before = log.read_text().count("subscribed") if log.exists() else 0
     with log.open("ab") as handle:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "bantar", "ingest"],
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bantar", "ingest"], env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=REPO
         )
+    if wait_subscribed:
+        wait_until(lambda: log.read_text().count("subscribed") > before, 20, "the ingestor to subscribe")
+    return process
+
+
+def stop_ingestor(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and the clean stop it promises: exit code 0."""
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(20) == 0
+
+
+def visit_and_leave(env: dict[str, str], log: Path) -> None:
+    """Run the ingestor once so the broker knows its persistent session, then stop it."""
+    stop_ingestor(start_ingestor(env, log))
 
 
 class RunningIngestor:

@@ -25,6 +25,8 @@ from tests.support import (
     payload,
     settings_for,
     start_ingestor,
+    stop_ingestor,
+    visit_and_leave,
     wait_until,
 )
 
@@ -134,7 +136,6 @@ def test_sigkill_mid_stream_then_restart_stores_every_message_exactly_once(
     first = start_ingestor(env, log)
     publisher = MqttPublisher("127.0.0.1", mosquitto.port)
     try:
-        wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
         feeder = threading.Thread(target=publisher.publish_all, args=(messages,))
         feeder.start()
         wait_until(lambda: count_rows(db) >= 3000, 30, "the first readings")
@@ -150,8 +151,7 @@ def test_sigkill_mid_stream_then_restart_stores_every_message_exactly_once(
     try:
         wait_until(lambda: count_rows(db) == total, 60, f"all {total} readings after the restart")
     finally:
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(20) == 0
+        stop_ingestor(second)
     check = SqliteStore(db)
     assert check.counts().readings == total
     assert check.sequence_gaps() == []
@@ -164,11 +164,9 @@ def test_sigterm_stores_and_acknowledges_a_half_full_batch_and_exits_0(
     db, log = tmp_path / "term.db", tmp_path / "ingest.log"
     env = _subprocess_env(mosquitto, db, registry_file, ingest__batch_max="1000", ingest__linger_ms="10000")
     process = start_ingestor(env, log)
-    wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
     publish(mosquitto, list(bin_burst(registry_index.registry, 300)))
     assert count_rows(db) == 0  # still lingering in a half-full batch
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(20) == 0
+    stop_ingestor(process)
     stored_at_stop = count_rows(db)
     assert stored_at_stop > 0
     assert f"received {stored_at_stop}, stored {stored_at_stop}, duplicates 0" in log.read_text()
@@ -176,11 +174,9 @@ def test_sigterm_stores_and_acknowledges_a_half_full_batch_and_exits_0(
     # so the next run gets exactly the rest and no duplicates.
     again = start_ingestor({**env, "BANTAR_INGEST__LINGER_MS": "50"}, log)
     try:
-        wait_until(lambda: log.read_text().count("subscribed") == 2, 20, "the second ingestor to subscribe")
         wait_until(lambda: count_rows(db) == 300, 30, "the rest of the readings")
     finally:
-        again.send_signal(signal.SIGTERM)
-        assert again.wait(20) == 0
+        stop_ingestor(again)
     last = log.read_text().rstrip().splitlines()[-1]
     assert f"received {300 - stored_at_stop}, stored {300 - stored_at_stop}, duplicates 0" in last
 
@@ -195,17 +191,13 @@ def test_messages_published_while_the_ingestor_is_away_arrive_when_it_returns(
 ) -> None:
     db, log = tmp_path / "away.db", tmp_path / "ingest.log"
     env = _subprocess_env(mosquitto, db, registry_file, mqtt__protocol=protocol)
-    first = start_ingestor(env, log)
-    wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
-    first.send_signal(signal.SIGTERM)
-    assert first.wait(20) == 0
+    visit_and_leave(env, log)
     publish(mosquitto, list(bin_burst(registry_index.registry, 4000)))  # > Mosquitto's default queue of 1000
     second = start_ingestor(env, log)
     try:
         wait_until(lambda: count_rows(db) == 4000, 30, "the queued readings")
     finally:
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(20) == 0
+        stop_ingestor(second)
     assert "session resumed" in log.read_text()
 
 
@@ -220,14 +212,12 @@ def test_the_ingestor_refuses_devices_an_admin_switched_off(
     AppDb(app).set_device_active(switched_off, False, "test admin")
     process = start_ingestor({**_subprocess_env(mosquitto, db, registry_file), "BANTAR_APP_DB": str(app)}, log)
     try:
-        wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
         publish(mosquitto, messages)
         refused = sum(1 for topic, _ in messages if topic.split("/")[2] == switched_off)
         wait_until(lambda: count_rows(db) == len(messages) - refused, 20, "the other devices' readings")
         wait_until(lambda: count_rows(db, "dead_letters") == refused, 20, "the refused readings")
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(20) == 0
+        stop_ingestor(process)
     check = SqliteStore(db)
     assert check.counts().dead_letters_by_reason == {"device_inactive": refused}
     check.close()
@@ -243,7 +233,6 @@ def test_while_the_store_fails_nothing_is_acknowledged_and_everything_arrives_la
     db, log = tmp_path / "locked.db", tmp_path / "ingest.log"
     env = _subprocess_env(mosquitto, db, registry_file, sqlite__busy_timeout_ms="200")
     first = start_ingestor(env, log)
-    wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
     blocker = sqlite3.connect(db, isolation_level=None, timeout=10)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
@@ -258,8 +247,7 @@ def test_while_the_store_fails_nothing_is_acknowledged_and_everything_arrives_la
     try:
         wait_until(lambda: count_rows(db) == 2000, 30, "all 2,000 readings after the lock is gone")
     finally:
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(20) == 0
+        stop_ingestor(second)
     assert "retry in" in log.read_text()
     assert count_rows(db) == 2000
 
@@ -273,20 +261,15 @@ def test_messages_the_broker_dropped_show_as_sequence_gaps_per_device(
     db, log = tmp_path / "gaps.db", tmp_path / "ingest.log"
     env = _subprocess_env(broker, db, registry_file)
     try:
-        first = start_ingestor(env, log)
-        wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
-        first.send_signal(signal.SIGTERM)
-        assert first.wait(20) == 0
+        visit_and_leave(env, log)
         messages = list(bin_burst(registry_index.registry, 400))
         publish(broker, messages[:300])  # the broker keeps 100 of these for the absent ingestor
         second = start_ingestor(env, log)
         try:
-            wait_until(lambda: "subscribed" in log.read_text().split("ingest stopped")[-1], 20, "the return")
             publish(broker, messages[300:])  # the devices carry on; the ingestor is back
             wait_until(lambda: count_rows(db) == 200, 30, "what the broker kept plus the new readings")
         finally:
-            second.send_signal(signal.SIGTERM)
-            assert second.wait(20) == 0
+            stop_ingestor(second)
     finally:
         broker.stop()
     check = SqliteStore(db)
@@ -314,7 +297,6 @@ def test_a_cut_link_mid_stream_redelivers_and_everything_is_stored_once(
     publisher = MqttPublisher("127.0.0.1", mosquitto.port)
     total = 20_000
     try:
-        wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
         feeder = threading.Thread(target=publisher.publish_all, args=(list(bin_burst(registry_index.registry, total)),))
         feeder.start()
         for cut_at in (2000, 8000):
@@ -325,8 +307,7 @@ def test_a_cut_link_mid_stream_redelivers_and_everything_is_stored_once(
         wait_until(lambda: count_rows(db) == total, 60, f"all {total} readings")
     finally:
         publisher.close()
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(20) == 0
+        stop_ingestor(process)
         proxy.close()
     text = log.read_text()
     assert text.count("session resumed") >= 2  # reconnected through the proxy twice
@@ -362,7 +343,6 @@ def test_a_slow_store_causes_no_disconnects_and_loses_nothing(
         blocker.close()
 
     try:
-        wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
         hogger = threading.Thread(target=hog)
         hogger.start()
         publish(mosquitto, list(bin_burst(registry_index.registry, 5000)))
@@ -370,8 +350,7 @@ def test_a_slow_store_causes_no_disconnects_and_loses_nothing(
         wait_until(lambda: count_rows(db) == 5000, 60, "all 5,000 readings")
     finally:
         stop.set()
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(20) == 0
+        stop_ingestor(process)
     text = log.read_text()
     assert "disconnected" not in text
     slowest = float(re.findall(r"max ([0-9.]+) ms\)", text)[-1])
@@ -385,16 +364,12 @@ def test_a_broker_restart_keeps_what_it_queued_for_the_absent_ingestor(
     (persistence on), and arrive when the ingestor returns."""
     db, log = tmp_path / "restart.db", tmp_path / "ingest.log"
     env = _subprocess_env(mosquitto, db, registry_file)
-    first = start_ingestor(env, log)
-    wait_until(lambda: "subscribed" in log.read_text(), 20, "the ingestor to subscribe")
-    first.send_signal(signal.SIGTERM)
-    assert first.wait(20) == 0
+    visit_and_leave(env, log)
     publish(mosquitto, list(bin_burst(registry_index.registry, 3000)))
     mosquitto.restart()
     second = start_ingestor(env, log)
     try:
         wait_until(lambda: count_rows(db) == 3000, 30, "the 3,000 queued readings")
     finally:
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(20) == 0
+        stop_ingestor(second)
     assert log.read_text().count("session resumed") == 1
