@@ -22,6 +22,22 @@ def build_store(settings: Settings) -> ReadingStore:
     match settings.store:
         case "sqlite":
             return SqliteStore(settings.sqlite.path, settings.sqlite.synchronous, settings.sqlite.busy_timeout_ms)
+        case "influxdb":
+            from bantar.stores.influxdb import InfluxClient, InfluxStore  # an optional dependency
+
+            influx = settings.influxdb
+            client = InfluxClient(
+                influx.url,
+                influx.database,
+                retention_policy=influx.retention_policy,
+                token=influx.token.get_secret_value() if influx.token else None,
+                username=influx.username,
+                password=influx.password.get_secret_value() if influx.password else None,
+                timeout_s=influx.timeout_s,
+            )
+            if influx.create_database:
+                client.create_database()
+            return InfluxStore(client, influx.ledger_path, settings.sqlite.synchronous, settings.sqlite.busy_timeout_ms)
 
 
 def build_registry(settings: Settings) -> RegistryIndex:

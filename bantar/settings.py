@@ -83,14 +83,33 @@ class SqliteSettings(BaseModel):
     busy_timeout_ms: int = Field(default=10_000, ge=0, le=600_000, description="how long a write waits for a lock")
 
 
+class InfluxSettings(BaseModel):
+    """InfluxDB through its v1 HTTP API: 1.x natively, 2.x via the bucket's DBRP mapping, 3 Core."""
+
+    url: str = "http://127.0.0.1:8086"
+    database: str = Field(default="bantar", min_length=1, description="1.x/3 database, or the 2.x bucket name")
+    retention_policy: str | None = None
+    token: SecretStr | None = Field(default=None, description="2.x/3 API token (sent as 'Authorization: Token')")
+    username: str | None = Field(default=None, description="1.x user (or a 2.x v1-auth user)")
+    password: SecretStr | None = None
+    create_database: bool = Field(default=True, description="CREATE DATABASE at start (1.x only)")
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    ledger_path: Path = Field(
+        default=Path("var/bantar-ledger.db"),
+        description="SQLite sidecar: stored keys, device state, dirty marks, derived evidence",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANTAR_", env_nested_delimiter="__", extra="ignore")
 
     registry: Path = Path("config/registry.yaml")
     rules: Path = Path("config/rules.yaml")
     criteria: Path = Path("config/criteria.yaml")
-    store: Literal["sqlite"] = "sqlite"
+    store: Literal["sqlite", "influxdb"] = "sqlite"
     sqlite: SqliteSettings = SqliteSettings()
+    """the embedded store; with ``store=influxdb`` its synchronous/busy settings apply to the ledger"""
+    influxdb: InfluxSettings = InfluxSettings()
     app_db: Path = Field(default=Path("var/bantar-app.db"), description="tokens and the audit log (SQLite)")
     mqtt: MqttSettings = MqttSettings()
     ingest: IngestSettings = IngestSettings()

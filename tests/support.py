@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bantar.domain.registry import RegistryIndex
+from bantar.ports import ReadingStore
 from bantar.settings import IngestSettings, MqttSettings, Settings, SqliteSettings
 from bantar.stores.sqlite import SqliteStore
 from ingest.broker import MosquittoProcess
@@ -104,7 +105,7 @@ def settings_for(broker: MosquittoProcess, db: Path, registry: Path, client_id: 
     )
 
 
-def store_directly(store: SqliteStore, registry: RegistryIndex, messages: Any, received_at: Any) -> None:
+def store_directly(store: ReadingStore, registry: RegistryIndex, messages: Any, received_at: Any) -> None:
     """Messages through the intake and into the store without a broker (the MQTT path is tested
     on its own); batches of 5,000 as the ingestor writes them."""
     from bantar.domain.errors import Rejected

@@ -11,6 +11,7 @@ from bantar.domain.scoring import Rules
 from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater
+from bantar.ports import ReadingStore
 from bantar.rules_file import load_criteria, load_rules
 from bantar.settings import Settings
 from bantar.stores.appdb import AppDb
@@ -24,7 +25,7 @@ ONSET = START + timedelta(days=5)
 
 
 class World:
-    def __init__(self, tmp: Path, small: Registry) -> None:
+    def __init__(self, tmp: Path, small: Registry, store: ReadingStore | None = None) -> None:
         # Cameras report every minute and would dominate the run: keep them in six RTs only.
         with_cameras = {rt.code for rt in small.kecamatan[0].kelurahan[0].rts[:6]}
         devices = [d for d in small.devices if d.kind is not DeviceKind.cctv or d.rt in with_cameras]
@@ -46,7 +47,7 @@ class World:
             scenarios=["healthy", f"lapsing:{','.join(self.lapsing)}", f"faulty-sensors:{','.join(self.faulty)}"],
         )
         self.messages = list(self.sim.messages())
-        self.store = SqliteStore(tmp / "evidence.db", synchronous="NORMAL")
+        self.store = store or SqliteStore(tmp / "evidence.db", synchronous="NORMAL")
         # Arrive out of order: the second half of the period first, then the first half, with
         # evidence updated in between, as late readings would.
         half = len(self.messages) // 2

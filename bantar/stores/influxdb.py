@@ -1,0 +1,347 @@
+"""The production store: readings as InfluxDB series, the ledger in a SQLite sidecar file.
+
+Speaks InfluxDB's v1 HTTP API (line protocol on ``/write``, InfluxQL on ``/query``), which
+InfluxDB 1.x serves natively, 2.x through its DBRP mapping of buckets and 3 Core as well.
+Line protocol is encoded by ``influxdb-client``'s ``Point`` (escaping of tags and strings);
+HTTP is ``httpx`` with connection retries; a failed write raises ``StoreError`` and the ingest
+service retries it with backoff.
+
+Schema: one measurement per kind of reading (``SERIES``); tags ``device_id`` and ``rt_code``
+(the RT follows from the device, so the series count is the device count: ~5,700 for the whole
+city); everything else (fill level, event, household, note...) is a field. Household ids are never
+tags: they would grow the series count with every family and are private.
+
+Idempotency: InfluxDB overwrites a point with the same measurement, tags and timestamp, so each
+reading's timestamp is its device time in ms plus ``seq mod 10^6`` ns: a redelivery overwrites
+itself, two readings of one device within the same millisecond stay two points. InfluxDB cannot
+tell a redelivery from a conflicting payload, so the sidecar keeps ``(device_id, seq, digest)``
+of every stored reading; a batch is claimed there, written to InfluxDB, and only then committed.
+A crash between the two leaves no key, so the redelivered batch is written again (overwriting).
+The sidecar holds device state, dirty marks and the derived evidence, as in the embedded store:
+the ingestors and the API must share it (one host or one shared volume).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from influxdb_client.client.write.point import Point
+
+from bantar.domain.errors import StoreError
+from bantar.domain.evidence import BinRow, CctvRow, DepositRow, GotongRoyongRow, PoskamlingRow, RTReadings
+from bantar.domain.intake import DeadLetter
+from bantar.domain.readings import (
+    BankSampahPayload,
+    BinPayload,
+    CctvPayload,
+    DutyEvent,
+    GotongRoyongPayload,
+    IncidentEvent,
+    Material,
+    PatrolEvent,
+    Reading,
+)
+from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day
+from bantar.domain.topics import DeviceKind
+from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
+from bantar.stores.ledger import SERIES, SqliteLedger, Synchronous, conflict_letter
+
+NS_PER_MS = 1_000_000
+_KEYS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reading_keys (
+    device_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, digest INTEGER NOT NULL,
+    UNIQUE (device_id, seq));
+"""
+_CLAIM = "INSERT INTO reading_keys (device_id, seq, kind, digest) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+_PRESENT_FIELD = {
+    DeviceKind.bin: "fill_pct",
+    DeviceKind.cctv: "online",
+    DeviceKind.poskamling: "event",
+    DeviceKind.bank_sampah: "household",
+    DeviceKind.gotong_royong: "attendance",
+}
+"""A field every point of the measurement has: what InfluxQL counts to find the points."""
+_KG_FIELDS = [f"{m.value}_kg" for m in Material]
+
+
+def point_time_ns(reading: Reading) -> int:
+    """Unique per (device, seq) within a millisecond, identical for a redelivery."""
+    return to_epoch_ms(reading.ts) * NS_PER_MS + reading.seq % NS_PER_MS
+
+
+def _fields(reading: Reading) -> dict[str, Any]:
+    body = reading.payload
+    match body:
+        case BinPayload():
+            return {"fill_pct": float(reading.fill_pct), "battery_pct": float(body.battery_pct)}
+        case CctvPayload():
+            free_pct = float(body.storage_free_pct)
+            return {"online": body.online, "recording": body.recording, "storage_free_pct": free_pct}
+        case DutyEvent():
+            return {"event": body.event, "on_duty": body.on_duty, "guards": body.guards}
+        case PatrolEvent():
+            return {"event": body.event, "checkpoint": body.checkpoint}
+        case IncidentEvent():
+            return {"event": body.event, "category": body.category.value, "note": body.note}
+        case BankSampahPayload():
+            prices = json.dumps({m.value: p for m, p in sorted(body.price_idr_per_kg.items())})
+            kgs = {f"{m.value}_kg": float(kg) for m, kg in body.items.items()}
+            return {
+                "deposit_id": body.deposit_id,
+                "household": body.household,
+                **kgs,
+                "value_idr": body.value_idr,
+                "prices_json": prices,
+            }
+        case GotongRoyongPayload():
+            return {"activity": body.activity, "attendance": body.attendance}
+    raise TypeError(f"no InfluxDB fields for {type(body).__name__}")
+
+
+def line(reading: Reading) -> str:
+    """The reading as one line of line protocol."""
+    point = Point(SERIES[reading.kind]).tag("device_id", reading.device_id).tag("rt_code", reading.rt_code)
+    for name, value in _fields(reading).items():
+        if value is not None:
+            point.field(name, value)
+    point.field("seq", reading.seq).field("received_ms", to_epoch_ms(reading.received_at))
+    return point.time(point_time_ns(reading)).to_line_protocol()
+
+
+def quote_string(value: str) -> str:
+    """An InfluxQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def quote_identifier(value: str) -> str:
+    """An InfluxQL identifier."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class InfluxClient:
+    """The v1 HTTP API, as far as the store needs it."""
+
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        *,
+        retention_policy: str | None = None,
+        token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        auth = httpx.BasicAuth(username, password or "") if username else None
+        self.url = url
+        self.database = database
+        self._params = {"db": database, **({"rp": retention_policy} if retention_policy else {})}
+        self._http = httpx.Client(
+            base_url=url, headers=headers, auth=auth, timeout=timeout_s, transport=httpx.HTTPTransport(retries=3)
+        )
+
+    def write(self, lines: Sequence[str]) -> None:
+        try:
+            response = self._http.post(
+                "/write", params={**self._params, "precision": "ns"}, content="\n".join(lines).encode()
+            )
+        except httpx.HTTPError as exc:
+            raise StoreError(f"InfluxDB at {self.url} unreachable: {exc}") from exc
+        if response.status_code != 204:
+            raise StoreError(f"InfluxDB write failed: HTTP {response.status_code}: {response.text[:300]}")
+
+    def query(self, statements: Sequence[str]) -> list[list[dict[str, Any]]]:
+        """Per statement, its rows as dicts (time in ns, tags of grouped series included)."""
+        try:
+            response = self._http.post(
+                "/query",
+                params={**self._params, "epoch": "ns", "chunked": "true", "chunk_size": "10000"},
+                data={"q": ";\n".join(statements)},
+            )
+        except httpx.HTTPError as exc:
+            raise StoreError(f"InfluxDB at {self.url} unreachable: {exc}") from exc
+        if response.status_code != 200:
+            raise StoreError(f"InfluxDB query failed: HTTP {response.status_code}: {response.text[:300]}")
+        rows: list[list[dict[str, Any]]] = [[] for _ in statements]
+        for chunk in _json_documents(response.text):
+            if "error" in chunk:
+                raise StoreError(f"InfluxDB query failed: {chunk['error']}")
+            for result in chunk.get("results", []):
+                if "error" in result:
+                    raise StoreError(f"InfluxDB query failed: {result['error']}")
+                for series in result.get("series", []):
+                    tags = series.get("tags", {})
+                    columns = series["columns"]
+                    target = rows[result.get("statement_id", 0)]
+                    target.extend({**tags, **dict(zip(columns, values, strict=True))} for values in series["values"])
+        return rows
+
+    def create_database(self) -> None:
+        """InfluxDB 1.x only (2.x and 3 create buckets / databases their own way); idempotent."""
+        try:
+            response = self._http.post("/query", data={"q": f"CREATE DATABASE {quote_identifier(self.database)}"})
+        except httpx.HTTPError as exc:
+            raise StoreError(f"InfluxDB at {self.url} unreachable: {exc}") from exc
+        if response.status_code != 200 or "error" in response.text:
+            raise StoreError(f"cannot create InfluxDB database {self.database!r}: {response.text[:300]}")
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _json_documents(text: str) -> Iterator[dict[str, Any]]:
+    """A chunked InfluxQL response: JSON documents one after another."""
+    decoder = json.JSONDecoder()
+    position = 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position >= len(text):
+            return
+        document, position = decoder.raw_decode(text, position)
+        yield document
+
+
+class InfluxStore(SqliteLedger):
+    """``ReadingStore`` with the readings in InfluxDB and the ledger in a SQLite sidecar."""
+
+    def __init__(
+        self,
+        client: InfluxClient,
+        ledger_path: Path,
+        synchronous: Synchronous = "FULL",
+        busy_timeout_ms: int = 10_000,
+    ) -> None:
+        super().__init__(ledger_path, synchronous, busy_timeout_ms, _KEYS_SCHEMA)
+        self.client = client
+
+    def write(self, readings: Sequence[Reading], dead_letters: Sequence[DeadLetter]) -> WriteOutcome:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                fresh, duplicates, clashes = self._claim(readings)
+                if fresh:
+                    self.client.write([line(r) for r in fresh])
+                self._insert_dead_letters([*dead_letters, *clashes])
+                self._note_devices_and_days(readings)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"SQLite ledger write failed: {exc}") from exc
+            except BaseException:
+                self._rollback()
+                raise
+        return WriteOutcome(len(fresh), duplicates, len(clashes))
+
+    def _claim(self, readings: Sequence[Reading]) -> tuple[list[Reading], int, list[DeadLetter]]:
+        """Record the keys of new readings; split the batch into new ones, duplicates and conflicts."""
+        rows = [(r.device_id, r.seq, r.kind.value, r.digest) for r in readings]
+        self._db.execute("SAVEPOINT claim")
+        before = self._db.total_changes
+        self._db.executemany(_CLAIM, rows)
+        if self._db.total_changes - before == len(rows):
+            self._db.execute("RELEASE claim")
+            return list(readings), 0, []
+        self._db.execute("ROLLBACK TO claim")
+        self._db.execute("RELEASE claim")
+        fresh, clashes, duplicates = [], [], 0
+        for reading, row in zip(readings, rows, strict=True):
+            stored = self._db.execute(
+                "SELECT digest FROM reading_keys WHERE device_id = ? AND seq = ?", row[:2]
+            ).fetchone()
+            if stored is None:
+                self._db.execute(_CLAIM, row)
+                fresh.append(reading)
+            elif stored[0] == reading.digest:
+                duplicates += 1
+            else:
+                clashes.append(conflict_letter(reading, stored[0]))
+        return fresh, duplicates, clashes
+
+    def sequence_gaps(self) -> list[SequenceGap]:
+        sql = (
+            "SELECT device_id, MIN(seq), MAX(seq), COUNT(*) FROM reading_keys "
+            "GROUP BY device_id HAVING MAX(seq) - MIN(seq) + 1 > COUNT(*)"
+        )
+        with self._lock:
+            return sorted(SequenceGap(*row) for row in self._db.execute(sql))
+
+    def counts(self) -> StoreCounts:
+        with self._lock:
+            stored = dict(self._db.execute("SELECT kind, COUNT(*) FROM reading_keys GROUP BY kind").fetchall())
+            return StoreCounts({kind.value: stored.get(kind.value, 0) for kind in SERIES}, self._dead_letter_counts())
+
+    def mark_all_dirty(self) -> int:
+        """Mark every RT-day that has readings in InfluxDB, for a recompute from scratch."""
+        kinds = list(SERIES)
+        firsts = self.client.query([f"SELECT FIRST({_PRESENT_FIELD[k]}) FROM {SERIES[k]}" for k in kinds])
+        lasts = self.client.query([f"SELECT LAST({_PRESENT_FIELD[k]}) FROM {SERIES[k]}" for k in kinds])
+        statements = []
+        for kind, first, last in zip(kinds, firsts, lasts, strict=True):
+            if first and last:
+                statements.append(
+                    f"SELECT COUNT({_PRESENT_FIELD[kind]}) FROM {SERIES[kind]} "
+                    f"WHERE time >= {first[0]['time']} AND time <= {last[0]['time']} "
+                    "GROUP BY time(1d, 17h), rt_code fill(none)"  # buckets from 17:00 UTC = WIB midnight
+                )
+        rt_days = {
+            (row["rt_code"], wib_day(from_epoch_ms(row["time"] // NS_PER_MS)).isoformat())
+            for rows in (self.client.query(statements) if statements else [])
+            for row in rows
+        }
+        return self._mark_dirty(sorted(rt_days))
+
+    def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings:
+        where = (
+            f"WHERE rt_code = {quote_string(rt_code)} "
+            f"AND time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS}"
+        )
+        kg_fields = ", ".join(_KG_FIELDS)
+        bins, cctv, posts, deposits, gotong_royong = self.client.query(
+            [
+                f"SELECT device_id, fill_pct FROM {SERIES[DeviceKind.bin]} {where}",
+                f"SELECT device_id, online FROM {SERIES[DeviceKind.cctv]} {where}",
+                f"SELECT device_id, event, on_duty, guards FROM {SERIES[DeviceKind.poskamling]} {where}",
+                f"SELECT device_id, household, value_idr, {kg_fields} FROM {SERIES[DeviceKind.bank_sampah]} {where}",
+                f"SELECT attendance FROM {SERIES[DeviceKind.gotong_royong]} {where}",
+            ]
+        )
+        return RTReadings(
+            [BinRow(r["device_id"], r["time"] // NS_PER_MS, float(r["fill_pct"])) for r in bins],
+            [CctvRow(r["device_id"], r["time"] // NS_PER_MS, r["online"]) for r in cctv],
+            [
+                PoskamlingRow(r["device_id"], r["time"] // NS_PER_MS, r["event"], r["on_duty"], r["guards"])
+                for r in posts
+            ],
+            [
+                DepositRow(
+                    r["device_id"],
+                    r["time"] // NS_PER_MS,
+                    r["household"],
+                    {m.value: float(r[f"{m.value}_kg"]) for m in Material if r[f"{m.value}_kg"]},
+                    r["value_idr"],
+                )
+                for r in deposits
+            ],
+            [GotongRoyongRow(r["time"] // NS_PER_MS, r["attendance"]) for r in gotong_royong],
+        )
+
+    def _distinct_households(self, start_ms: int, end_ms: int, rt_codes: Sequence[str] | None) -> dict[str, int]:
+        (rows,) = self.client.query(
+            [
+                f"SELECT COUNT(DISTINCT(household)) FROM {SERIES[DeviceKind.bank_sampah]} "
+                f"WHERE time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS} GROUP BY rt_code"
+            ]
+        )
+        wanted = None if rt_codes is None else set(rt_codes)
+        return {r["rt_code"]: r["count"] for r in rows if wanted is None or r["rt_code"] in wanted}
+
+    def close(self) -> None:
+        self.client.close()
+        super().close()

@@ -1,0 +1,328 @@
+"""The ledger: everything a reading store keeps besides the raw series, in one SQLite file.
+
+Dead letters, each device's latest report, the RT-days whose evidence must be derived again
+and the derived daily evidence itself. The embedded store keeps its reading tables in the same
+file; the InfluxDB store keeps the series in InfluxDB and uses a ledger file as its sidecar.
+Both share this class, so evidence, dead letters and device state behave identically on both.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from bantar.domain.errors import Reason, StoreError
+from bantar.domain.evidence import DayEvidence, days_touched
+from bantar.domain.intake import DEAD_LETTER_HEAD_BYTES, DeadLetter, payload_digest
+from bantar.domain.readings import Material, Reading
+from bantar.domain.scoring import PeriodTotals, longest_run_without
+from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
+from bantar.domain.topics import DeviceKind, Topic
+from bantar.ports import DirtyMark
+
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+
+SERIES: dict[DeviceKind, str] = {
+    DeviceKind.bin: "bin_readings",
+    DeviceKind.cctv: "cctv_heartbeats",
+    DeviceKind.poskamling: "poskamling_events",
+    DeviceKind.bank_sampah: "bank_sampah_deposits",
+    DeviceKind.gotong_royong: "gotong_royong_events",
+}
+"""Where each kind of reading lives: a table in SQLite, a measurement in InfluxDB."""
+
+_EVIDENCE_FIELDS = [
+    name for name in DayEvidence.model_fields if name not in ("rt_code", "day", "deposit_kg", "night_staffed")
+]
+_EVIDENCE_COLUMNS = [*_EVIDENCE_FIELDS, "night_staffed", *(f"kg_{m.value}" for m in Material)]
+_EVIDENCE_COLUMNS_SQL = ", ".join(f"{c} NUMERIC" for c in _EVIDENCE_COLUMNS)
+
+LEDGER_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS dead_letters (
+    digest INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL, last_received_ms INTEGER NOT NULL,
+    times INTEGER NOT NULL DEFAULT 1, reason TEXT NOT NULL, detail TEXT NOT NULL,
+    topic TEXT NOT NULL, payload_head BLOB NOT NULL, payload_size INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS dead_letters_reason ON dead_letters (reason, received_ms);
+CREATE TABLE IF NOT EXISTS device_state (
+    device_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, last_ts_ms INTEGER NOT NULL,
+    last_received_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dirty_rt_days (
+    rt_code TEXT NOT NULL, day TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (rt_code, day)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rt_day_evidence (
+    rt_code TEXT NOT NULL, day TEXT NOT NULL, {_EVIDENCE_COLUMNS_SQL},
+    PRIMARY KEY (rt_code, day)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rt_day_evidence_day ON rt_day_evidence (day);
+CREATE TABLE IF NOT EXISTS evidence_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT OR IGNORE INTO evidence_version VALUES (1, 0);
+"""
+
+_INSERT_DEAD_LETTER = """
+INSERT INTO dead_letters (digest, received_ms, last_received_ms, reason, detail, topic,
+                          payload_head, payload_size)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (digest) DO UPDATE SET times = times + 1, last_received_ms = excluded.last_received_ms
+"""
+_UPSERT_DEVICE_STATE = """
+INSERT INTO device_state (device_id, last_seq, last_ts_ms, last_received_ms) VALUES (?, ?, ?, ?)
+ON CONFLICT (device_id) DO UPDATE SET
+    last_ts_ms = CASE WHEN excluded.last_seq > last_seq THEN excluded.last_ts_ms ELSE last_ts_ms END,
+    last_received_ms = MAX(last_received_ms, excluded.last_received_ms),
+    last_seq = MAX(last_seq, excluded.last_seq)
+"""
+MARK_DIRTY = """
+INSERT INTO dirty_rt_days (rt_code, day) VALUES (?, ?)
+ON CONFLICT (rt_code, day) DO UPDATE SET generation = generation + 1
+"""
+
+
+class SqliteLedger(ABC):
+    """The ledger half of a ``ReadingStore``; subclasses add where the readings themselves live.
+
+    Safe to share between threads (one lock). Subclasses write readings inside the transaction
+    that notes devices and days (``_note_devices_and_days``), so no change is ever missed.
+    """
+
+    def __init__(self, path: Path, synchronous: Synchronous, busy_timeout_ms: int, schema: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            self._db.executescript(LEDGER_SCHEMA + schema)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite file {path}: {exc}") from exc
+
+    # --- inside a write transaction ------------------------------------------------------------
+    def _note_devices_and_days(self, readings: Sequence[Reading]) -> None:
+        """Keep each device's latest report, and mark the RT-days whose evidence must be derived again."""
+        latest: dict[str, tuple[int, int, int]] = {}
+        days: set[tuple[str, str]] = set()
+        for r in readings:
+            ts_ms = to_epoch_ms(r.ts)
+            known = latest.get(r.device_id)
+            if known is None or r.seq > known[0]:
+                latest[r.device_id] = (r.seq, ts_ms, to_epoch_ms(r.received_at))
+            for day in days_touched(ts_ms):
+                days.add((r.rt_code, day.isoformat()))
+        self._db.executemany(_UPSERT_DEVICE_STATE, [(d, *v) for d, v in latest.items()])
+        self._db.executemany(MARK_DIRTY, sorted(days))
+
+    def _insert_dead_letters(self, letters: Iterable[DeadLetter]) -> None:
+        rows = [
+            (
+                d.digest,
+                to_epoch_ms(d.received_at),
+                to_epoch_ms(d.received_at),
+                d.reason.value,
+                d.detail,
+                d.topic,
+                d.payload_head,
+                d.payload_size,
+            )
+            for d in letters
+        ]
+        if rows:
+            self._db.executemany(_INSERT_DEAD_LETTER, rows)
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    def _dead_letter_counts(self) -> dict[str, int]:
+        return dict(self._db.execute("SELECT reason, COUNT(*) FROM dead_letters GROUP BY reason").fetchall())
+
+    # --- devices and dead letters --------------------------------------------------------------
+    def last_sequences(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT device_id, last_seq FROM device_state").fetchall())
+
+    def last_seen(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT device_id, last_ts_ms FROM device_state").fetchall())
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        sql = (
+            "SELECT received_ms, reason, detail, topic, payload_head, payload_size, digest "
+            "FROM dead_letters ORDER BY last_received_ms DESC LIMIT ?"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, (limit,)).fetchall()
+        return [
+            DeadLetter(
+                received_at=from_epoch_ms(ms),
+                reason=Reason(reason),
+                detail=detail,
+                topic=topic,
+                payload_head=head,
+                payload_size=size,
+                digest=digest,
+            )
+            for ms, reason, detail, topic, head, size, digest in rows
+        ]
+
+    # --- evidence ------------------------------------------------------------------------------
+    def take_dirty(self, limit: int) -> list[DirtyMark]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rt_code, day, generation FROM dirty_rt_days ORDER BY day, rt_code LIMIT ?", (limit,)
+            ).fetchall()
+        return [DirtyMark(rt, date.fromisoformat(day), gen) for rt, day, gen in rows]
+
+    def _mark_dirty(self, rt_days: Iterable[tuple[str, str]]) -> int:
+        """Mark RT-days (``(rt_code, ISO day)``) for derivation; the number of marks pending after."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(MARK_DIRTY, rt_days)
+            self._db.execute("COMMIT")
+            return int(self._db.execute("SELECT COUNT(*) FROM dirty_rt_days").fetchone()[0])
+
+    def save_evidence(self, evidence: Sequence[DayEvidence], done: Sequence[DirtyMark]) -> None:
+        """Store derived evidence and clear the marks it answers, unless a mark was renewed
+        meanwhile (a reading that arrived during the derivation keeps its RT-day dirty)."""
+        columns = ["rt_code", "day", *_EVIDENCE_COLUMNS]
+        sql = (
+            f"INSERT INTO rt_day_evidence ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT (rt_code, day) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _EVIDENCE_COLUMNS)
+        )
+        rows = [
+            (
+                e.rt_code,
+                e.day.isoformat(),
+                *(getattr(e, name) for name in _EVIDENCE_FIELDS),
+                e.night_staffed,
+                *(e.deposit_kg.get(m.value, 0.0) for m in Material),
+            )
+            for e in evidence
+        ]
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(sql, rows)
+                if rows:
+                    self._db.execute("UPDATE evidence_version SET n = n + 1")
+                self._db.executemany(
+                    "DELETE FROM dirty_rt_days WHERE rt_code = ? AND day = ? AND generation = ?",
+                    [(m.rt_code, m.day.isoformat(), m.generation) for m in done],
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"SQLite evidence write failed: {exc}") from exc
+
+    def evidence_version(self) -> int:
+        """Grows whenever stored evidence changes (from any process): a key for caches."""
+        with self._lock:
+            return int(self._db.execute("SELECT n FROM evidence_version").fetchone()[0])
+
+    def day_evidence(self, rt_codes: Sequence[str] | None, start: date, end: date) -> list[DayEvidence]:
+        """Stored daily evidence for days in [start, end], by RT then day."""
+        where, args = rt_filter(rt_codes)
+        sql = (
+            f"SELECT rt_code, day, {', '.join(_EVIDENCE_COLUMNS)} FROM rt_day_evidence "
+            f"WHERE day BETWEEN ? AND ? {where} ORDER BY rt_code, day"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, (start.isoformat(), end.isoformat(), *args)).fetchall()
+        n = len(_EVIDENCE_FIELDS)
+        result = []
+        for row in rows:
+            values = dict(zip(_EVIDENCE_FIELDS, row[2 : 2 + n], strict=True))
+            staffed = row[2 + n]
+            kgs = {m.value: kg for m, kg in zip(Material, row[3 + n :], strict=True) if kg}
+            result.append(
+                DayEvidence(
+                    rt_code=row[0],
+                    day=date.fromisoformat(row[1]),
+                    **values,
+                    night_staffed=None if staffed is None else bool(staffed),
+                    deposit_kg=kgs,
+                )
+            )
+        return result
+
+    @abstractmethod
+    def _distinct_households(self, start_ms: int, end_ms: int, rt_codes: Sequence[str] | None) -> dict[str, int]:
+        """Per RT, the number of distinct households that deposited in [start_ms, end_ms)."""
+
+    def period_totals(self, start: date, end: date, rt_codes: Sequence[str] | None = None) -> dict[str, PeriodTotals]:
+        """Per RT, the sums of its daily evidence over [start, end] (received figures only: what
+        was expected follows from the registry and the period, see the evidence service)."""
+        where, args = rt_filter(rt_codes)
+        bounds = (start.isoformat(), end.isoformat(), *args)
+        kg_sum = " + ".join(f"SUM(kg_{m.value})" for m in Material)
+        sql = f"""
+            SELECT rt_code, SUM(bin_readings), SUM(bin_hours_observed), SUM(bin_overflow_hours),
+                   SUM(bin_collections), SUM(cameras_reporting), SUM(cctv_online_heartbeats),
+                   SUM(post_reports), SUM(COALESCE(night_staffed, 0)), SUM(patrols), SUM(incidents),
+                   SUM(deposits), {kg_sum}, SUM(gotong_royong_events), SUM(gotong_royong_attendance)
+            FROM rt_day_evidence WHERE day BETWEEN ? AND ? {where} GROUP BY rt_code"""
+        collection_days = (
+            f"SELECT rt_code, day FROM rt_day_evidence WHERE day BETWEEN ? AND ? {where} AND bin_collections > 0"
+        )
+        with self._lock:
+            sums = self._db.execute(sql, bounds).fetchall()
+            collected: dict[str, list[date]] = {}
+            for rt, day in self._db.execute(collection_days, bounds):
+                collected.setdefault(rt, []).append(date.fromisoformat(day))
+        start_ms = to_epoch_ms(wib_day_bounds_utc(start)[0])
+        end_ms = to_epoch_ms(wib_day_bounds_utc(end)[1])
+        distinct = self._distinct_households(start_ms, end_ms, rt_codes)
+        totals = {}
+        for row in sums:
+            rt = row[0]
+            totals[rt] = PeriodTotals(
+                bin_readings=row[1] or 0,
+                bin_hours_observed=row[2] or 0.0,
+                bin_overflow_hours=row[3] or 0.0,
+                bin_collections=row[4] or 0,
+                longest_days_without_collection=longest_run_without(collected.get(rt, []), start, end),
+                camera_days_reporting=row[5] or 0,
+                cctv_online_heartbeats=row[6] or 0,
+                post_reports=row[7] or 0,
+                staffed_nights=row[8] or 0,
+                patrols=row[9] or 0,
+                incidents=row[10] or 0,
+                deposits=row[11] or 0,
+                deposit_kg=row[12] or 0.0,
+                distinct_households=distinct.get(rt, 0),
+                gotong_royong_events=row[13] or 0,
+                gotong_royong_attendance=row[14] or 0,
+            )
+        return totals
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def rt_filter(rt_codes: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
+    if rt_codes is None:
+        return "", ()
+    return f"AND rt_code IN ({', '.join('?' for _ in rt_codes)})", tuple(rt_codes)
+
+
+def conflict_letter(reading: Reading, stored_digest: int) -> DeadLetter:
+    """The dead letter for a reading whose device and sequence were stored with other content."""
+    body = reading.payload.model_dump_json().encode()
+    topic = str(Topic(reading.device_id, reading.kind))
+    return DeadLetter(
+        received_at=reading.received_at,
+        reason=Reason.sequence_conflict,
+        detail=(
+            f"device {reading.device_id!r} already sent seq {reading.seq} with different content "
+            f"(stored digest {stored_digest & 0xFFFFFFFF:08x}, this one {reading.digest & 0xFFFFFFFF:08x})"
+        ),
+        topic=topic,
+        payload_head=body[:DEAD_LETTER_HEAD_BYTES],
+        payload_size=len(body),
+        digest=payload_digest(b"conflict\0" + topic.encode() + reading.digest.to_bytes(8, "big", signed=True)),
+    )
