@@ -96,6 +96,18 @@ class RunningIngestor:
         return self.counters
 
 
+def publish(broker: MosquittoProcess, messages: list[tuple[str, bytes]]) -> None:
+    """Publish at QoS 1 and wait until the broker acknowledged every message."""
+    from simulators.publisher import MqttPublisher
+
+    publisher = MqttPublisher("127.0.0.1", broker.port)
+    try:
+        publisher.publish_all(messages)
+        assert publisher.wait_acknowledged(len(messages), timeout_s=60)
+    finally:
+        publisher.close()
+
+
 def settings_for(broker: MosquittoProcess, db: Path, registry: Path, client_id: str = "ingest-test") -> Settings:
     return Settings(
         registry=registry,

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import httpx
 
+from bantar.domain.registry import RegistryIndex
 from bantar.stores.influxdb import InfluxClient, InfluxStore
 from ingest.broker import MosquittoProcess, free_port, wait_for_port
+from simulators.load import bin_burst
 from tests.influx import InfluxProcess
-from tests.support import REPO, bantar_env, start_ingestor, stop_ingestor, wait_until
+from tests.support import REPO, bantar_env, publish, start_ingestor, stop_ingestor, wait_until
 
 
 def bantar(env: dict[str, str], *args: str) -> str:
@@ -93,3 +95,38 @@ def test_simulate_ingest_evidence_api_with_influxdb(
         http.close()
         api.terminate()
         api.wait(10)
+
+
+def test_while_influxdb_is_down_nothing_is_acknowledged_and_everything_arrives_later(
+    mosquitto: MosquittoProcess, registry_index: RegistryIndex, registry_file: Path, tmp_path: Path
+) -> None:
+    """F3 on the production store: InfluxDB stops; the ingestor keeps retrying with backoff and
+    acknowledges nothing; once InfluxDB is back every message is stored once."""
+    influx = InfluxProcess.start(tmp_path / "influxdb")
+    ledger, log = tmp_path / "ledger.db", tmp_path / "ingest.log"
+    env = bantar_env(
+        store="influxdb",
+        influxdb__url=influx.url,
+        influxdb__ledger_path=str(ledger),
+        registry=str(registry_file),
+        mqtt__port=str(mosquitto.port),
+        ingest__retry_max_s="2",
+    )
+    ingestor = start_ingestor(env, log)
+    store = InfluxStore(InfluxClient(influx.url, "bantar"), ledger)
+    try:
+        influx.stop()
+        publish(mosquitto, list(bin_burst(registry_index.registry, 2000)))
+        wait_until(lambda: log.read_text().count("store write failed") >= 3, 30, "the ingestor to retry")
+        assert store.counts().readings == 0  # the ledger kept nothing of the failed batches
+        influx.restart()
+        wait_until(lambda: store.counts().readings == 2000, 30, "all 2,000 readings once InfluxDB is back")
+    finally:
+        stop_ingestor(ingestor)
+        influx.stop()
+    assert "unreachable" in log.read_text()
+    influx.restart()
+    (points,) = store.client.query(["SELECT COUNT(fill_pct) FROM bin_readings"])
+    assert points[0]["count"] == 2000
+    store.close()
+    influx.stop()

@@ -23,6 +23,7 @@ from tests.support import (
     bantar_env,
     count_rows,
     payload,
+    publish,
     settings_for,
     start_ingestor,
     stop_ingestor,
@@ -39,15 +40,6 @@ def ingestor(
     yield running
     if running.thread.is_alive():
         running.close()
-
-
-def publish(broker: MosquittoProcess, messages: list[tuple[str, bytes]]) -> None:
-    publisher = MqttPublisher("127.0.0.1", broker.port)
-    try:
-        publisher.publish_all(messages)
-        assert publisher.wait_acknowledged(len(messages), timeout_s=60)
-    finally:
-        publisher.close()
 
 
 def test_n_messages_in_exactly_n_readings_stored_and_a_replay_changes_nothing(
