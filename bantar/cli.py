@@ -270,12 +270,15 @@ def broker() -> None:
 def broker_config(out: Path) -> None:
     """Write Mosquitto's password and ACL files from the registry: each device (its id as
     username) may publish only to its own topics and read nothing; the ingestor reads all.
-    Existing passwords in credentials.csv are kept; new devices get new ones."""
+    Existing passwords in credentials.csv are kept; new devices get new ones. The ingestor's
+    password is BANTAR_MQTT__PASSWORD when set (as in docker-compose), else kept or new."""
     from ingest.broker import production_mosquitto_conf
     from ingest.broker_auth import write_broker_auth
 
-    with services_session(settings_or_exit()) as services:  # the registry with the admins' switches
-        credentials = write_broker_auth(services.registry.devices.values(), out)
+    settings = settings_or_exit()
+    ingest_password = settings.mqtt.password.get_secret_value() if settings.mqtt.password else None
+    with services_session(settings) as services:  # the registry with the admins' switches
+        credentials = write_broker_auth(services.registry.devices.values(), out, ingest_password)
     (out / "mosquitto.conf").write_text(production_mosquitto_conf(), encoding="utf-8")
     click.echo(
         f"wrote {out}/passwd, acl, mosquitto.conf and credentials.csv ({len(credentials)} users; "

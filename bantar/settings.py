@@ -60,6 +60,9 @@ class IngestSettings(BaseModel):
     max_future_skew_s: int = Field(default=300, ge=0, le=86400, description="how far ahead a device clock may run")
     retry_max_s: float = Field(default=30.0, gt=0, description="longest pause between store retries")
     stats_every_s: float = Field(default=10.0, gt=0, description="how often the counters are logged")
+    heartbeat_file: Path | None = Field(
+        default=None, description="touched with every counters log line: a liveness check for containers"
+    )
     device_switches_every_s: float = Field(
         default=30.0, gt=0, description="how often the admins' device on/off switches are re-read"
     )

@@ -34,9 +34,11 @@ def acl_text() -> str:
         "# Each device may publish only under its own topics and may read nothing.\n"
         f"pattern write {TOPIC_ROOT}/%u/#\n"
         "\n"
-        "# The ingestor reads every device topic (also through $share/<group>/ subscriptions).\n"
+        "# The ingestor reads every device topic (also through $share/<group>/ subscriptions),\n"
+        "# and the broker's uptime (the container healthcheck logs in as the ingestor).\n"
         f"user {INGEST_USER}\n"
         f"topic read {TOPIC_ROOT}/#\n"
+        "topic read $SYS/broker/uptime\n"
     )
 
 

@@ -39,6 +39,7 @@ def run_ingestor(
         retry_max_s=config.retry_max_s,
         stats_every_s=config.stats_every_s,
         counters=counters,
+        heartbeat=config.heartbeat_file.touch if config.heartbeat_file else None,
     )
     source = MqttSource(settings.mqtt, inbox, service.counters, receive_maximum=config.window)
     source.start()

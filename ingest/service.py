@@ -60,6 +60,7 @@ class IngestService:
         stats_every_s: float = 10.0,
         clock: Callable[[], float] = time.time,
         counters: IngestCounters | None = None,
+        heartbeat: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -72,6 +73,7 @@ class IngestService:
         self.counters = counters or IngestCounters()
         self._sequences = SequenceTracker(store.last_sequences())
         self._clock = clock
+        self._heartbeat = heartbeat
 
     def run(self, transport: Transport, stop: threading.Event) -> IngestCounters:
         """Process until ``stop`` is set; then take no more, store and acknowledge what was
@@ -92,6 +94,8 @@ class IngestService:
                 break
             if self._clock() >= next_stats:
                 log.info("ingest: %s", self.counters.summary())
+                if self._heartbeat is not None:  # alive, and not stuck retrying the store
+                    self._heartbeat()
                 next_stats = self._clock() + self.stats_every_s
         log.info("ingest stopped: %s", self.counters.summary())
         return self.counters

@@ -40,6 +40,8 @@ def test_simulate_ingest_evidence_api_with_influxdb(
         app_db=str(tmp_path / "app.db"),
         mqtt__port=str(mosquitto.port),
         evidence_every_s="0.5",
+        ingest__stats_every_s="0.5",
+        ingest__heartbeat_file=str(tmp_path / "alive"),
     )
     end = datetime.now(UTC).replace(microsecond=0)
     truth_file = tmp_path / "truth.jsonl"
@@ -49,6 +51,7 @@ def test_simulate_ingest_evidence_api_with_influxdb(
         simulated = int(out.split("simulated ")[1].split(" ")[0].replace(",", ""))
         store = InfluxStore(InfluxClient(influxdb.url, "pipeline"), ledger)
         wait_until(lambda: store.counts().readings == simulated, 60, f"{simulated} readings in InfluxDB")
+        wait_until((tmp_path / "alive").exists, 5, "the ingestor's heartbeat (the container healthcheck)")
     finally:
         stop_ingestor(ingestor)
     assert store.sequence_gaps() == []

@@ -1,0 +1,206 @@
+"""docker-compose.yml cannot run here (no containers), so it is checked the other way round:
+parsed and cross-checked against the code, and its parts run natively: the settings it gives the
+ingestor and API, the broker files `broker-config` generates (with Mosquitto's healthcheck run
+against a real Mosquitto using them), and the Grafana dashboard's queries on a real InfluxDB."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bantar.domain.registry import RegistryIndex
+from bantar.settings import Settings
+from bantar.stores.influxdb import InfluxStore
+from bantar.stores.ledger import SERIES
+from ingest.broker import MosquittoProcess
+from simulators.engine import Simulation
+from tests.support import REPO, bantar_env, store_directly
+
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+LONG_RUNNING = {"influxdb", "mosquitto", "ingest", "api", "grafana"}
+_VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
+
+
+def dotenv(path: Path) -> dict[str, str]:
+    lines = [line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    return {key: value for key, value in lines}
+
+
+EXAMPLE = dotenv(REPO / ".env.example")
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's ``${VAR}``, ``${VAR:-default}`` and ``${VAR:?error}``; ``$$`` is a literal ``$``."""
+
+    def one(match: re.Match[str]) -> str:
+        name, kind, arg = match.groups()
+        if env.get(name):
+            return env[name]
+        if kind == "?":
+            raise KeyError(f"{name}: {arg}")
+        return arg or ""
+
+    return _VARIABLE.sub(one, value.replace("$$", "\0")).replace("\0", "$")
+
+
+def environment(service: str) -> dict[str, str]:
+    return {k: interpolate(str(v), EXAMPLE) for k, v in SERVICES[service].get("environment", {}).items()}
+
+
+def test_every_service_is_there_with_restart_policy_and_healthcheck() -> None:
+    assert set(SERVICES) == LONG_RUNNING | {"broker-config"}
+    for name in LONG_RUNNING:
+        assert SERVICES[name]["restart"] == "unless-stopped", name
+        assert SERVICES[name]["healthcheck"]["test"], name
+    assert SERVICES["broker-config"]["restart"] == "no"
+
+
+def test_dependencies_wait_for_what_they_need() -> None:
+    for name, service in SERVICES.items():
+        for needed, condition in service.get("depends_on", {}).items():
+            assert needed in SERVICES, (name, needed)
+            if condition["condition"] == "service_healthy":
+                assert "healthcheck" in SERVICES[needed], (name, needed)
+    assert SERVICES["mosquitto"]["depends_on"]["broker-config"]["condition"] == "service_completed_successfully"
+    assert set(SERVICES["ingest"]["depends_on"]) == {"mosquitto", "influxdb"}
+
+
+def test_volumes_are_declared_and_bind_mounts_exist() -> None:
+    declared = set(COMPOSE["volumes"])
+    used = set()
+    for name, service in SERVICES.items():
+        for mount in service.get("volumes", []):
+            source, target = mount.split(":")[:2]
+            if source.startswith("."):
+                assert (REPO / source).exists(), (name, source)
+            else:
+                assert source in declared, (name, source)
+                used.add(source)
+            assert target.startswith("/"), (name, mount)
+    assert used == declared  # nothing declared and forgotten
+    assert "mosquitto-data:/mosquitto/data" in SERVICES["mosquitto"]["volumes"]  # persistence survives restarts
+
+
+def test_no_secret_is_written_in_the_file_and_every_variable_is_in_the_example() -> None:
+    text = (REPO / "docker-compose.yml").read_text()
+    for key, value in re.findall(r"^\s*(\w*(?:PASSWORD|TOKEN|SECRET)\w*):\s*(.+)$", text, re.M):
+        assert re.fullmatch(r"\$\{\w+(:[-?][^}]*)?\}", value), f"{key} has a literal value"
+    assert {m.group(1) for m in _VARIABLE.finditer(text)} <= set(EXAMPLE)
+    assert all("change-me" in EXAMPLE[k] for k in EXAMPLE if re.search("PASSWORD|TOKEN", k))
+    assert ".env" in (REPO / ".gitignore").read_text().split()[-1]
+
+
+def test_the_settings_compose_gives_bantar_are_valid_and_point_at_the_services(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("ingest", "api"):
+        env = {**environment("broker-config"), **environment(name)}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings = Settings()
+        assert settings.store == "influxdb"
+        assert settings.influxdb.url == "http://influxdb:8086"
+        assert settings.influxdb.token is not None
+        assert settings.influxdb.token.get_secret_value() == EXAMPLE["INFLUXDB_TOKEN"]
+        assert settings.influxdb.database == environment("influxdb")["DOCKER_INFLUXDB_INIT_BUCKET"]
+        assert settings.mqtt.host == "mosquitto"
+        assert settings.influxdb.ledger_path.parent == Path("/var/lib/bantar")  # the shared volume
+        for path in (settings.registry, settings.rules, settings.criteria):
+            assert (REPO / path.relative_to("/app")).exists()
+    assert SERVICES["ingest"]["environment"]["BANTAR_INGEST__HEARTBEAT_FILE"] in (
+        " ".join(SERVICES["ingest"]["healthcheck"]["test"])
+    )
+    api = SERVICES["api"]
+    port = api["command"][api["command"].index("--port") + 1]
+    assert api["ports"] == [f"${{API_PORT:-8080}}:{port}"]
+    assert f"127.0.0.1:{port}/api/v1/health" in " ".join(api["healthcheck"]["test"])
+    assert (
+        "bantar"
+        in subprocess.run(
+            [sys.executable, "-m", "bantar", *SERVICES["ingest"]["command"][1:], "--help"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=True,
+        ).stdout.lower()
+    )
+
+
+def test_broker_config_files_work_in_a_real_mosquitto_with_the_compose_healthcheck(
+    registry_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "broker"
+    env = bantar_env(registry=str(registry_file), app_db=str(tmp_path / "app.db"), sqlite__path=str(tmp_path / "b.db"))
+    env["BANTAR_MQTT__PASSWORD"] = EXAMPLE["MQTT_INGEST_PASSWORD"]
+    command = [sys.executable, "-m", "bantar", "broker", "config", "--out", str(out)]
+    subprocess.run(command, env=env, cwd=REPO, check=True)
+    shipped = (out / "mosquitto.conf").read_text()
+    assert "password_file /mosquitto/config/passwd" in shipped
+    assert "acl_file /mosquitto/config/acl" in shipped
+    assert "persistence true" in shipped
+    broker = MosquittoProcess.start(
+        tmp_path / "mosquitto", password_file=str(out / "passwd"), acl_file=str(out / "acl")
+    )
+    try:
+        probe = interpolate(SERVICES["mosquitto"]["healthcheck"]["test"][1], {})
+        probe = probe.replace("-p 1883", f"-p {broker.port}")
+        done = subprocess.run(
+            shlex.split(probe.replace('"$MQTT_INGEST_PASSWORD"', shlex.quote(EXAMPLE["MQTT_INGEST_PASSWORD"]))),
+            capture_output=True,
+            text=True,
+            timeout=15,
+        )
+        assert done.returncode == 0, done.stderr
+        wrong = probe.replace('"$MQTT_INGEST_PASSWORD"', "wrong")
+        assert subprocess.run(shlex.split(wrong), capture_output=True, timeout=15).returncode != 0
+    finally:
+        broker.stop()
+
+
+DASHBOARD = json.loads((REPO / "deploy/grafana/dashboards/bantar.json").read_text())
+
+
+def grafana_queries() -> list[list[str]]:
+    """Per panel (and the RT picker), its InfluxQL queries."""
+    return [[t["query"] for t in p["targets"]] for p in DASHBOARD["panels"]] + [
+        [v["query"] for v in DASHBOARD["templating"]["list"]]
+    ]
+
+
+def test_grafana_is_provisioned_with_the_influxdb_the_stack_writes_to() -> None:
+    source = yaml.safe_load((REPO / "deploy/grafana/provisioning/datasources/influxdb.yaml").read_text())
+    (datasource,) = source["datasources"]
+    assert datasource["url"] == "http://influxdb:8086"
+    assert datasource["jsonData"]["dbName"] == "${INFLUXDB_BUCKET}"
+    assert set(environment("grafana")) >= {"INFLUXDB_BUCKET", "INFLUXDB_TOKEN"}
+    dashboard_dir = yaml.safe_load((REPO / "deploy/grafana/provisioning/dashboards/bantar.yaml").read_text())
+    (provider,) = dashboard_dir["providers"]
+    assert f"./deploy/grafana/dashboards:{provider['options']['path']}:ro" in SERVICES["grafana"]["volumes"]
+    assert {t["datasource"]["uid"] for p in DASHBOARD["panels"] for t in p["targets"]} == {datasource["uid"]}
+    measurements = {m for panel in grafana_queries() for q in panel for m in re.findall(r'FROM "(\w+)"', q)}
+    assert measurements <= set(SERIES.values())
+
+
+def test_every_dashboard_query_returns_data_from_a_real_influxdb(
+    influx_store: InfluxStore, registry_index: RegistryIndex
+) -> None:
+    end = datetime.now(UTC)
+    sim = Simulation(registry_index.registry, start=end - timedelta(days=8), end=end, seed=5, scenarios=["healthy"])
+    store_directly(influx_store, registry_index, sim.messages(), end)
+    rts = "|".join(re.escape(code) for code in registry_index.rts)
+    window = f"time >= {int((end - timedelta(days=8)).timestamp())}s AND time <= {int(end.timestamp())}s"
+    for panel in grafana_queries():
+        concrete = [
+            q.replace("$timeFilter", window).replace("$__interval", "1h").replace("^$rt$", f"^({rts})$") for q in panel
+        ]
+        answers = influx_store.client.query(concrete)  # an InfluxQL error raises
+        assert any(answers), f"no data for the dashboard panel {panel}"
