@@ -38,6 +38,7 @@ from bantar.registry_gen import KecamatanCounts, generate_city  # noqa: E402
 from ingest.broker import MosquittoProcess  # noqa: E402
 from simulators.load import bin_burst  # noqa: E402
 from simulators.publisher import MqttPublisher  # noqa: E402
+from tests.influx import InfluxProcess  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -117,9 +118,10 @@ def role_consume(port: int, count: int, naive_db: Path | None, persistent: bool)
 
 # ---- orchestration -----------------------------------------------------------------------------
 class Bench:
-    def __init__(self, port: int, registry: Path, work: Path) -> None:
-        self.port, self.registry, self.work = port, registry, work
+    def __init__(self, port: int, registry: Path, work: Path, influx_url: str | None) -> None:
+        self.port, self.registry, self.work, self.influx_url = port, registry, work, influx_url
         self.next_seq = 1
+        self.store = "sqlite"
 
     def _child(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
@@ -167,9 +169,12 @@ class Bench:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BANTAR_")}
         env |= {
             "BANTAR_REGISTRY": str(self.registry),
+            "BANTAR_STORE": self.store,
             "BANTAR_SQLITE__PATH": str(self.work / "bantar.db"),
+            "BANTAR_INFLUXDB__URL": str(self.influx_url),
+            "BANTAR_INFLUXDB__LEDGER_PATH": str(self.work / "ledger.db"),
             "BANTAR_MQTT__PORT": str(self.port),
-            "BANTAR_MQTT__CLIENT_ID": "bench-bantar",
+            "BANTAR_MQTT__CLIENT_ID": f"bench-bantar-{self.store}",
         }
         log = self.work / "bantar.log"
         with log.open("a") as handle:
@@ -183,9 +188,12 @@ class Bench:
         return process, log
 
     def _rows(self, where: str = "", args: tuple[Any, ...] = ()) -> int:
+        """Stored readings: the reading table, or for InfluxDB the ledger's keys (claimed in the
+        same transaction that follows the InfluxDB write)."""
+        db, table = ("bantar.db", "bin_readings") if self.store == "sqlite" else ("ledger.db", "reading_keys")
         try:
-            with sqlite3.connect(self.work / "bantar.db", timeout=10) as conn:
-                return int(conn.execute(f"SELECT COUNT(*) FROM bin_readings {where}", args).fetchone()[0])
+            with sqlite3.connect(self.work / db, timeout=10) as conn:
+                return int(conn.execute(f"SELECT COUNT(*) FROM {table} {where}", args).fetchone()[0])
         except sqlite3.OperationalError:
             return 0
 
@@ -237,6 +245,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=100_000, help="burst size (keep well under 1M)")
     parser.add_argument("--naive-messages", type=int, default=5_000, help="burst for the slow naive ingestor")
+    parser.add_argument("--no-influxdb", action="store_true", help="skip the InfluxDB store (no influxd installed)")
     parser.add_argument("--role", choices=["publish", "consume"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--registry", type=Path, help=argparse.SUPPRESS)
@@ -255,28 +264,45 @@ def main() -> None:
         registry = work / "city.yaml"
         dump_registry(generate_city(KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv")), registry)
         broker = MosquittoProcess.start(work / "mosquitto")
+        influx = None if args.no_influxdb else InfluxProcess.start(work / "influxdb")
         try:
-            bench = Bench(broker.port, registry, work)
+            bench = Bench(broker.port, registry, work, influx.url if influx else None)
             print(f"ingest benchmark: {n:,}-reading bursts, 2,231 devices (Mosquitto, MQTT 3.1.1, QoS 1)")
             print("live (publisher running alongside):")
             ceiling = bench.subscriber_live(n)
             print(f"  broker ceiling, bare counting subscriber   {ceiling}")
             bantar = bench.bantar_live(n)
-            print(f"  bantar ingest, every guarantee on          {bantar}")
+            print(f"  bantar ingest, SQLite, every guarantee on  {bantar}")
             bantar_drain = bench.bantar_drain(n)  # before other sessions exist: its queue holds only this burst
+            if influx:
+                bench.store = "influxdb"
+                bantar_influx = bench.bantar_live(n)
+                print(f"  bantar ingest, InfluxDB, every guarantee on{bantar_influx}")
+                influx_drain = bench.bantar_drain(n)
+                bench.store = "sqlite"
             naive = bench.subscriber_live(args.naive_messages, naive=True)
             print(f"  naive ingest, commit per message ({args.naive_messages:,})  {naive}")
             print("drain (backlog waiting in the broker):")
             ceiling_drain = bench.subscriber_drain(n)
             print(f"  broker ceiling, bare counting subscriber   {ceiling_drain}")
-            print(f"  bantar ingest, every guarantee on          {bantar_drain}")
+            print(f"  bantar ingest, SQLite                      {bantar_drain}")
+            if influx:
+                print(f"  bantar ingest, InfluxDB                    {influx_drain}")
             print(
                 f"ratios: live bantar/ceiling = {bantar.rate / ceiling.rate:.0%} (target >= 80%); "
                 f"bantar/naive = {bantar.rate / naive.rate:.1f}x (target >= 15x); "
                 f"drain bantar/ceiling = {bantar_drain.rate / ceiling_drain.rate:.0%}"
             )
+            if influx:
+                print(
+                    f"        InfluxDB: live bantar/ceiling = {bantar_influx.rate / ceiling.rate:.0%} (target >= 70%); "
+                    f"InfluxDB/SQLite = {bantar_influx.rate / bantar.rate:.0%}; "
+                    f"drain InfluxDB/ceiling = {influx_drain.rate / ceiling_drain.rate:.0%}"
+                )
         finally:
             broker.stop()
+            if influx:
+                influx.stop()
 
 
 if __name__ == "__main__":
