@@ -108,14 +108,8 @@ def test_sequence_gaps_from_upstream_losses_are_counted(
 
 
 def _subprocess_env(broker: MosquittoProcess, db: Path, registry: Path, **extra: str) -> dict[str, str]:
-    return bantar_env(
-        registry=str(registry),
-        sqlite__path=str(db),
-        mqtt__port=str(broker.port),
-        mqtt__client_id="ingest-proc",
-        ingest__stats_every_s="1",
-        **extra,
-    )
+    defaults = {"mqtt__client_id": "ingest-proc", "ingest__stats_every_s": "1"}
+    return bantar_env(registry=str(registry), sqlite__path=str(db), mqtt__port=str(broker.port), **defaults | extra)
 
 
 def test_sigkill_mid_stream_then_restart_stores_every_message_exactly_once(
@@ -365,3 +359,49 @@ def test_a_broker_restart_keeps_what_it_queued_for_the_absent_ingestor(
     finally:
         stop_ingestor(second)
     assert log.read_text().count("session resumed") == 1
+
+
+def test_two_ingestors_share_the_load_and_a_killed_one_loses_nothing(
+    mosquitto: MosquittoProcess, registry_index: RegistryIndex, registry_file: Path, tmp_path: Path
+) -> None:
+    """Scale-out: two ingestor processes in one shared subscription ($share/bantar/...), each with
+    its own fixed client id and persistent session. F1 with two: one is SIGKILLed mid-stream; the
+    other keeps storing its share; the broker keeps the killed member's share (in flight and
+    queued) for its session, and the restarted member stores it: every message once."""
+    db = tmp_path / "shared.db"
+    envs = [
+        _subprocess_env(
+            mosquitto, db, registry_file, ingest__batch_max="500", mqtt__shared_group="bantar", mqtt__client_id=name
+        )
+        for name in ("ingest-a", "ingest-b")
+    ]
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    a, b = (start_ingestor(env, log) for env, log in zip(envs, logs, strict=True))
+    total = 30_000
+    messages = list(bin_burst(registry_index.registry, total))
+    publisher = MqttPublisher("127.0.0.1", mosquitto.port)
+    try:
+        feeder = threading.Thread(target=publisher.publish_all, args=(messages,))
+        feeder.start()
+        wait_until(lambda: count_rows(db) >= 3000, 30, "the first readings")
+        a.send_signal(signal.SIGKILL)
+        a.wait(10)
+        feeder.join(60)
+        assert publisher.wait_acknowledged(total, timeout_s=60)
+    finally:
+        publisher.close()
+    wait_until(lambda: "received" in logs[1].read_text(), 10, "the survivor's counters")
+    survivor_only = count_rows(db)
+    assert survivor_only < total, "the killed member's share should wait for it"
+    a = start_ingestor(envs[0], logs[0])
+    try:
+        wait_until(lambda: count_rows(db) == total, 60, f"all {total} readings after the member returns")
+    finally:
+        stop_ingestor(a)
+        stop_ingestor(b)
+    check = SqliteStore(db)
+    assert check.counts().readings == total
+    assert check.sequence_gaps() == []
+    check.close()
+    shares = [int(re.findall(r"ingest stopped: received \d+, stored (\d+)", log.read_text())[-1]) for log in logs]
+    assert all(share > 0 for share in shares), shares  # the returning member stored what was kept for it
