@@ -165,7 +165,8 @@ class Bench:
         return Figure(count / (t["last"] - t["first"]), (t["cpu_last"] - t["cpu_first"]) * 1e6 / count)
 
     # -- bantar ingest --
-    def _ingestor(self) -> tuple[subprocess.Popen[bytes], Path]:
+    def _ingestor(self, member: int | None = None) -> tuple[subprocess.Popen[bytes], Path]:
+        """``bantar ingest``; with ``member``, one of the shared subscription's members."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("BANTAR_")}
         env |= {
             "BANTAR_REGISTRY": str(self.registry),
@@ -176,7 +177,9 @@ class Bench:
             "BANTAR_MQTT__PORT": str(self.port),
             "BANTAR_MQTT__CLIENT_ID": f"bench-bantar-{self.store}",
         }
-        log = self.work / "bantar.log"
+        if member is not None:
+            env |= {"BANTAR_MQTT__SHARED_GROUP": "bench", "BANTAR_MQTT__CLIENT_ID": f"bench-shared-{member}"}
+        log = self.work / f"bantar-{member}.log"
         with log.open("a") as handle:
             process = subprocess.Popen(
                 [sys.executable, "-m", "bantar", "ingest"],
@@ -240,6 +243,28 @@ class Bench:
         self._stop(process, log)
         return Figure(count / (last - first), cpu * 1e6 / count)
 
+    def bantar_drain_shared(self, count: int, members: int) -> Figure:
+        """Drain a backlog with ``members`` ingestors in one shared subscription (CPU summed)."""
+        processes = [self._ingestor(m) for m in range(members)]  # create the sessions, then go away
+        for process, log in processes:
+            while "subscribed" not in log.read_text():
+                time.sleep(0.05)
+            self._stop(process, log)
+        before, key = self._rows(), self._last_key(count)
+        self.publish(count)
+        processes = [self._ingestor(m) for m in range(members)]
+        while self._rows() == before:
+            time.sleep(0.005)
+        first, cpu_first = time.time(), sum(cpu_seconds(p.pid) for p, _ in processes)
+        while self._rows() < before + count:  # the shares finish in any order: wait for all
+            time.sleep(0.005)
+        last = time.time()
+        cpu = sum(cpu_seconds(p.pid) for p, _ in processes) - cpu_first
+        assert self._rows("WHERE device_id = ? AND seq = ?", key) == 1
+        for process, log in processes:
+            self._stop(process, log)
+        return Figure(count / (last - first), cpu * 1e6 / count)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -288,10 +313,15 @@ def main() -> None:
             print(f"  bantar ingest, SQLite                      {bantar_drain}")
             if influx:
                 print(f"  bantar ingest, InfluxDB                    {influx_drain}")
+            one_member = bench.bantar_drain_shared(n, 1)
+            two_members = bench.bantar_drain_shared(n, 2)
+            print(f"  bantar ingest, SQLite, shared subscription, 1 member   {one_member}")
+            print(f"  bantar ingest, SQLite, shared subscription, 2 members  {two_members}")
             print(
                 f"ratios: live bantar/ceiling = {bantar.rate / ceiling.rate:.0%} (target >= 80%); "
                 f"bantar/naive = {bantar.rate / naive.rate:.1f}x (target >= 15x); "
-                f"drain bantar/ceiling = {bantar_drain.rate / ceiling_drain.rate:.0%}"
+                f"drain bantar/ceiling = {bantar_drain.rate / ceiling_drain.rate:.0%}; "
+                f"two members / one = {two_members.rate / one_member.rate:.2f}x (target >= 1.6x)"
             )
             if influx:
                 print(

@@ -46,7 +46,13 @@ def mosquitto_conf(
     run_as: str | None = None,
     max_queued_messages: int = MAX_QUEUED_MESSAGES,
 ) -> str:
-    auth = f"allow_anonymous false\npassword_file {password_file}\n" if password_file else "allow_anonymous true\n"
+    # With logins, a client's id is its username: nobody can take over another's session (and
+    # with it the readings the broker queued for it) by connecting with that client's id.
+    auth = (
+        f"allow_anonymous false\npassword_file {password_file}\nuse_username_as_clientid true\n"
+        if password_file
+        else "allow_anonymous true\n"
+    )
     lines = [
         "# Mosquitto configuration rendered by BANTAR (ingest/broker.py: mosquitto_conf).",
         f"listener {port} {bind}",

@@ -17,6 +17,8 @@ from bantar.domain.registry import Device
 from bantar.domain.topics import TOPIC_ROOT
 
 INGEST_USER = "bantar-ingest"
+HEALTH_USER = "bantar-health"
+"""reads the broker's uptime and nothing else: the container healthcheck's login"""
 PBKDF2_ITERATIONS = 101
 """Mosquitto 2's own default for ``$7$`` (PBKDF2-SHA512) hashes."""
 
@@ -34,10 +36,12 @@ def acl_text() -> str:
         "# Each device may publish only under its own topics and may read nothing.\n"
         f"pattern write {TOPIC_ROOT}/%u/#\n"
         "\n"
-        "# The ingestor reads every device topic (also through $share/<group>/ subscriptions),\n"
-        "# and the broker's uptime (the container healthcheck logs in as the ingestor).\n"
+        "# The ingestor reads every device topic (also through $share/<group>/ subscriptions).\n"
         f"user {INGEST_USER}\n"
         f"topic read {TOPIC_ROOT}/#\n"
+        "\n"
+        "# The healthcheck reads the broker's uptime.\n"
+        f"user {HEALTH_USER}\n"
         "topic read $SYS/broker/uptime\n"
     )
 
@@ -49,13 +53,18 @@ def read_credentials(path: Path) -> dict[str, str]:
         return {row["username"]: row["password"] for row in csv.DictReader(handle)}
 
 
-def write_broker_auth(devices: Iterable[Device], out: Path, ingest_password: str | None = None) -> dict[str, str]:
-    """Write ``passwd``, ``acl`` and ``credentials.csv`` into ``out`` for the active MQTT devices;
-    return username -> password."""
+def write_broker_auth(
+    devices: Iterable[Device], out: Path, ingest_password: str | None = None, health_password: str | None = None
+) -> dict[str, str]:
+    """Write ``passwd``, ``acl`` and ``credentials.csv`` into ``out`` for the active MQTT devices,
+    the ingestor and the healthcheck; return username -> password."""
     out.mkdir(parents=True, exist_ok=True)
     credentials_path = out / "credentials.csv"
     known = read_credentials(credentials_path)
-    credentials = {INGEST_USER: ingest_password or known.get(INGEST_USER) or secrets.token_urlsafe(18)}
+    credentials = {
+        INGEST_USER: ingest_password or known.get(INGEST_USER) or secrets.token_urlsafe(18),
+        HEALTH_USER: health_password or known.get(HEALTH_USER) or secrets.token_urlsafe(18),
+    }
     for device in devices:
         if device.active and device.channel == "mqtt":
             credentials[device.id] = known.get(device.id) or secrets.token_urlsafe(18)

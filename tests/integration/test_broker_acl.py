@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,14 +30,16 @@ def secured(tmp_path: Path, small_registry: Registry) -> Iterator[tuple[Mosquitt
 
 
 class Client:
-    def __init__(self, port: int, username: str, password: str) -> None:
+    def __init__(self, port: int, username: str, password: str, client_id: str | None = None) -> None:
         self.messages: list[str] = []
         self.granted: list[int] = []
         self.connect_reason: Any = None
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self.client = paho.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"t-{username}", protocol=paho.MQTTv5
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"t-{username}",
+            protocol=paho.MQTTv5,
         )
         self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
@@ -113,3 +116,47 @@ def test_a_rerun_keeps_existing_passwords_and_adds_new_devices(tmp_path: Path, s
     assert (tmp_path / "credentials.csv").stat().st_mode & 0o777 == 0o600
     assert "pattern write bantar/v1/%u/#" in (tmp_path / "acl").read_text()
     assert all(line.split(":", 1)[1].startswith("$7$101$") for line in (tmp_path / "passwd").read_text().splitlines())
+
+
+def test_an_empty_acl_file_denies_everything(tmp_path: Path, small_registry: Registry) -> None:
+    credentials = write_broker_auth(small_registry.devices, tmp_path / "auth")
+    (tmp_path / "auth/acl").write_text("")
+    broker = MosquittoProcess.start(
+        tmp_path / "mosquitto", password_file=str(tmp_path / "auth/passwd"), acl_file=str(tmp_path / "auth/acl")
+    )
+    device = next(d for d in small_registry.devices if d.kind is DeviceKind.bin)
+    ingestor = Client(broker.port, INGEST_USER, credentials[INGEST_USER])
+    sender = Client(broker.port, device.id, credentials[device.id])
+    try:
+        ingestor.subscribe("bantar/v1/#")
+        sender.publish(str(Topic(device.id, DeviceKind.bin)))
+        ingestor.client.publish(str(Topic(device.id, DeviceKind.bin)), b"{}", qos=1).wait_for_publish(10)
+        time.sleep(1.0)  # time enough for a delivery that must not come
+        assert ingestor.messages == []
+    finally:
+        ingestor.close()
+        sender.close()
+        broker.stop()
+
+
+def test_a_device_cannot_take_over_the_ingestors_session_by_its_client_id(
+    secured: tuple[MosquittoProcess, dict[str, str]], small_registry: Registry
+) -> None:
+    """With logins the broker uses the username as client id: a device connecting with the
+    ingestor's client id gets its own session; the ingestor stays connected and keeps reading."""
+    broker, credentials = secured
+    device = next(d for d in small_registry.devices if d.kind is DeviceKind.bin)
+    ingestor = Client(broker.port, INGEST_USER, credentials[INGEST_USER], client_id=INGEST_USER)
+    ingestor.subscribe("bantar/v1/#")
+    thief = Client(broker.port, device.id, credentials[device.id], client_id=INGEST_USER)
+    try:
+        assert not thief.connect_reason.is_failure
+        time.sleep(0.5)
+        assert ingestor.client.is_connected()
+        thief.subscribe("bantar/v1/#")  # granted by Mosquitto 2.0, but without read access nothing is delivered
+        thief.publish(str(Topic(device.id, DeviceKind.bin)))
+        wait_until(lambda: ingestor.messages != [], 10, "the ingestor to keep receiving")
+        assert thief.messages == []
+    finally:
+        thief.close()
+        ingestor.close()

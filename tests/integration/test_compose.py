@@ -140,6 +140,7 @@ def test_broker_config_files_work_in_a_real_mosquitto_with_the_compose_healthche
 ) -> None:
     out = tmp_path / "broker"
     env = bantar_env(registry=str(registry_file), app_db=str(tmp_path / "app.db"), sqlite__path=str(tmp_path / "b.db"))
+    env |= {name: value for name, value in environment("broker-config").items() if name.startswith("MQTT_")}
     env["BANTAR_MQTT__PASSWORD"] = EXAMPLE["MQTT_INGEST_PASSWORD"]
     command = [sys.executable, "-m", "bantar", "broker", "config", "--out", str(out)]
     subprocess.run(command, env=env, cwd=REPO, check=True)
@@ -154,13 +155,13 @@ def test_broker_config_files_work_in_a_real_mosquitto_with_the_compose_healthche
         probe = interpolate(SERVICES["mosquitto"]["healthcheck"]["test"][1], {})
         probe = probe.replace("-p 1883", f"-p {broker.port}")
         done = subprocess.run(
-            shlex.split(probe.replace('"$MQTT_INGEST_PASSWORD"', shlex.quote(EXAMPLE["MQTT_INGEST_PASSWORD"]))),
+            shlex.split(probe.replace('"$MQTT_HEALTH_PASSWORD"', shlex.quote(EXAMPLE["MQTT_HEALTH_PASSWORD"]))),
             capture_output=True,
             text=True,
             timeout=15,
         )
         assert done.returncode == 0, done.stderr
-        wrong = probe.replace('"$MQTT_INGEST_PASSWORD"', "wrong")
+        wrong = probe.replace('"$MQTT_HEALTH_PASSWORD"', "wrong")
         assert subprocess.run(shlex.split(wrong), capture_output=True, timeout=15).returncode != 0
     finally:
         broker.stop()
