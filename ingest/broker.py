@@ -33,6 +33,8 @@ MAX_PACKET_SIZE = 65_536
 PERSISTENT_CLIENT_EXPIRATION = "7d"
 """a persistent session that never comes back stops queueing after this"""
 AUTOSAVE_INTERVAL_S = 30
+"""how often Mosquitto snapshots its queues to disk: a broker killed (not stopped) loses what it
+queued since the last snapshot, at most this long of traffic (tests/.../test_ingest_mqtt.py, F5)"""
 
 
 def mosquitto_conf(
@@ -45,6 +47,7 @@ def mosquitto_conf(
     log_file: str | None = None,
     run_as: str | None = None,
     max_queued_messages: int = MAX_QUEUED_MESSAGES,
+    autosave_interval: int = AUTOSAVE_INTERVAL_S,
 ) -> str:
     # With logins, a client's id is its username: nobody can take over another's session (and
     # with it the readings the broker queued for it) by connecting with that client's id.
@@ -60,7 +63,7 @@ def mosquitto_conf(
         f"acl_file {acl_file}" if acl_file else "",
         "persistence true",
         f"persistence_location {data_dir.rstrip('/')}/",
-        f"autosave_interval {AUTOSAVE_INTERVAL_S}",
+        f"autosave_interval {autosave_interval}",
         f"max_queued_messages {max_queued_messages}",
         f"max_queued_bytes {MAX_QUEUED_BYTES}",
         f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
@@ -140,6 +143,11 @@ class MosquittoProcess:
             stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port)
+
+    def kill(self) -> None:
+        """SIGKILL: what the broker queued since its last snapshot is gone."""
+        self.process.kill()
+        self.process.wait()
 
     def stop(self) -> None:
         if self.process.poll() is None:
