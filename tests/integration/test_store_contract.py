@@ -13,8 +13,9 @@ import pytest
 from bantar.domain.errors import Reason, Rejected, StoreError
 from bantar.domain.intake import DeadLetter, IntakeLimits, accept
 from bantar.domain.readings import Reading
-from bantar.domain.registry import Registry, RegistryIndex
+from bantar.domain.registry import Registry, RegistryIndex, web_device_id
 from bantar.domain.timebase import to_epoch_ms
+from bantar.domain.topics import DeviceKind
 from bantar.ports import ReadingStore
 from bantar.stores.influxdb import InfluxClient, InfluxStore
 from bantar.stores.sqlite import SqliteStore
@@ -135,3 +136,38 @@ def test_influxdb_recomputes_from_scratch_like_sqlite(world: World, influx_world
     influx_world.updater.update_all()
     assert influx_world.store.take_dirty(10) == []
     assert influx_world.store.day_evidence(None, START.date(), END.date()) == before
+
+
+NASTY = 'a"b\\c,d=e f\'g; DROP TABLE x;-- \n\t✓ 🚮 \\" \\\\n end\\'
+"""Line-protocol (`, = "` space backslash newline) and SQL (quotes, `;`, `--`) metacharacters."""
+
+
+def stored_texts(store: ReadingStore) -> set[str]:
+    """The free text as the store holds it, read back with the store's own query language."""
+    if isinstance(store, InfluxStore):
+        notes, activities = store.client.query(
+            ["SELECT note FROM poskamling_events", "SELECT activity FROM gotong_royong_events"]
+        )
+        return {r["note"] for r in notes} | {r["activity"] for r in activities}
+    assert isinstance(store, SqliteStore)
+    rows = store._db.execute("SELECT note FROM poskamling_events UNION SELECT activity FROM gotong_royong_events")
+    return {text for (text,) in rows}
+
+
+def test_free_text_with_metacharacters_reads_back_byte_identical(
+    any_store: ReadingStore, registry_index: RegistryIndex
+) -> None:
+    post = next(d for d in registry_index.registry.devices if d.kind is DeviceKind.poskamling)
+    web = web_device_id(post.rt, DeviceKind.gotong_royong)
+    ts = NOW.isoformat()
+    incident = payload(ts=ts, seq=1, event="incident", category="other", note=NASTY)
+    activity = payload(ts=ts, seq=1, activity=NASTY[::-1], attendance=12)
+    limits = IntakeLimits()
+    any_store.write(
+        [
+            accept(f"bantar/v1/{post.id}/poskamling", incident, NOW, registry_index, limits),
+            accept(f"bantar/v1/{web}/gotong_royong", activity, NOW, registry_index, limits, channel="http"),
+        ],
+        [],
+    )
+    assert stored_texts(any_store) == {NASTY, NASTY[::-1]}

@@ -184,3 +184,27 @@ def test_bank_sampah_prices_must_match_items(registry_index: RegistryIndex) -> N
     assert reject(registry_index, t, no_items).reason is Reason.invalid_field
     a_name = payload(ts=TS, seq=1, deposit_id="D-4", household="Ibu Siti Aminah", items={"paper": 1})
     assert reject(registry_index, t, a_name).reason is Reason.invalid_field
+
+
+@pytest.mark.parametrize(
+    "make_id",
+    [
+        lambda d: d + "\n",  # a trailing newline, which `$` in a Python regex lets through
+        lambda d: d + "\x00",  # NUL
+        lambda d: d[:2] + "\x1b" + d[2:],  # a control character
+        lambda d: d.replace("b", "\u044c", 1) if "b" in d else "\u0430" + d[1:],  # Cyrillic look-alike
+        lambda d: d[:3] + "\u200b" + d[3:],  # zero-width space
+        lambda d: d.upper(),  # another device id only by case
+        lambda d: "\uff42" + d[1:],  # fullwidth letter
+        lambda d: d + "+",
+        lambda d: d + "#",
+        lambda d: "..",
+    ],
+    ids=["newline", "nul", "control", "homoglyph", "zero-width", "case", "fullwidth", "plus", "hash", "dotdot"],
+)
+def test_identifiers_that_only_look_like_a_device_are_refused(registry_index: RegistryIndex, make_id: object) -> None:
+    b = device(registry_index, DeviceKind.bin)
+    forged = make_id(b.id)  # type: ignore[operator]
+    assert forged != b.id
+    error = reject(registry_index, f"bantar/v1/{forged}/bin", payload(ts=TS, seq=1, fill_pct=1, battery_pct=1))
+    assert error.reason in (Reason.bad_topic, Reason.unknown_device)
