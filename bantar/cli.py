@@ -272,7 +272,14 @@ def broker() -> None:
     envvar="MQTT_HEALTH_PASSWORD",
     help="password of the healthcheck's login (bantar-health); default: kept, or new",
 )
-def broker_config(out: Path, health_password: str | None) -> None:
+@click.option(
+    "--ingest-members",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="ingestors sharing the load (logins bantar-ingest, bantar-ingest-2, ...)",
+)
+def broker_config(out: Path, health_password: str | None, ingest_members: int) -> None:
     """Write Mosquitto's password and ACL files from the registry: each device (its id as
     username) may publish only to its own topics and read nothing; the ingestor reads all.
     Existing passwords in credentials.csv are kept; new devices get new ones. The ingestor's
@@ -283,7 +290,9 @@ def broker_config(out: Path, health_password: str | None) -> None:
     settings = settings_or_exit()
     ingest_password = settings.mqtt.password.get_secret_value() if settings.mqtt.password else None
     with services_session(settings) as services:  # the registry with the admins' switches
-        credentials = write_broker_auth(services.registry.devices.values(), out, ingest_password, health_password)
+        credentials = write_broker_auth(
+            services.registry.devices.values(), out, ingest_password, health_password, ingest_members
+        )
     (out / "mosquitto.conf").write_text(production_mosquitto_conf(), encoding="utf-8")
     click.echo(
         f"wrote {out}/passwd, acl, mosquitto.conf and credentials.csv ({len(credentials)} users; "

@@ -30,15 +30,21 @@ def mosquitto_hash(password: str, salt: bytes | None = None) -> str:
     return f"$7${PBKDF2_ITERATIONS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
-def acl_text() -> str:
+def ingest_users(members: int) -> list[str]:
+    """The ingestors' logins: one per member of a shared subscription, since the broker uses the
+    username as client id (two members with one login would take over each other's session)."""
+    return [INGEST_USER, *(f"{INGEST_USER}-{n}" for n in range(2, members + 1))]
+
+
+def acl_text(ingest_members: int = 1) -> str:
+    readers = "".join(f"user {user}\ntopic read {TOPIC_ROOT}/#\n" for user in ingest_users(ingest_members))
     return (
         "# Rendered by `bantar broker config`. Devices log in with their id as username.\n"
         "# Each device may publish only under its own topics and may read nothing.\n"
         f"pattern write {TOPIC_ROOT}/%u/#\n"
         "\n"
-        "# The ingestor reads every device topic (also through $share/<group>/ subscriptions).\n"
-        f"user {INGEST_USER}\n"
-        f"topic read {TOPIC_ROOT}/#\n"
+        "# The ingestors read every device topic (also through $share/<group>/ subscriptions).\n"
+        f"{readers}"
         "\n"
         "# The healthcheck reads the broker's uptime.\n"
         f"user {HEALTH_USER}\n"
@@ -54,23 +60,28 @@ def read_credentials(path: Path) -> dict[str, str]:
 
 
 def write_broker_auth(
-    devices: Iterable[Device], out: Path, ingest_password: str | None = None, health_password: str | None = None
+    devices: Iterable[Device],
+    out: Path,
+    ingest_password: str | None = None,
+    health_password: str | None = None,
+    ingest_members: int = 1,
 ) -> dict[str, str]:
     """Write ``passwd``, ``acl`` and ``credentials.csv`` into ``out`` for the active MQTT devices,
-    the ingestor and the healthcheck; return username -> password."""
+    the ingestors (all with ``ingest_password`` when given) and the healthcheck; return
+    username -> password."""
     out.mkdir(parents=True, exist_ok=True)
     credentials_path = out / "credentials.csv"
     known = read_credentials(credentials_path)
     credentials = {
-        INGEST_USER: ingest_password or known.get(INGEST_USER) or secrets.token_urlsafe(18),
-        HEALTH_USER: health_password or known.get(HEALTH_USER) or secrets.token_urlsafe(18),
+        user: ingest_password or known.get(user) or secrets.token_urlsafe(18) for user in ingest_users(ingest_members)
     }
+    credentials[HEALTH_USER] = health_password or known.get(HEALTH_USER) or secrets.token_urlsafe(18)
     for device in devices:
         if device.active and device.channel == "mqtt":
             credentials[device.id] = known.get(device.id) or secrets.token_urlsafe(18)
     _write_private(credentials_path, "username,password\n" + "".join(f"{u},{p}\n" for u, p in credentials.items()))
     _write_private(out / "passwd", "".join(f"{u}:{mosquitto_hash(p)}\n" for u, p in credentials.items()))
-    (out / "acl").write_text(acl_text(), encoding="utf-8")
+    (out / "acl").write_text(acl_text(ingest_members), encoding="utf-8")
     return credentials
 
 

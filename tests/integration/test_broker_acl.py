@@ -15,7 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from bantar.domain.registry import Registry
 from bantar.domain.topics import DeviceKind, Topic
 from ingest.broker import MosquittoProcess
-from ingest.broker_auth import INGEST_USER, write_broker_auth
+from ingest.broker_auth import INGEST_USER, ingest_users, write_broker_auth
 from tests.support import payload, wait_until
 
 
@@ -160,3 +160,27 @@ def test_a_device_cannot_take_over_the_ingestors_session_by_its_client_id(
     finally:
         thief.close()
         ingestor.close()
+
+
+def test_ingestors_sharing_the_load_each_have_a_login_and_do_not_displace_each_other(
+    tmp_path: Path, small_registry: Registry
+) -> None:
+    credentials = write_broker_auth(small_registry.devices, tmp_path / "auth", ingest_members=2)
+    broker = MosquittoProcess.start(
+        tmp_path / "mosquitto", password_file=str(tmp_path / "auth/passwd"), acl_file=str(tmp_path / "auth/acl")
+    )
+    members = [Client(broker.port, user, credentials[user]) for user in ingest_users(2)]
+    bins = [d for d in small_registry.devices if d.kind is DeviceKind.bin][:10]
+    senders = [Client(broker.port, d.id, credentials[d.id]) for d in bins]
+    try:
+        for member in members:
+            member.subscribe("$share/bantar/bantar/v1/#")
+        for sender, d in zip(senders, bins, strict=True):
+            sender.publish(str(Topic(d.id, DeviceKind.bin)))
+        wait_until(lambda: sum(len(m.messages) for m in members) == len(bins), 10, "every message once")
+        assert all(m.client.is_connected() for m in members)
+        assert all(m.messages for m in members)  # the broker shares the load between the two logins
+    finally:
+        for client in [*members, *senders]:
+            client.close()
+        broker.stop()
