@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.deps import known_query_only
 from api.limits import BodyLimit
 from api.ratelimit import TokenBuckets
 from api.routes import admin, assessments, evidence, health, posts
@@ -49,6 +50,7 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
             "Daily sensor evidence per RT, suggested scores, re-assessment alerts, city summaries."
         ),
         lifespan=lifespan,
+        dependencies=[Depends(known_query_only)],
     )
     app.state.services = services
     app.state.rate_limits = TokenBuckets(services.settings.api.rate_per_token_s, services.settings.api.burst_per_token)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
@@ -52,6 +54,47 @@ def principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def known_query_only(request: Request) -> None:
+    """Refuse query parameters the route does not take, and any given twice: a typo (``strat=``)
+    or a second ``start=`` would otherwise be ignored and answer for a period nobody asked for."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names.get(id(route))
+    if known is None:
+        known = _query_names[id(route)] = frozenset(_query_params(route.dependant))
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ApiError(
+            422,
+            "repeated_parameter",
+            f"query parameter(s) given more than once: {', '.join(repeated)}",
+            f"Parameter diberikan lebih dari sekali: {', '.join(repeated)}",
+        )
+    unknown = sorted(set(names) - known)
+    if unknown:
+        names = ", ".join(unknown)
+        allowed = ", ".join(sorted(known)) or "none"
+        raise ApiError(
+            422,
+            "unknown_parameter",
+            f"unknown query parameter(s): {names} (this route takes: {allowed})",
+            f"Parameter tidak dikenal: {names} (yang diterima: {allowed})",
+        )
+
+
+_query_names: dict[int, frozenset[str]] = {}
+"""per route (routes live as long as their app), the query parameters it takes"""
+
+
+def _query_params(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for inner in dependant.dependencies:
+        names |= _query_params(inner)
+    return names
 
 
 def client_address(request: Request) -> str | None:

@@ -9,12 +9,35 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class ErrorBody(BaseModel):
     reason: str
     detail: str
     detail_id: str
+
+
+_MEANINGS = {
+    400: "the body cannot be parsed (not JSON, not UTF-8)",
+    401: "no token, or an unknown or revoked one",
+    403: "the token's role or scope does not allow this",
+    404: "no such RT, area, device, token or assessment",
+    409: "conflicts with what is stored (another body under the same Idempotency-Key, a signed assessment)",
+    413: "the body is larger than the limit",
+    422: "a field is invalid: which one and why is in detail",
+    428: "the Idempotency-Key header is required",
+    429: "this token's rate limit is exceeded: see Retry-After",
+}
+
+
+def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the refusals a router can answer with, all as ``ErrorBody``."""
+    return {status: {"model": ErrorBody, "description": _MEANINGS[status]} for status in statuses}
+
+
+AUTHENTICATED = (401, 403, 404, 422, 429)
+"""what any authenticated route may answer"""
 
 
 class ApiError(Exception):
@@ -40,12 +63,29 @@ def bad_request(reason: str, detail: str, detail_id: str) -> ApiError:
     return ApiError(422, reason, detail, detail_id)
 
 
+_HTTP_REASONS = {
+    400: ("malformed_body", "Isi permintaan tidak dapat dibaca (bukan JSON UTF-8 yang sah)"),
+    404: ("not_found", "Alamat tidak ditemukan"),
+    405: ("method_not_allowed", "Metode tidak diizinkan untuk alamat ini"),
+}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
             status_code=exc.status,
             content=ErrorBody(reason=exc.reason, detail=exc.detail, detail_id=exc.detail_id).model_dump(),
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Starlette's own refusals (an unparsable body, an unknown path or method) in our shape."""
+        reason, detail_id = _HTTP_REASONS.get(exc.status_code, ("http_error", str(exc.detail)))
+        return JSONResponse(
+            status_code=exc.status_code,
+            content=ErrorBody(reason=reason, detail=str(exc.detail), detail_id=detail_id).model_dump(),
             headers=exc.headers,
         )
 

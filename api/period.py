@@ -17,6 +17,12 @@ from bantar.evidence_service import utc_now
 MAX_DAYS = 366
 
 
+MONTH = r"^(20\d{2})-(0[1-9]|1[0-2])$"
+QUARTER = r"^(20\d{2})-Q([1-4])$"
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+"""the days the service answers for (the programme began in 2014)"""
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -26,8 +32,8 @@ class Period:
 def period(
     start: Annotated[date | None, Query(description="first WIB day (YYYY-MM-DD)")] = None,
     end: Annotated[date | None, Query(description="last WIB day, inclusive")] = None,
-    month: Annotated[str | None, Query(description="a whole month, YYYY-MM", max_length=7)] = None,
-    quarter: Annotated[str | None, Query(description="a whole quarter, YYYY-Qn", max_length=7)] = None,
+    month: Annotated[str | None, Query(description="a whole month, YYYY-MM", pattern=MONTH)] = None,
+    quarter: Annotated[str | None, Query(description="a whole quarter, YYYY-Qn", pattern=QUARTER)] = None,
 ) -> Period:
     chosen = sum(x is not None for x in (month, quarter)) + (start is not None or end is not None)
     if chosen > 1:
@@ -36,23 +42,22 @@ def period(
             "give start/end, or month, or quarter, not several",
             "Pilih salah satu: start/end, month, atau quarter",
         )
-    if month is not None:
-        match = re.fullmatch(r"(\d{4})-(\d{2})", month)
-        if not match or not 1 <= int(match[2]) <= 12:
-            raise bad_request("bad_period", f"month {month!r} is not YYYY-MM", f"Bulan {month!r} bukan YYYY-MM")
-        first = date(int(match[1]), int(match[2]), 1)
+    if month is not None:  # the pattern was checked by FastAPI
+        year, number = (int(part) for part in re.fullmatch(MONTH, month).groups())  # type: ignore[union-attr]
+        first = date(year, number, 1)
         return Period(first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
     if quarter is not None:
-        match = re.fullmatch(r"(\d{4})-Q([1-4])", quarter)
-        if not match:
+        year, number = (int(part) for part in re.fullmatch(QUARTER, quarter).groups())  # type: ignore[union-attr]
+        first = date(year, 3 * number - 2, 1)
+        return Period(first, (first + timedelta(days=95)).replace(day=1) - timedelta(days=1))
+    for day in (start, end):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
             raise bad_request(
-                "bad_period", f"quarter {quarter!r} is not YYYY-Qn (n 1-4)", f"Triwulan {quarter!r} bukan YYYY-Qn"
+                "bad_period",
+                f"{day} is outside {FIRST_DAY}..{LAST_DAY}",
+                f"{day} di luar rentang {FIRST_DAY}..{LAST_DAY}",
             )
-        first = date(int(match[1]), 3 * int(match[2]) - 2, 1)
-        last = (first + timedelta(days=95)).replace(day=1) - timedelta(days=1)
-        return Period(first, last)
-    yesterday = wib_day(utc_now()) - timedelta(days=1)
-    end = end or yesterday
+    end = end or wib_day(utc_now()) - timedelta(days=1)
     start = start or end - timedelta(days=29)
     if end < start:
         raise bad_request(

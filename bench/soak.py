@@ -74,7 +74,7 @@ def main() -> None:
         while "subscribed" not in log.read_text():
             time.sleep(0.1)
         end = datetime.now(UTC)
-        hours = args.rate * args.minutes * 60 / 130_000 + 0.5  # the city sends ~130,000 messages an hour
+        hours = 1.5 * args.rate * args.minutes * 60 / 120_000 + 1  # the city sends ~120,000 messages an hour
         messages = Simulation(city, start=end - timedelta(hours=hours), end=end, seed=3).messages()
         publisher = MqttPublisher("127.0.0.1", broker.port, client_id="soak-publisher")
         samples: list[tuple[float, float, int, int]] = []  # (elapsed s, RSS MB, published, stored)

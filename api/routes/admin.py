@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, ServicesDep, client_address, require
-from api.errors import ApiError
+from api.errors import AUTHENTICATED, ApiError, refusals
 from bantar.domain.access import Action, Role, ScopeLevel, scope_problem
 from bantar.stores.appdb import AuditEntry, TokenInfo
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(prefix="/api/v1", tags=["admin"], responses=refusals(*AUTHENTICATED, 400, 409, 413))
 
 
 class TokenCreate(BaseModel):
@@ -64,7 +64,7 @@ def audit(
     services: ServicesDep,
     who: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> list[AuditEntry]:
     require(who, Action.administer)
     return services.app_db.audit_entries(limit, before_id)

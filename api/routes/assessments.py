@@ -7,14 +7,15 @@ import html
 import io
 import secrets
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, ServicesDep, client_address, require, require_rt
-from api.errors import ApiError, bad_request
+from api.errors import AUTHENTICATED, ApiError, bad_request, refusals
+from api.params import AreaCode
 from api.period import MAX_DAYS
 from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
@@ -29,12 +30,15 @@ from bantar.domain.assessment import (
     evidence_hash,
 )
 from bantar.domain.errors import StoreError
+from bantar.domain.registry import CODE_PATTERN
 
-router = APIRouter(prefix="/api/v1/assessments", tags=["assessments"])
+router = APIRouter(
+    prefix="/api/v1/assessments", tags=["assessments"], responses=refusals(*AUTHENTICATED, 400, 409, 413)
+)
 
 
 class AssessmentOpen(BaseModel):
-    rt_code: str = Field(max_length=40)
+    rt_code: str = Field(pattern=CODE_PATTERN)
     start: date
     end: date
     recap_rule: RecapRule = RecapRule.mean
@@ -120,9 +124,7 @@ def open_assessment(body: AssessmentOpen, request: Request, services: ServicesDe
 
 
 @router.get("", response_model=list[AssessmentOut], summary="Assessments inside the token's scope")
-def list_assessments(
-    services: ServicesDep, who: PrincipalDep, rt_code: Annotated[str | None, Query(max_length=40)] = None
-) -> list[AssessmentOut]:
+def list_assessments(services: ServicesDep, who: PrincipalDep, rt_code: AreaCode = None) -> list[AssessmentOut]:
     require(who, Action.read_evidence)
     return [
         _out(a)

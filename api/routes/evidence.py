@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import PrincipalDep, ServicesDep, require, require_rt
-from api.errors import ApiError, bad_request, unknown
+from api.errors import AUTHENTICATED, ApiError, bad_request, refusals, unknown
+from api.params import AreaCode, RTCode
 from api.period import PeriodDep
 from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
@@ -20,8 +21,7 @@ from bantar.domain.timebase import from_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import Alert, PeriodScores, Summary
 
-router = APIRouter(prefix="/api/v1", tags=["evidence"])
-RTCode = Annotated[str, Path(description="RT code, e.g. 1571010001-003", max_length=40)]
+router = APIRouter(prefix="/api/v1", tags=["evidence"], responses=refusals(*AUTHENTICATED))
 Level = Literal["city", "kecamatan", "kelurahan"]
 
 
@@ -162,7 +162,7 @@ def summary(
     services: ServicesDep,
     who: PrincipalDep,
     level: Level = "city",
-    code: Annotated[str | None, Query(max_length=40)] = None,
+    code: AreaCode = None,
 ) -> Summary:
     return services.queries.summary(level, _scope(services, who, level, code), period.start, period.end)
 
@@ -172,7 +172,7 @@ def alerts(
     services: ServicesDep,
     who: PrincipalDep,
     level: Level | None = None,
-    code: Annotated[str | None, Query(max_length=40)] = None,
+    code: AreaCode = None,
     kind: Literal["reassessment", "device_silent"] | None = None,
 ) -> AlertList:
     """Without a level: every alert inside the token's scope."""

@@ -12,14 +12,15 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import PrincipalDep, ServicesDep, client_address, require_rt
-from api.errors import ApiError, ErrorBody
+from api.errors import AUTHENTICATED, ApiError, refusals
+from api.params import RTCode
 from api.period import PeriodDep
 from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
@@ -30,7 +31,9 @@ from bantar.domain.registry import web_device_id
 from bantar.domain.timebase import WIB, from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind, Topic
 
-router = APIRouter(prefix="/api/v1/rts/{rt_code}", tags=["posts"])
+router = APIRouter(
+    prefix="/api/v1/rts/{rt_code}", tags=["posts"], responses=refusals(*AUTHENTICATED, 400, 409, 413, 428)
+)
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 SERVER_FIELDS = ("seq", "rt", "rt_code", "device_id")
 """fields a client may never set: the server assigns them (mass assignment is refused)"""
@@ -55,17 +58,6 @@ class DepositPublic(BaseModel):
     household: str
     kg: dict[str, float]
     value_idr: int
-
-
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody},
-    403: {"model": ErrorBody},
-    404: {"model": ErrorBody},
-    409: {"model": ErrorBody},
-    413: {"model": ErrorBody},
-    422: {"model": ErrorBody},
-    428: {"model": ErrorBody},
-}
 
 
 async def _post(
@@ -150,11 +142,10 @@ async def _post(
     "/bank-sampah/deposits",
     status_code=201,
     response_model=PostResult,
-    responses=RESPONSES,
     summary="A bank sampah deposit: deposit_id, household (pseudonymous), items in kg, prices",
 )
 async def post_deposit(
-    rt_code: str, request: Request, services: ServicesDep, who: PrincipalDep, idempotency_key: IdempotencyKey = None
+    rt_code: RTCode, request: Request, services: ServicesDep, who: PrincipalDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     return await _post(request, services, who, rt_code, DeviceKind.bank_sampah, Action.post_deposit, idempotency_key)
 
@@ -163,11 +154,10 @@ async def post_deposit(
     "/poskamling/reports",
     status_code=201,
     response_model=PostResult,
-    responses=RESPONSES,
     summary="A poskamling report: duty (on_duty, guards), patrol (checkpoint) or incident",
 )
 async def post_poskamling(
-    rt_code: str, request: Request, services: ServicesDep, who: PrincipalDep, idempotency_key: IdempotencyKey = None
+    rt_code: RTCode, request: Request, services: ServicesDep, who: PrincipalDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     return await _post(request, services, who, rt_code, DeviceKind.poskamling, Action.post_poskamling, idempotency_key)
 
@@ -176,11 +166,10 @@ async def post_poskamling(
     "/gotong-royong",
     status_code=201,
     response_model=PostResult,
-    responses=RESPONSES,
     summary="A gotong royong event: activity and attendance",
 )
 async def post_gotong_royong(
-    rt_code: str, request: Request, services: ServicesDep, who: PrincipalDep, idempotency_key: IdempotencyKey = None
+    rt_code: RTCode, request: Request, services: ServicesDep, who: PrincipalDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     return await _post(
         request, services, who, rt_code, DeviceKind.gotong_royong, Action.post_gotong_royong, idempotency_key
@@ -190,10 +179,9 @@ async def post_gotong_royong(
 @router.get(
     "/bank-sampah/deposits",
     response_model=list[DepositPublic],
-    responses=RESPONSES,
     summary="Deposits with household ids: only for roles that may read the RT's private data",
 )
-def list_deposits(rt_code: str, period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list[DepositPublic]:
+def list_deposits(rt_code: RTCode, period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list[DepositPublic]:
     require_rt(services, who, rt_code, Action.read_private)
     start, _ = wib_day_bounds_utc(period.start)
     _, end = wib_day_bounds_utc(period.end)

@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bantar.domain.topics import DEVICE_ID_PATTERN, DeviceKind
 
-Code = Annotated[str, Field(pattern=r"^[0-9A-Za-z.\-]{2,40}$")]
+CODE_PATTERN = r"^[0-9A-Za-z.\-]{2,40}$"
+"""kecamatan, kelurahan and RT codes"""
+Code = Annotated[str, Field(pattern=CODE_PATTERN)]
 Score = Literal[0, 1, 2]
 
 
