@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -107,6 +108,26 @@ def test_sequence_gaps_from_upstream_losses_are_counted(
     assert {f"bantar/v1/{g.device_id}/bin" for g in gaps} == lost
 
 
+def publish_and_kill_mid_stream(
+    broker: MosquittoProcess, messages: list[tuple[str, bytes]], db: Path, victim: subprocess.Popen[bytes]
+) -> int:
+    """Publish everything; SIGKILL ``victim`` once 3,000 readings are stored, and return how many
+    were stored at that moment. Returns when the broker acknowledged every message."""
+    publisher = MqttPublisher("127.0.0.1", broker.port)
+    try:
+        feeder = threading.Thread(target=publisher.publish_all, args=(messages,))
+        feeder.start()
+        wait_until(lambda: count_rows(db) >= 3000, 30, "the first readings")
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        killed_at = count_rows(db)
+        feeder.join(60)
+        assert publisher.wait_acknowledged(len(messages), timeout_s=60)
+    finally:
+        publisher.close()
+    return killed_at
+
+
 def _subprocess_env(broker: MosquittoProcess, db: Path, registry: Path, **extra: str) -> dict[str, str]:
     defaults = {"mqtt__client_id": "ingest-proc", "ingest__stats_every_s": "1"}
     return bantar_env(registry=str(registry), sqlite__path=str(db), mqtt__port=str(broker.port), **defaults | extra)
@@ -119,19 +140,7 @@ def test_sigkill_mid_stream_then_restart_stores_every_message_exactly_once(
     env = _subprocess_env(mosquitto, db, registry_file, ingest__batch_max="500")
     total = 30_000
     messages = list(bin_burst(registry_index.registry, total))
-    first = start_ingestor(env, log)
-    publisher = MqttPublisher("127.0.0.1", mosquitto.port)
-    try:
-        feeder = threading.Thread(target=publisher.publish_all, args=(messages,))
-        feeder.start()
-        wait_until(lambda: count_rows(db) >= 3000, 30, "the first readings")
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
-        killed_at = count_rows(db)
-        feeder.join(60)
-        assert publisher.wait_acknowledged(total, timeout_s=60)
-    finally:
-        publisher.close()
+    killed_at = publish_and_kill_mid_stream(mosquitto, messages, db, start_ingestor(env, log))
     assert killed_at < total, "the kill came too late to test anything"
     second = start_ingestor(env, log)
     try:
@@ -379,17 +388,7 @@ def test_two_ingestors_share_the_load_and_a_killed_one_loses_nothing(
     a, b = (start_ingestor(env, log) for env, log in zip(envs, logs, strict=True))
     total = 30_000
     messages = list(bin_burst(registry_index.registry, total))
-    publisher = MqttPublisher("127.0.0.1", mosquitto.port)
-    try:
-        feeder = threading.Thread(target=publisher.publish_all, args=(messages,))
-        feeder.start()
-        wait_until(lambda: count_rows(db) >= 3000, 30, "the first readings")
-        a.send_signal(signal.SIGKILL)
-        a.wait(10)
-        feeder.join(60)
-        assert publisher.wait_acknowledged(total, timeout_s=60)
-    finally:
-        publisher.close()
+    publish_and_kill_mid_stream(mosquitto, messages, db, a)
     wait_until(lambda: "received" in logs[1].read_text(), 10, "the survivor's counters")
     survivor_only = count_rows(db)
     assert survivor_only < total, "the killed member's share should wait for it"
