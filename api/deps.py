@@ -76,13 +76,13 @@ def known_query_only(request: Request) -> None:
         )
     unknown = sorted(set(names) - known)
     if unknown:
-        names = ", ".join(unknown)
+        strangers = ", ".join(unknown)
         allowed = ", ".join(sorted(known)) or "none"
         raise ApiError(
             422,
             "unknown_parameter",
-            f"unknown query parameter(s): {names} (this route takes: {allowed})",
-            f"Parameter tidak dikenal: {names} (yang diterima: {allowed})",
+            f"unknown query parameter(s): {strangers} (this route takes: {allowed})",
+            f"Parameter tidak dikenal: {strangers} (yang diterima: {allowed})",
         )
 
 

@@ -78,7 +78,7 @@ def _fields(reading: Reading) -> dict[str, Any]:
     body = reading.payload
     match body:
         case BinPayload():
-            return {"fill_pct": float(reading.fill_pct), "battery_pct": float(body.battery_pct)}
+            return {"fill_pct": _fill_pct(reading), "battery_pct": float(body.battery_pct)}
         case CctvPayload():
             free_pct = float(body.storage_free_pct)
             return {"online": body.online, "recording": body.recording, "storage_free_pct": free_pct}
@@ -114,7 +114,7 @@ def line(reading: Reading) -> str:
     if isinstance(body, BinPayload):
         return (
             f"{SERIES[reading.kind]},device_id={reading.device_id},rt_code={reading.rt_code} "
-            f"battery_pct={_number(body.battery_pct)},fill_pct={_number(reading.fill_pct)},"
+            f"battery_pct={_number(body.battery_pct)},fill_pct={_number(_fill_pct(reading))},"
             f"received_ms={to_epoch_ms(reading.received_at)}i,seq={reading.seq}i {point_time_ns(reading)}"
         )
     if isinstance(body, CctvPayload):
@@ -135,6 +135,12 @@ def point_line(reading: Reading) -> str:
             point.field(name, value)
     point.field("seq", reading.seq).field("received_ms", to_epoch_ms(reading.received_at))
     return point.time(point_time_ns(reading)).to_line_protocol()
+
+
+def _fill_pct(reading: Reading) -> float:
+    """The fill level ``accept`` computed (from ``fill_pct`` or ``distance_cm``) for a bin reading."""
+    assert reading.fill_pct is not None
+    return float(reading.fill_pct)
 
 
 def _number(value: float) -> str:

@@ -198,7 +198,7 @@ class SqliteStore(SqliteLedger):
 
     def sequence_gaps(self) -> list[SequenceGap]:
         with self._lock:
-            gaps = []
+            gaps: list[SequenceGap] = []
             for table in SERIES.values():
                 sql = (
                     f"SELECT device_id, MIN(seq), MAX(seq), COUNT(*) FROM {table} "
