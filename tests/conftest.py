@@ -57,9 +57,11 @@ def mosquitto(tmp_path: Path) -> Iterator[MosquittoProcess]:
 
 
 @pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory, small_registry: Registry) -> World:
+def world(tmp_path_factory: pytest.TempPathFactory, small_registry: Registry) -> Iterator[World]:
     """A simulated kelurahan over 35 days, stored and derived once per session."""
-    return World(tmp_path_factory.mktemp("evidence"), small_registry)
+    world = World(tmp_path_factory.mktemp("evidence"), small_registry)
+    yield world
+    world.store.close()
 
 
 @pytest.fixture(scope="session")

@@ -258,7 +258,7 @@ class InfluxStore(SqliteLedger):
         self.client = client
 
     def write(self, readings: Sequence[Reading], dead_letters: Sequence[DeadLetter]) -> WriteOutcome:
-        with self._lock:
+        with self._writing():
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 fresh, duplicates, clashes = self._claim(readings)

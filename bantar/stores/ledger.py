@@ -8,10 +8,12 @@ Both share this class, so evidence, dead letters and device state behave identic
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -92,6 +94,7 @@ class SqliteLedger(ABC):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        self._writer_lock = (path.parent / f"{path.name}.writer-lock").open("a")
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -100,6 +103,18 @@ class SqliteLedger(ABC):
             self._db.executescript(LEDGER_SCHEMA + schema)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite file {path}: {exc}") from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Exclusive for writing, across threads and processes (several ingestors, the API's
+        evidence loop). A waiting writer blocks on an flock and wakes the moment the other one
+        commits; SQLite's own busy handler would poll, sleeping up to 100 ms between tries."""
+        with self._lock:
+            fcntl.flock(self._writer_lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._writer_lock, fcntl.LOCK_UN)
 
     # --- inside a write transaction ------------------------------------------------------------
     def _note_devices_and_days(self, readings: Sequence[Reading]) -> None:
@@ -179,7 +194,7 @@ class SqliteLedger(ABC):
 
     def _mark_dirty(self, rt_days: Iterable[tuple[str, str]]) -> int:
         """Mark RT-days (``(rt_code, ISO day)``) for derivation; the number of marks pending after."""
-        with self._lock:
+        with self._writing():
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(MARK_DIRTY, rt_days)
             self._db.execute("COMMIT")
@@ -203,7 +218,7 @@ class SqliteLedger(ABC):
             )
             for e in evidence
         ]
-        with self._lock:
+        with self._writing():
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(sql, rows)
@@ -302,6 +317,7 @@ class SqliteLedger(ABC):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._writer_lock.close()
 
 
 def rt_filter(rt_codes: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:

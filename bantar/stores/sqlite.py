@@ -158,7 +158,7 @@ class SqliteStore(SqliteLedger):
         for reading in readings:
             by_kind[reading.kind].append(reading)
         stored = duplicates = conflicts = 0
-        with self._lock:
+        with self._writing():
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 conflicting: list[DeadLetter] = []
