@@ -49,7 +49,7 @@ from bantar.domain.readings import (
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day
 from bantar.domain.topics import DeviceKind
 from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
-from bantar.stores.ledger import SERIES, SqliteLedger, Synchronous, conflict_letter
+from bantar.stores.ledger import SERIES, DeviceAndDayNotes, SqliteLedger, Synchronous, conflict_letter
 
 NS_PER_MS = 1_000_000
 _KEYS_SCHEMA = """
@@ -258,14 +258,16 @@ class InfluxStore(SqliteLedger):
         self.client = client
 
     def write(self, readings: Sequence[Reading], dead_letters: Sequence[DeadLetter]) -> WriteOutcome:
+        lines = {id(r): line(r) for r in readings}  # by object: a batch may hold a conflicting twin
+        notes = DeviceAndDayNotes.of(readings)
         with self._writing():
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 fresh, duplicates, clashes = self._claim(readings)
                 if fresh:
-                    self.client.write([line(r) for r in fresh])
+                    self.client.write([lines[id(r)] for r in fresh])
                 self._insert_dead_letters([*dead_letters, *clashes])
-                self._note_devices_and_days(readings)
+                self._note_devices_and_days(notes)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()

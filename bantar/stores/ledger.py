@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from bantar.domain.errors import Reason, StoreError
 from bantar.domain.evidence import DayEvidence, days_touched
@@ -83,11 +83,33 @@ ON CONFLICT (rt_code, day) DO UPDATE SET generation = generation + 1
 """
 
 
+class DeviceAndDayNotes(NamedTuple):
+    """What a batch changes besides its readings: each device's latest report, and the RT-days
+    whose evidence must be derived again. Computed outside the write lock."""
+
+    devices: list[tuple[str, int, int, int]]
+    rt_days: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, readings: Sequence[Reading]) -> DeviceAndDayNotes:
+        latest: dict[str, tuple[int, int, int]] = {}
+        days: set[tuple[str, str]] = set()
+        for r in readings:
+            ts_ms = to_epoch_ms(r.ts)
+            known = latest.get(r.device_id)
+            if known is None or r.seq > known[0]:
+                latest[r.device_id] = (r.seq, ts_ms, to_epoch_ms(r.received_at))
+            for day in days_touched(ts_ms):
+                days.add((r.rt_code, day.isoformat()))
+        return cls([(d, *v) for d, v in latest.items()], sorted(days))
+
+
 class SqliteLedger(ABC):
     """The ledger half of a ``ReadingStore``; subclasses add where the readings themselves live.
 
     Safe to share between threads (one lock). Subclasses write readings inside the transaction
-    that notes devices and days (``_note_devices_and_days``), so no change is ever missed.
+    that notes devices and days (``_note_devices_and_days``), so no change is ever missed;
+    what can be prepared before the transaction (rows, ``DeviceAndDayNotes``) is, to keep it short.
     """
 
     def __init__(self, path: Path, synchronous: Synchronous, busy_timeout_ms: int, schema: str) -> None:
@@ -117,19 +139,9 @@ class SqliteLedger(ABC):
                 fcntl.flock(self._writer_lock, fcntl.LOCK_UN)
 
     # --- inside a write transaction ------------------------------------------------------------
-    def _note_devices_and_days(self, readings: Sequence[Reading]) -> None:
-        """Keep each device's latest report, and mark the RT-days whose evidence must be derived again."""
-        latest: dict[str, tuple[int, int, int]] = {}
-        days: set[tuple[str, str]] = set()
-        for r in readings:
-            ts_ms = to_epoch_ms(r.ts)
-            known = latest.get(r.device_id)
-            if known is None or r.seq > known[0]:
-                latest[r.device_id] = (r.seq, ts_ms, to_epoch_ms(r.received_at))
-            for day in days_touched(ts_ms):
-                days.add((r.rt_code, day.isoformat()))
-        self._db.executemany(_UPSERT_DEVICE_STATE, [(d, *v) for d, v in latest.items()])
-        self._db.executemany(MARK_DIRTY, sorted(days))
+    def _note_devices_and_days(self, notes: DeviceAndDayNotes) -> None:
+        self._db.executemany(_UPSERT_DEVICE_STATE, notes.devices)
+        self._db.executemany(MARK_DIRTY, notes.rt_days)
 
     def _insert_dead_letters(self, letters: Iterable[DeadLetter]) -> None:
         rows = [

@@ -43,7 +43,7 @@ from bantar.domain.readings import (
 from bantar.domain.timebase import to_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
-from bantar.stores.ledger import SERIES, SqliteLedger, Synchronous, conflict_letter, rt_filter
+from bantar.stores.ledger import SERIES, DeviceAndDayNotes, SqliteLedger, Synchronous, conflict_letter, rt_filter
 
 _KEY = (
     "device_id TEXT NOT NULL, seq INTEGER NOT NULL, rt_code TEXT NOT NULL, "
@@ -157,6 +157,8 @@ class SqliteStore(SqliteLedger):
         by_kind: dict[DeviceKind, list[Reading]] = defaultdict(list)
         for reading in readings:
             by_kind[reading.kind].append(reading)
+        rows = {kind: [_ROWS[kind](r) for r in group] for kind, group in by_kind.items()}
+        notes = DeviceAndDayNotes.of(readings)
         stored = duplicates = conflicts = 0
         with self._writing():
             try:
@@ -164,7 +166,7 @@ class SqliteStore(SqliteLedger):
                 conflicting: list[DeadLetter] = []
                 for kind, group in by_kind.items():
                     before = self._db.total_changes
-                    self._db.executemany(_INSERTS[kind], [_ROWS[kind](r) for r in group])
+                    self._db.executemany(_INSERTS[kind], rows[kind])
                     inserted = self._db.total_changes - before
                     stored += inserted
                     if inserted < len(group):
@@ -173,7 +175,7 @@ class SqliteStore(SqliteLedger):
                         conflicting.extend(clashes)
                 conflicts = len(conflicting)
                 self._insert_dead_letters([*dead_letters, *conflicting])
-                self._note_devices_and_days(readings)
+                self._note_devices_and_days(notes)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
