@@ -9,12 +9,13 @@ Numbers must be finite (NaN and Infinity are refused) and within the bounds stat
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bantar.domain.topics import DeviceKind
 
@@ -22,11 +23,28 @@ MAX_SEQ = 2**53 - 1
 """Sequence numbers stay within what a JSON double represents exactly."""
 
 
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
 class _Payload(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
 
     ts: AwareDatetime
     seq: int = Field(ge=0, le=MAX_SEQ)
+
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _rfc3339_only(cls, value: object) -> object:
+        """Pydantic would read "1764385200" (or its milliseconds) as a Unix time: refuse it, as
+        numbers are, so a seconds/milliseconds mix-up can never slip through."""
+        if not isinstance(value, str):
+            return value  # strict validation refuses numbers
+        if not RFC3339.match(value):
+            raise ValueError("must be RFC 3339 with an offset, e.g. 2026-11-29T08:00:00+07:00, not a Unix time")
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a valid RFC 3339 time") from None
 
 
 Pct = Annotated[float, Field(ge=0, le=100)]

@@ -7,9 +7,12 @@ import re
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import paho.mqtt.client as paho
 import pytest
 
 from bantar.domain.errors import Reason
@@ -440,3 +443,37 @@ def test_a_killed_broker_loses_what_it_queued_since_its_snapshot_and_the_gaps_sh
     assert sum(g.missing for g in gaps) == len(unsaved)  # every lost message is accounted for
     assert len(gaps) == bins  # on every device that published in the window
     assert f"sequence gaps {len(unsaved)} missing" in log.read_text()
+
+
+def test_paho_mqtt5_default_wipes_the_session_of_every_new_process(
+    mosquitto: MosquittoProcess, registry_index: RegistryIndex
+) -> None:
+    """F2, the loss the ingestor's settings prevent: with MQTT 5, paho starts clean on the first
+    connect of each client (process) by default, so everything queued for the absent subscriber
+    is discarded; ``clean_start=False`` (what the ingestor sends) keeps it."""
+    from paho.mqtt.enums import CallbackAPIVersion
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    def visit(clean_start: Any, seconds: float) -> int:
+        received: list[bytes] = []
+        subscribed = threading.Event()
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id="tutorial-v5", protocol=paho.MQTTv5)
+        client.on_connect = lambda c, *_: c.subscribe("bantar/v1/#", qos=1)
+        client.on_subscribe = lambda *_: subscribed.set()
+        client.on_message = lambda _c, _u, m: received.append(m.payload)
+        expiry = Properties(PacketTypes.CONNECT)
+        expiry.SessionExpiryInterval = 3600
+        client.connect("127.0.0.1", mosquitto.port, clean_start=clean_start, properties=expiry)
+        client.loop_start()
+        assert subscribed.wait(10)
+        time.sleep(seconds)
+        client.disconnect()
+        client.loop_stop()
+        return len(received)
+
+    messages = list(bin_burst(registry_index.registry, 500))
+    for clean_start, expected in ((paho.MQTT_CLEAN_START_FIRST_ONLY, 0), (False, 500)):
+        visit(clean_start, 0)  # a first process subscribes with a persistent session, then exits
+        publish(mosquitto, messages)  # published while it is away
+        assert visit(clean_start, 1.5) == expected  # the next process: paho's default gets nothing

@@ -171,3 +171,15 @@ def test_free_text_with_metacharacters_reads_back_byte_identical(
         [],
     )
     assert stored_texts(any_store) == {NASTY, NASTY[::-1]}
+
+
+def test_old_sequences_replayed_hours_later_change_nothing(
+    any_store: ReadingStore, registry_index: RegistryIndex
+) -> None:
+    messages = list(bin_burst(registry_index.registry, 300))
+    any_store.write([accept(t, p, NOW, registry_index, IntakeLimits()) for t, p in messages], [])
+    later = NOW + timedelta(hours=6)  # the same bytes, received again much later
+    replay = [accept(t, p, later, registry_index, IntakeLimits()) for t, p in messages[:100]]
+    assert any_store.write(replay, []) == (0, 100, 0)
+    assert any_store.counts().readings == 300
+    assert any_store.sequence_gaps() == []

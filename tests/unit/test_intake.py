@@ -208,3 +208,19 @@ def test_identifiers_that_only_look_like_a_device_are_refused(registry_index: Re
     assert forged != b.id
     error = reject(registry_index, f"bantar/v1/{forged}/bin", payload(ts=TS, seq=1, fill_pct=1, battery_pct=1))
     assert error.reason in (Reason.bad_topic, Reason.unknown_device)
+
+
+@pytest.mark.parametrize("ts", [1764385200, 1764385200000, "1764385200", "1764385200000", 1764385200.5])
+def test_unix_times_are_refused_so_seconds_and_milliseconds_cannot_be_mixed_up(
+    registry_index: RegistryIndex, ts: object
+) -> None:
+    t = topic(device(registry_index, DeviceKind.bin))
+    error = reject(registry_index, t, payload(ts=ts, seq=1, fill_pct=1, battery_pct=1))
+    assert error.reason is Reason.invalid_field
+    assert "ts" in error.detail
+
+
+def test_deeply_nested_json_is_a_dead_letter_not_a_crash(registry_index: RegistryIndex) -> None:
+    t = topic(device(registry_index, DeviceKind.bin))
+    assert reject(registry_index, t, b"[" * 4000 + b"]" * 4000).reason is Reason.malformed_json
+    assert reject(registry_index, t, b'{"a":' * 1000 + b"1" + b"}" * 1000).reason is Reason.malformed_json
