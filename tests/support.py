@@ -72,6 +72,15 @@ def stop_ingestor(process: subprocess.Popen[bytes]) -> None:
     assert process.wait(20) == 0
 
 
+def ingest_until(env: dict[str, str], log: Path, done: Any, timeout_s: float, what: str) -> None:
+    """Run ``bantar ingest`` until ``done()`` holds, then stop it cleanly."""
+    process = start_ingestor(env, log)
+    try:
+        wait_until(done, timeout_s, what)
+    finally:
+        stop_ingestor(process)
+
+
 def visit_and_leave(env: dict[str, str], log: Path) -> None:
     """Run the ingestor once so the broker knows its persistent session, then stop it."""
     stop_ingestor(start_ingestor(env, log))

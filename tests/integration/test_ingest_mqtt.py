@@ -26,6 +26,7 @@ from tests.support import (
     RunningIngestor,
     bantar_env,
     count_rows,
+    ingest_until,
     payload,
     publish,
     settings_for,
@@ -145,11 +146,7 @@ def test_sigkill_mid_stream_then_restart_stores_every_message_exactly_once(
     messages = list(bin_burst(registry_index.registry, total))
     killed_at = publish_and_kill_mid_stream(mosquitto, messages, db, start_ingestor(env, log))
     assert killed_at < total, "the kill came too late to test anything"
-    second = start_ingestor(env, log)
-    try:
-        wait_until(lambda: count_rows(db) == total, 60, f"all {total} readings after the restart")
-    finally:
-        stop_ingestor(second)
+    ingest_until(env, log, lambda: count_rows(db) == total, 60, f"all {total} readings after the restart")
     check = SqliteStore(db)
     assert check.counts().readings == total
     assert check.sequence_gaps() == []
@@ -170,11 +167,8 @@ def test_sigterm_stores_and_acknowledges_a_half_full_batch_and_exits_0(
     assert f"received {stored_at_stop}, stored {stored_at_stop}, duplicates 0" in log.read_text()
     # What arrived after the stop began stayed with the broker; what was stored was acknowledged,
     # so the next run gets exactly the rest and no duplicates.
-    again = start_ingestor({**env, "BANTAR_INGEST__LINGER_MS": "50"}, log)
-    try:
-        wait_until(lambda: count_rows(db) == 300, 30, "the rest of the readings")
-    finally:
-        stop_ingestor(again)
+    rest = {**env, "BANTAR_INGEST__LINGER_MS": "50"}
+    ingest_until(rest, log, lambda: count_rows(db) == 300, 30, "the rest of the readings")
     last = log.read_text().rstrip().splitlines()[-1]
     assert f"received {300 - stored_at_stop}, stored {300 - stored_at_stop}, duplicates 0" in last
 
@@ -191,11 +185,7 @@ def test_messages_published_while_the_ingestor_is_away_arrive_when_it_returns(
     env = _subprocess_env(mosquitto, db, registry_file, mqtt__protocol=protocol)
     visit_and_leave(env, log)
     publish(mosquitto, list(bin_burst(registry_index.registry, 4000)))  # > Mosquitto's default queue of 1000
-    second = start_ingestor(env, log)
-    try:
-        wait_until(lambda: count_rows(db) == 4000, 30, "the queued readings")
-    finally:
-        stop_ingestor(second)
+    ingest_until(env, log, lambda: count_rows(db) == 4000, 30, "the queued readings")
     assert "session resumed" in log.read_text()
 
 
@@ -241,11 +231,7 @@ def test_while_the_store_fails_nothing_is_acknowledged_and_everything_arrives_la
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    second = start_ingestor(env, log)
-    try:
-        wait_until(lambda: count_rows(db) == 2000, 30, "all 2,000 readings after the lock is gone")
-    finally:
-        stop_ingestor(second)
+    ingest_until(env, log, lambda: count_rows(db) == 2000, 30, "all 2,000 readings after the lock is gone")
     assert "retry in" in log.read_text()
     assert count_rows(db) == 2000
 
@@ -365,11 +351,7 @@ def test_a_broker_restart_keeps_what_it_queued_for_the_absent_ingestor(
     visit_and_leave(env, log)
     publish(mosquitto, list(bin_burst(registry_index.registry, 3000)))
     mosquitto.restart()
-    second = start_ingestor(env, log)
-    try:
-        wait_until(lambda: count_rows(db) == 3000, 30, "the 3,000 queued readings")
-    finally:
-        stop_ingestor(second)
+    ingest_until(env, log, lambda: count_rows(db) == 3000, 30, "the 3,000 queued readings")
     assert log.read_text().count("session resumed") == 1
 
 
@@ -395,11 +377,9 @@ def test_two_ingestors_share_the_load_and_a_killed_one_loses_nothing(
     wait_until(lambda: "received" in logs[1].read_text(), 10, "the survivor's counters")
     survivor_only = count_rows(db)
     assert survivor_only < total, "the killed member's share should wait for it"
-    a = start_ingestor(envs[0], logs[0])
     try:
-        wait_until(lambda: count_rows(db) == total, 60, f"all {total} readings after the member returns")
+        ingest_until(envs[0], logs[0], lambda: count_rows(db) == total, 60, f"all {total} after the member returns")
     finally:
-        stop_ingestor(a)
         stop_ingestor(b)
     check = SqliteStore(db)
     assert check.counts().readings == total
