@@ -62,9 +62,7 @@ def known_query_only(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    known = _query_names.get(id(route))
-    if known is None:
-        known = _query_names[id(route)] = frozenset(_query_params(route.dependant))
+    known = _query_params(route.dependant)  # a few µs per request; no cache to go stale
     names = [name for name, _ in request.query_params.multi_items()]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
@@ -84,10 +82,6 @@ def known_query_only(request: Request) -> None:
             f"unknown query parameter(s): {strangers} (this route takes: {allowed})",
             f"Parameter tidak dikenal: {strangers} (yang diterima: {allowed})",
         )
-
-
-_query_names: dict[int, frozenset[str]] = {}
-"""per route (routes live as long as their app), the query parameters it takes"""
 
 
 def _query_params(dependant: Dependant) -> set[str]:

@@ -144,3 +144,9 @@ def test_unknown_query_parameters_are_refused_with_the_ones_the_route_takes(clie
 def test_extreme_values_are_refused_not_crashed_on(client: httpx.Client, path: str, params: dict[str, str]) -> None:
     response = client.get(path, params=params)
     assert response.status_code in (403, 422), response.text
+
+
+def test_a_query_parameter_given_twice_is_refused(client: httpx.Client) -> None:
+    response = client.get("/api/v1/summary?start=2026-10-01&start=2026-10-05")
+    assert response.status_code == 422
+    assert response.json()["reason"] == "repeated_parameter"
