@@ -183,3 +183,24 @@ def test_old_sequences_replayed_hours_later_change_nothing(
     assert any_store.write(replay, []) == (0, 100, 0)
     assert any_store.counts().readings == 300
     assert any_store.sequence_gaps() == []
+
+
+def test_sparse_fields_read_back_on_every_store(any_store: ReadingStore, registry_index: RegistryIndex) -> None:
+    """Readings that leave fields out (a deposit of one material, a patrol without duty fields)
+    read back the same on both stores, even when no reading ever carried the missing fields."""
+    post = next(d for d in registry_index.registry.devices if d.kind is DeviceKind.poskamling)
+    bank = web_device_id(post.rt, DeviceKind.bank_sampah)
+    ts = NOW.isoformat()
+    deposit = payload(ts=ts, seq=1, deposit_id="d1", household="hh-1", items={"plastic": 1.5}, price_idr_per_kg={})
+    patrol = payload(ts=ts, seq=1, event="patrol", checkpoint="gerbang")
+    limits = IntakeLimits()
+    any_store.write(
+        [
+            accept(f"bantar/v1/{bank}/bank_sampah", deposit, NOW, registry_index, limits, channel="http"),
+            accept(f"bantar/v1/{post.id}/poskamling", patrol, NOW, registry_index, limits),
+        ],
+        [],
+    )
+    got = any_store.rt_readings(post.rt, to_epoch_ms(NOW) - 1000, to_epoch_ms(NOW) + 1000)
+    assert [(d.household, d.kg, d.value_idr) for d in got.deposits] == [("hh-1", {"plastic": 1.5}, 0)]
+    assert [(p.event, p.on_duty, p.guards) for p in got.poskamling] == [("patrol", None, None)]
