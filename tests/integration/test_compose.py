@@ -64,6 +64,16 @@ def test_every_service_is_there_with_restart_policy_and_healthcheck() -> None:
     assert SERVICES["broker-config"]["restart"] == "no"
 
 
+def test_files_written_by_the_root_one_shot_go_to_the_users_that_need_them() -> None:
+    uid = re.search(r"useradd .*--uid (\d+)", (REPO / "Dockerfile").read_text()).group(1)  # type: ignore[union-attr]
+    script = SERVICES["broker-config"]["command"][-1]
+    assert f"chown -R {uid}:{uid} /var/lib/bantar" in script  # the app DB and ledger it created
+    assert "chown -R 1883:1883 /broker" in script  # Mosquitto's user in its image
+    assert SERVICES["broker-config"]["user"] == "root"
+    assert "user" not in SERVICES["ingest"]  # the image's own user
+    assert "user" not in SERVICES["api"]
+
+
 def test_dependencies_wait_for_what_they_need() -> None:
     for name, service in SERVICES.items():
         for needed, condition in service.get("depends_on", {}).items():
