@@ -31,8 +31,8 @@ import httpx  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.server import BackgroundServer  # noqa: E402
 from bantar.domain.access import Role, ScopeLevel  # noqa: E402
-from bantar.registry_gen import KecamatanCounts, generate_city  # noqa: E402
-from bench.city import END, REPO, city_services  # noqa: E402
+from bantar.domain.registry import Registry  # noqa: E402
+from bench.city import END, city_services, generated_city  # noqa: E402
 from ingest.broker import free_port  # noqa: E402
 from simulators.engine import Simulation  # noqa: E402
 from tests.influx import InfluxProcess  # noqa: E402
@@ -54,18 +54,18 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bantar-bench-") as tmp:
         work = Path(tmp)
-        city = generate_city(KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv"))
+        city = generated_city()
         started = time.perf_counter()
         messages = list(Simulation(city, start=END - timedelta(hours=args.hours), end=END, seed=1).messages())
         print(
             f"city, {args.hours:g} simulated hours: {len(messages):,} readings from 5,715 devices "
             f"(simulated in {time.perf_counter() - started:.1f} s)"
         )
-        derive_s = {"SQLite": run(work / "sqlite", None, messages, args)}
+        derive_s = {"SQLite": run(work / "sqlite", None, city, messages, args)}
         if not args.no_influxdb:
             influx = InfluxProcess.start(work / "influxdb")
             try:
-                derive_s["InfluxDB"] = run(work / "influx", influx.url, messages, args)
+                derive_s["InfluxDB"] = run(work / "influx", influx.url, city, messages, args)
             finally:
                 influx.stop()
             print(
@@ -74,11 +74,13 @@ def main() -> None:
             )
 
 
-def run(work: Path, influx_url: str | None, messages: list[Any], args: argparse.Namespace) -> tuple[float, float]:
+def run(
+    work: Path, influx_url: str | None, city: Registry, messages: list[Any], args: argparse.Namespace
+) -> tuple[float, float]:
     """One store's figures; returns (store seconds, derive seconds)."""
     name = "InfluxDB" if influx_url else "SQLite"
     print(f"--- {name} ---")
-    _, services = city_services(work, influx_url)
+    _, services = city_services(work, influx_url, city)
     started = time.perf_counter()
     store_directly(services.store, services.registry, messages, END)  # type: ignore[arg-type]
     stored = time.perf_counter() - started

@@ -34,7 +34,7 @@ import paho.mqtt.client as paho  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from bantar.registry_file import dump_registry, load_registry  # noqa: E402
-from bantar.registry_gen import KecamatanCounts, generate_city  # noqa: E402
+from bench.city import generated_city  # noqa: E402
 from ingest.broker import MosquittoProcess  # noqa: E402
 from simulators.load import bin_burst  # noqa: E402
 from simulators.publisher import MqttPublisher  # noqa: E402
@@ -295,7 +295,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bantar-bench-") as tmp:
         work = Path(tmp)
         registry = work / "city.yaml"
-        dump_registry(generate_city(KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv")), registry)
+        dump_registry(generated_city(), registry)
         broker = MosquittoProcess.start(work / "mosquitto")
         influx = None if args.no_influxdb else InfluxProcess.start(work / "influxdb")
         try:

@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bantar.registry_file import dump_registry  # noqa: E402
-from bantar.registry_gen import KecamatanCounts, generate_city  # noqa: E402
+from bantar.stores.ledger import SERIES  # noqa: E402
+from bench.city import generated_city  # noqa: E402
 from ingest.broker import MosquittoProcess  # noqa: E402
 from simulators.engine import Simulation  # noqa: E402
 from simulators.load import bin_burst  # noqa: E402
@@ -41,10 +42,9 @@ def rss_mb(pid: int) -> float:
 
 def handled(db: Path) -> int:
     """Messages the ingestor has finished with: readings stored plus messages dead-lettered."""
-    tables = ("bin_readings", "cctv_heartbeats", "poskamling_events", "bank_sampah_deposits", "gotong_royong_events")
     try:
         with sqlite3.connect(db, timeout=10) as conn:
-            readings = sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables)
+            readings = sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in SERIES.values())
             return readings + int(conn.execute("SELECT COALESCE(SUM(times), 0) FROM dead_letters").fetchone()[0])
     except sqlite3.OperationalError:
         return 0
@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bantar-soak-") as tmp:
         work = Path(tmp)
-        city = generate_city(KecamatanCounts.read_csv(REPO / "config/kecamatan_bantar_2014_2020.csv"))
+        city = generated_city()
         dump_registry(city, work / "city.yaml")
         broker = MosquittoProcess.start(work / "mosquitto")
         env = {k: v for k, v in os.environ.items() if not k.startswith("BANTAR_")} | {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,7 @@ class InfluxProcess:
         for _ in range(100):
             if httpx.get(f"{self.url}/ping", timeout=2).status_code == 204:
                 return
+            time.sleep(0.1)
         raise RuntimeError(f"InfluxDB did not become ready; see {self.workdir / 'influxd.log'}")
 
     def restart(self) -> None:

@@ -182,26 +182,24 @@ class InfluxClient:
             base_url=url, headers=headers, auth=auth, timeout=timeout_s, transport=httpx.HTTPTransport(retries=3)
         )
 
-    def write(self, lines: Sequence[str]) -> None:
+    def _post(self, path: str, **request: Any) -> httpx.Response:
         try:
-            response = self._http.post(
-                "/write", params={**self._params, "precision": "ns"}, content="\n".join(lines).encode()
-            )
+            return self._http.post(path, **request)
         except httpx.HTTPError as exc:
             raise StoreError(f"InfluxDB at {self.url} unreachable: {exc}") from exc
+
+    def write(self, lines: Sequence[str]) -> None:
+        response = self._post("/write", params={**self._params, "precision": "ns"}, content="\n".join(lines).encode())
         if response.status_code != 204:
             raise StoreError(f"InfluxDB write failed: HTTP {response.status_code}: {response.text[:300]}")
 
     def query(self, statements: Sequence[str]) -> list[list[dict[str, Any]]]:
         """Per statement, its rows as dicts (time in ns, tags of grouped series included)."""
-        try:
-            response = self._http.post(
-                "/query",
-                params={**self._params, "epoch": "ns", "chunked": "true", "chunk_size": "10000"},
-                data={"q": ";\n".join(statements)},
-            )
-        except httpx.HTTPError as exc:
-            raise StoreError(f"InfluxDB at {self.url} unreachable: {exc}") from exc
+        response = self._post(
+            "/query",
+            params={**self._params, "epoch": "ns", "chunked": "true", "chunk_size": "10000"},
+            data={"q": ";\n".join(statements)},
+        )
         if response.status_code != 200:
             raise StoreError(f"InfluxDB query failed: HTTP {response.status_code}: {response.text[:300]}")
         rows: list[list[dict[str, Any]]] = [[] for _ in statements]
@@ -220,10 +218,7 @@ class InfluxClient:
 
     def create_database(self) -> None:
         """InfluxDB 1.x only (2.x and 3 create buckets / databases their own way); idempotent."""
-        try:
-            response = self._http.post("/query", data={"q": f"CREATE DATABASE {quote_identifier(self.database)}"})
-        except httpx.HTTPError as exc:
-            raise StoreError(f"InfluxDB at {self.url} unreachable: {exc}") from exc
+        response = self._post("/query", data={"q": f"CREATE DATABASE {quote_identifier(self.database)}"})
         if response.status_code != 200 or "error" in response.text:
             raise StoreError(f"cannot create InfluxDB database {self.database!r}: {response.text[:300]}")
 
@@ -303,12 +298,7 @@ class InfluxStore(SqliteLedger):
         return fresh, duplicates, clashes
 
     def sequence_gaps(self) -> list[SequenceGap]:
-        sql = (
-            "SELECT device_id, MIN(seq), MAX(seq), COUNT(*) FROM reading_keys "
-            "GROUP BY device_id HAVING MAX(seq) - MIN(seq) + 1 > COUNT(*)"
-        )
-        with self._lock:
-            return sorted(SequenceGap(*row) for row in self._db.execute(sql))
+        return self._sequence_gaps_in(["reading_keys"])
 
     def counts(self) -> StoreCounts:
         with self._lock:

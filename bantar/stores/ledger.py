@@ -25,7 +25,7 @@ from bantar.domain.readings import Material, Reading
 from bantar.domain.scoring import PeriodTotals, longest_run_without
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind, Topic
-from bantar.ports import DirtyMark
+from bantar.ports import DirtyMark, SequenceGap
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 
@@ -163,6 +163,18 @@ class SqliteLedger(ABC):
     def _rollback(self) -> None:
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")
+
+    def _sequence_gaps_in(self, tables: Iterable[str]) -> list[SequenceGap]:
+        """Devices whose ``seq`` values in these tables (each keyed by device and seq) have holes."""
+        with self._lock:
+            return sorted(
+                SequenceGap(*row)
+                for table in tables
+                for row in self._db.execute(
+                    f"SELECT device_id, MIN(seq), MAX(seq), COUNT(*) FROM {table} "
+                    "GROUP BY device_id HAVING MAX(seq) - MIN(seq) + 1 > COUNT(*)"
+                )
+            )
 
     def _dead_letter_counts(self) -> dict[str, int]:
         return dict(self._db.execute("SELECT reason, COUNT(*) FROM dead_letters GROUP BY reason").fetchall())

@@ -199,15 +199,7 @@ class SqliteStore(SqliteLedger):
         return matching, clashes
 
     def sequence_gaps(self) -> list[SequenceGap]:
-        with self._lock:
-            gaps: list[SequenceGap] = []
-            for table in SERIES.values():
-                sql = (
-                    f"SELECT device_id, MIN(seq), MAX(seq), COUNT(*) FROM {table} "
-                    "GROUP BY device_id HAVING MAX(seq) - MIN(seq) + 1 > COUNT(*)"
-                )
-                gaps.extend(SequenceGap(*row) for row in self._db.execute(sql))
-            return sorted(gaps)
+        return self._sequence_gaps_in(SERIES.values())
 
     def counts(self) -> StoreCounts:
         with self._lock:
