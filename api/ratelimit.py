@@ -5,17 +5,18 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 
 
 class TokenBuckets:
-    def __init__(self, rate_per_s: float, burst: int) -> None:
-        self.rate, self.burst = rate_per_s, burst
+    def __init__(self, rate_per_s: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self._clock = rate_per_s, burst, clock
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
     def take(self, key: str) -> float:
         """Spend one request of ``key``'s allowance: 0 if allowed, else seconds until it would be."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             tokens, stamp = self._buckets.get(key, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - stamp) * self.rate)
