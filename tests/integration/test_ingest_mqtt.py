@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import signal
 import subprocess
@@ -234,6 +236,75 @@ def test_while_the_store_fails_nothing_is_acknowledged_and_everything_arrives_la
     ingest_until(env, log, lambda: count_rows(db) == 2000, 30, "all 2,000 readings after the lock is gone")
     assert "retry in" in log.read_text()
     assert count_rows(db) == 2000
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 8 MiB file system (tmpfs) that the test can fill to the last byte."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(mount_point)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+def _write_until_enospc(handle: int, chunk: bytes) -> None:
+    try:
+        while os.write(handle, chunk):
+            pass
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+
+
+def _fill(disk: Path) -> Path:
+    """Write zeros until the file system refuses (ENOSPC); the file is the space to give back."""
+    filler = disk / "filler"
+    handle = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        for size in (64 * 1024, 512, 1):  # down to the last byte, so not even a page is left
+            _write_until_enospc(handle, bytes(size))
+    finally:
+        os.close(handle)
+    return filler
+
+
+def test_a_full_disk_stalls_ingest_without_acknowledging_and_loses_nothing(
+    mosquitto: MosquittoProcess, registry_index: RegistryIndex, registry_file: Path, tmp_path: Path, small_disk: Path
+) -> None:
+    """F3, disk full: the database's file system has no byte left; the ingestor retries with
+    backoff and acknowledges nothing it could not store (it is killed while the disk is full, and
+    nothing is lost); once space is freed, every message is stored once and the database is intact."""
+    import sqlite3
+
+    db, log = small_disk / "full.db", tmp_path / "ingest.log"
+    env = _subprocess_env(mosquitto, db, registry_file)
+    first = start_ingestor(env, log)
+    wait_until(db.exists, 10, "the database to be created")
+    filler = _fill(small_disk)
+    try:
+        publish(mosquitto, list(bin_burst(registry_index.registry, 2000)))
+        wait_until(lambda: log.read_text().count("store write failed") >= 3, 30, "the ingestor to retry")
+        assert "store write failed (SQLite write failed: database or disk is full)" in log.read_text()
+        assert count_rows(db) < 2000
+        first.send_signal(signal.SIGKILL)  # dies with the unstored messages unacknowledged
+        first.wait(10)
+    finally:
+        filler.unlink()  # space comes back
+    ingest_until(env, log, lambda: count_rows(db) == 2000, 60, "all 2,000 readings once space is back")
+    assert count_rows(db) == 2000
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    check = SqliteStore(db)
+    assert check.sequence_gaps() == []
+    assert check.counts().dead_letters_by_reason == {}
+    check.close()
 
 
 def test_messages_the_broker_dropped_show_as_sequence_gaps_per_device(
