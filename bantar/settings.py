@@ -47,7 +47,7 @@ class MqttSettings(BaseModel):
 
 
 class IngestSettings(BaseModel):
-    batch_max: int = Field(default=2000, ge=1, le=50_000, description="readings per store transaction at most")
+    batch_max: int = Field(default=5000, ge=1, le=50_000, description="readings per store transaction at most")
     linger_ms: int = Field(default=50, ge=0, le=10_000, description="how long a partial batch waits for more messages")
     window: int = Field(
         default=10_000,

@@ -10,6 +10,11 @@ Two views, each consumer and the publisher in their own processes, on loopback:
 - drain: the burst waits in the broker for an absent consumer (persistent session); rate =
   messages / (first to last message handled): the consumer's own capacity.
 CPU per reading is the consumer process's user+system time during the measured span.
+
+Every bantar figure starts from an empty store (its own SQLite file, ledger and InfluxDB
+database): a B-tree's insert cost grows with the table (``bench/store_growth.py``), so runs on
+stores of different sizes would not compare. The live comparison with the ceiling is repeated,
+ceiling and bantar alternating, and the medians are compared: the machine is shared and noisy.
 """
 
 from __future__ import annotations
@@ -54,6 +59,11 @@ class Figure:
         cpu = f"  ({self.cpu_us:.0f} µs CPU per message)" if self.cpu_us is not None else ""
         busy = f"  [ingestors + broker busy {self.cores_busy:.2f} cores]" if self.cores_busy is not None else ""
         return f"{self.rate:10,.0f} msg/s{cpu}{busy}"
+
+
+def median(figures: list[Figure]) -> Figure:
+    """The run with the median rate (the lower middle one for an even count)."""
+    return sorted(figures, key=lambda f: f.rate)[(len(figures) - 1) // 2]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -126,6 +136,12 @@ class Bench:
         self.broker_pid = broker_pid
         self.next_seq = 1
         self.store = "sqlite"
+        self.run = "first"
+        """names the store files and database of one measurement (``fresh_store``)"""
+
+    def fresh_store(self, store: str, run: str) -> None:
+        """Measure the next bantar run on ``store``, starting empty."""
+        self.store, self.run = store, run
 
     def _child(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
@@ -175,9 +191,10 @@ class Bench:
         env |= {
             "BANTAR_REGISTRY": str(self.registry),
             "BANTAR_STORE": self.store,
-            "BANTAR_SQLITE__PATH": str(self.work / "bantar.db"),
+            "BANTAR_SQLITE__PATH": str(self.work / f"bantar-{self.run}.db"),
             "BANTAR_INFLUXDB__URL": str(self.influx_url),
-            "BANTAR_INFLUXDB__LEDGER_PATH": str(self.work / "ledger.db"),
+            "BANTAR_INFLUXDB__DATABASE": f"bench_{self.run.replace('-', '_')}",
+            "BANTAR_INFLUXDB__LEDGER_PATH": str(self.work / f"ledger-{self.run}.db"),
             "BANTAR_MQTT__PORT": str(self.port),
             "BANTAR_MQTT__CLIENT_ID": f"bench-bantar-{self.store}",
         }
@@ -197,7 +214,10 @@ class Bench:
     def _rows(self, where: str = "", args: tuple[Any, ...] = ()) -> int:
         """Stored readings: the reading table, or for InfluxDB the ledger's keys (claimed in the
         same transaction that follows the InfluxDB write)."""
-        db, table = ("bantar.db", "bin_readings") if self.store == "sqlite" else ("ledger.db", "reading_keys")
+        if self.store == "sqlite":
+            db, table = f"bantar-{self.run}.db", "bin_readings"
+        else:
+            db, table = f"ledger-{self.run}.db", "reading_keys"
         try:
             with sqlite3.connect(self.work / db, timeout=10) as conn:
                 return int(conn.execute(f"SELECT COUNT(*) FROM {table} {where}", args).fetchone()[0])
@@ -279,6 +299,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000, help="burst size (keep well under 1M)")
     parser.add_argument("--naive-messages", type=int, default=5_000, help="burst for the slow naive ingestor")
     parser.add_argument("--no-influxdb", action="store_true", help="skip the InfluxDB store (no influxd installed)")
+    parser.add_argument("--repeat", type=int, default=3, help="live rounds (odd: the median is a measured run)")
     parser.add_argument("--role", choices=["publish", "consume"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--registry", type=Path, help=argparse.SUPPRESS)
@@ -301,33 +322,46 @@ def main() -> None:
         try:
             bench = Bench(broker.port, registry, work, influx.url if influx else None, broker.process.pid)
             print(f"ingest benchmark: {n:,}-reading bursts, 2,231 devices (Mosquitto, MQTT 3.1.1, QoS 1)")
-            print("live (publisher running alongside):")
-            ceiling = bench.subscriber_live(n)
-            print(f"  broker ceiling, bare counting subscriber   {ceiling}")
-            bantar = bench.bantar_live(n)
-            print(f"  bantar ingest, SQLite, every guarantee on  {bantar}")
-            bantar_drain = bench.bantar_drain(n)  # before other sessions exist: its queue holds only this burst
+            print(f"live (publisher running alongside), {args.repeat} rounds, ceiling and bantar alternating:")
+            rounds: dict[str, list[Figure]] = {"ceiling": [], "sqlite": [], "influxdb": []}
+            for i in range(args.repeat):
+                rounds["ceiling"].append(bench.subscriber_live(n))
+                bench.fresh_store("sqlite", f"live-{i}")
+                rounds["sqlite"].append(bench.bantar_live(n))
+                if influx:
+                    bench.fresh_store("influxdb", f"influx-live-{i}")
+                    rounds["influxdb"].append(bench.bantar_live(n))
+                latest = ", ".join(f"{name} {runs[-1].rate:,.0f}" for name, runs in rounds.items() if runs)
+                print(f"  round {i + 1}: {latest} msg/s")
+            ceiling, bantar = median(rounds["ceiling"]), median(rounds["sqlite"])
+            print(f"  broker ceiling, bare counting subscriber   {ceiling}   (median)")
+            print(f"  bantar ingest, SQLite, every guarantee on  {bantar}   (median)")
             if influx:
-                bench.store = "influxdb"
-                bantar_influx = bench.bantar_live(n)
-                print(f"  bantar ingest, InfluxDB, every guarantee on{bantar_influx}")
-                influx_drain = bench.bantar_drain(n)
-                bench.store = "sqlite"
+                bantar_influx = median(rounds["influxdb"])
+                print(f"  bantar ingest, InfluxDB, every guarantee on{bantar_influx}   (median)")
             naive = bench.subscriber_live(args.naive_messages, naive=True)
             print(f"  naive ingest, commit per message ({args.naive_messages:,})  {naive}")
             print("drain (backlog waiting in the broker):")
+            bench.fresh_store("sqlite", "drain")
+            bantar_drain = bench.bantar_drain(n)  # before other sessions exist: its queue holds only this burst
+            if influx:
+                bench.fresh_store("influxdb", "influx-drain")
+                influx_drain = bench.bantar_drain(n)
             ceiling_drain = bench.subscriber_drain(n)
             print(f"  broker ceiling, bare counting subscriber   {ceiling_drain}")
             print(f"  bantar ingest, SQLite                      {bantar_drain}")
             if influx:
                 print(f"  bantar ingest, InfluxDB                    {influx_drain}")
+            bench.fresh_store("sqlite", "shared-1")
             one_member = bench.bantar_drain_shared(n, 1)
+            bench.fresh_store("sqlite", "shared-2")
             two_members = bench.bantar_drain_shared(n, 2)
             print(f"  bantar ingest, SQLite, shared subscription, 1 member   {one_member}")
             print(f"  bantar ingest, SQLite, shared subscription, 2 members  {two_members}")
+            spread = max(f.rate for f in rounds["sqlite"]) / min(f.rate for f in rounds["sqlite"]) - 1
             print(
-                f"ratios: live bantar/ceiling = {bantar.rate / ceiling.rate:.0%} (target >= 80%); "
-                f"bantar/naive = {bantar.rate / naive.rate:.1f}x (target >= 15x); "
+                f"ratios: live bantar/ceiling = {bantar.rate / ceiling.rate:.0%} (target >= 80%; bantar's rounds "
+                f"spread {spread:.0%}); bantar/naive = {bantar.rate / naive.rate:.1f}x (target >= 15x); "
                 f"drain bantar/ceiling = {bantar_drain.rate / ceiling_drain.rate:.0%}; "
                 f"two members / one = {two_members.rate / one_member.rate:.2f}x (target >= 1.6x where the "
                 f"broker and the machine are not the bottleneck; this machine has {os.cpu_count()} cores)"

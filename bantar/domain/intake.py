@@ -99,15 +99,7 @@ def accept(
             Reason.payload_too_large,
             f"payload is {len(payload)} bytes; the limit is {limits.max_payload_bytes}",
         )
-    parsed_topic = Topic.parse(topic)
-    device = registry.devices.get(parsed_topic.device_id)
-    if device is None:
-        raise Rejected(Reason.unknown_device, f"device {parsed_topic.device_id!r} is not registered")
-    if device.kind is not parsed_topic.kind:
-        raise Rejected(
-            Reason.kind_mismatch,
-            f"device {device.id!r} is registered as {device.kind}, not {parsed_topic.kind}",
-        )
+    device = _device_of(topic, registry)
     if not device.active:
         raise Rejected(Reason.device_inactive, f"device {device.id!r} is deactivated")
     if device.channel != channel:
@@ -133,6 +125,24 @@ def accept(
         fill_pct=_fill_pct(body, device) if isinstance(body, BinPayload) else None,
         digest=payload_digest(payload),
     )
+
+
+def _device_of(topic: str, registry: RegistryIndex) -> Device:
+    """The registered device whose topic this is. A device's own topic is one dictionary lookup;
+    any other topic is parsed, to say exactly what is wrong with it."""
+    device_id = registry.device_by_topic.get(topic)
+    if device_id is not None:
+        return registry.devices[device_id]
+    parsed_topic = Topic.parse(topic)
+    device = registry.devices.get(parsed_topic.device_id)
+    if device is None:
+        raise Rejected(Reason.unknown_device, f"device {parsed_topic.device_id!r} is not registered")
+    if device.kind is not parsed_topic.kind:
+        raise Rejected(
+            Reason.kind_mismatch,
+            f"device {device.id!r} is registered as {device.kind}, not {parsed_topic.kind}",
+        )
+    return device
 
 
 def _fill_pct(body: BinPayload, device: Device) -> float:

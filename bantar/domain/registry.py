@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bantar.domain.topics import DEVICE_ID_PATTERN, DeviceKind
+from bantar.domain.topics import DEVICE_ID_PATTERN, DeviceKind, Topic
 
 CODE_PATTERN = r"^[0-9A-Za-z.\-]{2,40}$"
 """kecamatan, kelurahan and RT codes"""
@@ -173,6 +173,8 @@ class RegistryIndex:
                             id=web_device_id(rt.code, kind), kind=kind, rt=rt.code, interval_s=7 * 86400, channel="http"
                         )
                         self.devices.setdefault(web.id, web)
+        self.device_by_topic: dict[str, str] = {str(Topic(d.id, d.kind)): d.id for d in self.devices.values()}
+        """each device's own topic -> its id: the ingest hot path's lookup (ids and kinds never change)"""
         self._by_rt: dict[str, list[Device]] = {}
         for device in self.devices.values():
             self._by_rt.setdefault(device.rt, []).append(device)
