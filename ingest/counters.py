@@ -14,8 +14,9 @@ class IngestCounters:
     stored: int = 0
     duplicates: int = 0
     rejected: Counter[Reason] = field(default_factory=Counter)
-    sequence_gap_messages: int = 0
-    """messages missing according to per-device sequence numbers"""
+    sequence_gap_messages: int | None = 0
+    """messages missing according to per-device sequence numbers; None when not tracked here
+    (a shared-subscription member sees only its share of each device's numbers)"""
     batches: int = 0
     store_retries: int = 0
     batch_ms_total: float = 0.0
@@ -36,9 +37,14 @@ class IngestCounters:
     def summary(self) -> str:
         mean = self.batch_ms_total / self.batches if self.batches else 0.0
         reasons = ", ".join(f"{r.value}={n}" for r, n in sorted(self.rejected.items())) or "none"
+        gaps = (
+            f"sequence gaps {self.sequence_gap_messages} missing"
+            if self.sequence_gap_messages is not None
+            else "sequence gaps not tracked by a shared member (bantar stats)"
+        )
         return (
             f"received {self.received}, stored {self.stored}, duplicates {self.duplicates}, "
-            f"rejected {self.rejected_total} ({reasons}), sequence gaps {self.sequence_gap_messages} "
-            f"missing, {self.batches} batches (mean {mean:.1f} ms, max {self.batch_ms_max:.1f} ms), "
+            f"rejected {self.rejected_total} ({reasons}), {gaps}, "
+            f"{self.batches} batches (mean {mean:.1f} ms, max {self.batch_ms_max:.1f} ms), "
             f"store retries {self.store_retries}, acks dropped after reconnects {self.stale_acks}"
         )

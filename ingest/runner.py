@@ -40,7 +40,14 @@ def run_ingestor(
         stats_every_s=config.stats_every_s,
         counters=counters,
         heartbeat=config.heartbeat_file.touch if config.heartbeat_file else None,
+        track_sequences=settings.mqtt.shared_group is None,
     )
+    if settings.mqtt.shared_group:
+        log.info(
+            "member of shared group %r: each member sees only its share of a device's sequence numbers, "
+            "so gaps are counted from the store (bantar stats), not live",
+            settings.mqtt.shared_group,
+        )
     source = MqttSource(settings.mqtt, inbox, service.counters, receive_maximum=config.window)
     source.start()
     if ready is not None:

@@ -61,6 +61,7 @@ class IngestService:
         clock: Callable[[], float] = time.time,
         counters: IngestCounters | None = None,
         heartbeat: Callable[[], None] | None = None,
+        track_sequences: bool = True,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -71,7 +72,9 @@ class IngestService:
         self.retry_max_s = retry_max_s
         self.stats_every_s = stats_every_s
         self.counters = counters or IngestCounters()
-        self._sequences = SequenceTracker(store.last_sequences())
+        self._sequences = SequenceTracker(store.last_sequences()) if track_sequences else None
+        if not track_sequences:
+            self.counters.sequence_gap_messages = None
         self._clock = clock
         self._heartbeat = heartbeat
 
@@ -145,6 +148,8 @@ class IngestService:
         return readings, dead_letters
 
     def _track_sequences(self, readings: Sequence[Reading]) -> None:
+        if self._sequences is None:
+            return
         skipped = {}
         for reading in readings:
             missing = self._sequences.observe(reading.device_id, reading.seq)
@@ -152,7 +157,9 @@ class IngestService:
                 skipped[reading.device_id] = skipped.get(reading.device_id, 0) + missing
         if skipped:
             total = sum(skipped.values())
-            self.counters.sequence_gap_messages += total
+            counted = self.counters.sequence_gap_messages
+            assert counted is not None  # tracked here, so counted here
+            self.counters.sequence_gap_messages = counted + total
             examples = ", ".join(f"{device} ({n})" for device, n in list(skipped.items())[:5])
             log.warning(
                 "%d devices skipped %d sequence numbers in all (messages lost upstream): %s%s",
