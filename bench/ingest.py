@@ -211,6 +211,10 @@ class Bench:
     def _ingestor(self, member: int | None = None) -> tuple[subprocess.Popen[bytes], Path]:
         """``bantar ingest`` on this run's store, returned once subscribed; with ``member``, one of
         the shared subscription's members."""
+        return self._subscribed(self._spawn(member))
+
+    def _spawn(self, member: int | None) -> tuple[subprocess.Popen[bytes], Path, int]:
+        """Start ``bantar ingest``; returns it, its log, and how often the log said "subscribed"."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("BANTAR_")}
         env |= {
             "BANTAR_REGISTRY": str(self.registry),
@@ -234,6 +238,11 @@ class Bench:
                 stdout=handle,
                 stderr=subprocess.STDOUT,
             )
+        return process, log, before
+
+    @staticmethod
+    def _subscribed(spawned: tuple[subprocess.Popen[bytes], Path, int]) -> tuple[subprocess.Popen[bytes], Path]:
+        process, log, before = spawned
         while log.read_text().count("subscribed") <= before:
             assert process.poll() is None, log.read_text()[-2000:]
             time.sleep(0.05)
@@ -271,7 +280,7 @@ class Bench:
 
     def _away(self, members: list[int | None]) -> None:
         """Start this run's ingestors once, so the broker holds their sessions, and stop them."""
-        self._stop(*[self._ingestor(member) for member in members])
+        self._stop(*[self._subscribed(self._spawn(member)) for member in members])
 
     def bantar_live(self, count: int) -> Figure:
         running = self._ingestor()
@@ -296,7 +305,8 @@ class Bench:
         self._away(ids)
         key = self._last_key(count)
         self.publish(count)
-        running = [self._ingestor(member) for member in ids]
+        spawned = [self._spawn(member) for member in ids]  # all start together: none drains alone
+        running = [self._subscribed(one) for one in spawned]
         while not (at_first := self._rows()):
             time.sleep(0.005)
         first, cpu_first = time.time(), sum(cpu_seconds(p.pid) for p, _ in running)
