@@ -421,7 +421,8 @@ def test_one_token_flooding_gets_429_and_others_are_unaffected(tmp_path: Path, s
         statuses = [r.status_code for r in responses]
         assert set(statuses) == {200, 429}
         assert statuses[:10] == [200] * 10  # the burst allowance was served
-        assert statuses.count(200) <= 10 + math.floor(elapsed * limits.rate_per_token_s) + 1
+        refilled = math.floor(elapsed * limits.rate_per_token_s) + 1  # what the bucket regained meanwhile
+        assert statuses.count(200) <= 10 + refilled
         refused = next(r for r in responses if r.status_code == 429)
         assert 1 <= int(refused.headers["Retry-After"]) <= 5
         assert refused.json()["reason"] == "rate_limited"
