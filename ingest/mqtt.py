@@ -16,7 +16,7 @@ Traps this adapter avoids (see the README's "Ingest guarantees"):
 
 paho's per-message costs, cut where a drain profile (py-spy) showed them; together 51 -> 31 µs
 of CPU per message. Three of them touch paho's private API, so pyproject.toml pins paho to 2.1-2.2
-and tests/unit/test_pubacks.py, test_readahead.py and every MQTT test exercise them:
+and tests/unit/test_paho_hooks.py, test_readahead.py and every MQTT test exercise them:
 - A batch's PUBACKs leave in one write (``pubacks``) instead of one queued packet, one wake-up
   of the network thread and one ``send`` per message; they go through paho's own output queue
   (``_packet_queue``, the one ``ack()`` uses), so ordering and partial writes stay paho's.
