@@ -83,8 +83,9 @@ class _Client(paho.Client):
         rc = super().loop_read(max_packets)
         if not isinstance(sock, ReadAheadSocket):
             return rc
-        refills = sock.refills
-        while rc == paho.MQTT_ERR_SUCCESS and self._sock is sock and sock.pending() and sock.refills == refills:
+        reader: ReadAheadSocket = sock
+        refills = reader.refills
+        while rc == paho.MQTT_ERR_SUCCESS and reader.pending() and reader.refills == refills and self._sock is reader:
             rc = super().loop_read(max_packets)
         return rc
 

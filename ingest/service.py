@@ -150,7 +150,7 @@ class IngestService:
     def _track_sequences(self, readings: Sequence[Reading]) -> None:
         if self._sequences is None:
             return
-        skipped = {}
+        skipped: dict[str, int] = {}
         for reading in readings:
             missing = self._sequences.observe(reading.device_id, reading.seq)
             if missing:
