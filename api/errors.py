@@ -91,7 +91,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems: list[dict[str, Any]] = exc.errors()
+        problems = list(exc.errors())
         parts = [
             f"{'.'.join(str(p) for p in e['loc'] if p not in ('query', 'path', 'body'))}: {e['msg']}"
             for e in problems[:3]

@@ -225,7 +225,7 @@ class EvidenceQueries:
     ) -> Summary:
         codes = self.registry.rts_in(level, code)
         scores = self.bulk_scores(codes, start, end)
-        counts = {name: LevelCounts(criterion=name) for name in self.rules.criteria}
+        counts: dict[str, LevelCounts] = {name: LevelCounts(criterion=name) for name in self.rules.criteria}
         coverage: dict[str, list[float]] = {"bin": [], "cctv": [], "poskamling": []}
         metric_kind = {"bin_overflow_share": "bin", "cctv_uptime": "cctv", "staffed_night_share": "poskamling"}
         for result in scores.values():
@@ -237,7 +237,7 @@ class EvidenceQueries:
                     kind = metric_kind.get(indicator.metric)
                     if kind and indicator.coverage is not None:
                         coverage[kind].append(indicator.coverage)
-        alerts = Counter(a.kind for a in self.alerts(codes))
+        alerts = Counter[str](a.kind for a in self.alerts(codes))
         name = "Kota Jambi"
         if level != "city":
             place = self.registry.rts[codes[0]] if codes else None

@@ -8,6 +8,7 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.topics import DeviceKind
@@ -103,7 +104,7 @@ class Simulation:
                 rng=rng,
                 start=self.start,
                 end=self.end,
-                behaviour=lambda at, rt=device.rt: self.behaviour(rt, at),
+                behaviour=partial(self.behaviour, device.rt),
                 truth=self.truth,
                 power_cuts=cuts[place.kelurahan_code],
                 seq=self.first_seq.get(device.id, 1),

@@ -258,7 +258,7 @@ def export(
         )
         recap = {c.criterion: c for c in a.recap().criteria}
         for criterion in ALL_CRITERIA:
-            members = [m for m in a.member_scores if m.criterion == criterion] or [None]
+            members: list[MemberScore | None] = [m for m in a.member_scores if m.criterion == criterion] or [None]
             for m in members:
                 writer.writerow(
                     [

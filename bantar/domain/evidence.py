@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
 from statistics import median
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict
 
 from pydantic import BaseModel, ConfigDict
 
@@ -143,7 +143,42 @@ def derive_day(rt: RT, devices: Sequence[Device], day: date, readings: RTReading
     )
 
 
-def _bins(devices: list[Device], rows: list[BinRow], start: int, end: int, overflow_pct: float) -> dict[str, object]:
+class _BinFigures(TypedDict, total=False):
+    bins: int
+    bin_readings: int
+    bin_readings_expected: int
+    bin_mean_fill: float | None
+    bin_peak_fill: float | None
+    bin_hours_observed: float
+    bin_overflow_hours: float
+    bin_collections: int
+
+
+class _CameraFigures(TypedDict, total=False):
+    cameras: int
+    cameras_reporting: int
+    cctv_heartbeats: int
+    cctv_heartbeats_expected: int
+    cctv_online_heartbeats: int
+
+
+class _PostFigures(TypedDict, total=False):
+    posts: int
+    post_reports: int
+    post_reports_expected: int
+    night_staffed: bool | None
+    patrols: int
+    incidents: int
+
+
+class _DepositFigures(TypedDict):
+    deposits: int
+    deposit_kg: dict[str, float]
+    households: int
+    deposit_value_idr: int
+
+
+def _bins(devices: list[Device], rows: list[BinRow], start: int, end: int, overflow_pct: float) -> _BinFigures:
     if not devices:
         return {}
     per_device: dict[str, list[BinRow]] = defaultdict(list)
@@ -192,7 +227,7 @@ def _median3(values: list[float]) -> list[float]:
     return [values[0], *(median(values[i - 1 : i + 2]) for i in range(1, len(values) - 1)), values[-1]]
 
 
-def _cameras(devices: list[Device], rows: list[CctvRow], start: int, end: int) -> dict[str, object]:
+def _cameras(devices: list[Device], rows: list[CctvRow], start: int, end: int) -> _CameraFigures:
     if not devices:
         return {}
     known = {d.id for d in devices}
@@ -206,7 +241,7 @@ def _cameras(devices: list[Device], rows: list[CctvRow], start: int, end: int) -
     }
 
 
-def _posts(devices: list[Device], rows: list[PoskamlingRow], start: int, end: int) -> dict[str, object]:
+def _posts(devices: list[Device], rows: list[PoskamlingRow], start: int, end: int) -> _PostFigures:
     """``devices``: the RT's MQTT posts (web reports count as reports but expect nothing)."""
     if not devices and not rows:
         return {}
@@ -222,7 +257,7 @@ def _posts(devices: list[Device], rows: list[PoskamlingRow], start: int, end: in
     }
 
 
-def _deposits(rows: list[DepositRow], start: int, end: int) -> dict[str, object]:
+def _deposits(rows: list[DepositRow], start: int, end: int) -> _DepositFigures:
     today = [r for r in rows if start <= r.ts_ms < end]
     kg: dict[str, float] = defaultdict(float)
     for row in today:

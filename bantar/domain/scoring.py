@@ -59,7 +59,7 @@ def longest_run_without(days_with: Sequence[date], start: date, end: date) -> in
 
 class Better(StrEnum):
     higher = "higher"
-    lower = "lower"
+    lower = "lower"  # type: ignore[assignment]  # the rules' word; shadows str.lower on members only
 
 
 class Indicator(BaseModel):
@@ -208,39 +208,47 @@ def device_counts(devices: Sequence[Device]) -> dict[DeviceKind, int]:
     return counts
 
 
+def _result(
+    indicator: Indicator,
+    status: IndicatorStatus,
+    value: float | None = None,
+    coverage: float | None = None,
+    score: int | None = None,
+) -> IndicatorResult:
+    return IndicatorResult(
+        metric=indicator.metric,
+        status=status,
+        value=value,
+        coverage=coverage,
+        score=score,
+        baik=indicator.baik,
+        sedang=indicator.sedang,
+        better=indicator.better,
+    )
+
+
 def score_criteria(totals: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int], rules: Rules) -> list[CriterionScore]:
     results = []
     for name, rule in rules.criteria.items():
         indicators = []
         for indicator in rule.indicators:
             measured = METRICS[indicator.metric](totals, rt, kinds)
-            base = {
-                "metric": indicator.metric,
-                "baik": indicator.baik,
-                "sedang": indicator.sedang,
-                "better": indicator.better,
-            }
             if measured is None:
-                indicators.append(IndicatorResult(status=IndicatorStatus.not_applicable, **base))
+                indicators.append(_result(indicator, IndicatorStatus.not_applicable))
                 continue
             value, coverage = measured
             if coverage is not None and coverage < rules.coverage_min:
                 indicators.append(
-                    IndicatorResult(
-                        status=IndicatorStatus.insufficient,
-                        value=round(value, 4),
-                        coverage=round(coverage, 4),
-                        **base,
-                    )
+                    _result(indicator, IndicatorStatus.insufficient, value=round(value, 4), coverage=round(coverage, 4))
                 )
                 continue
             indicators.append(
-                IndicatorResult(
-                    status=IndicatorStatus.scored,
+                _result(
+                    indicator,
+                    IndicatorStatus.scored,
                     value=round(value, 4),
                     coverage=None if coverage is None else round(coverage, 4),
                     score=indicator.score(value),
-                    **base,
                 )
             )
         scored = [i.score for i in indicators if i.score is not None]
@@ -264,7 +272,7 @@ def awarded_levels(rt: RT) -> dict[str, int]:
     award = rt.latest_award
     if award is None:
         return {}
-    levels = {}
+    levels: dict[str, int] = {}
     for pillar, letters in award.scores.items():
         for letter, level in letters.items():
             levels[f"{pillar}.{letter}"] = level
@@ -286,7 +294,7 @@ def lapsed_criteria(
     """Criteria whose suggested score stayed below the awarded level in each of the last
     ``lapse_weeks`` weeks (``weekly`` is oldest first). A week without sufficient evidence
     neither proves nor breaks a lapse, so it stops the run."""
-    findings = []
+    findings: list[LapseFinding] = []
     if len(weekly) < lapse_weeks:
         return findings
     recent_weeks = weekly[-lapse_weeks:]
