@@ -205,6 +205,12 @@ class Bench:
             client.loop_stop()
 
     # -- bantar ingest --
+    def _sqlite_file(self) -> Path:
+        return self.work / f"bantar-{self.run}.db"
+
+    def _ledger_file(self) -> Path:
+        return self.work / f"ledger-{self.run}.db"
+
     def _client_id(self, member: int | None) -> str:
         return f"bench-{self.run}" if member is None else f"bench-{self.run}-{member}"
 
@@ -219,10 +225,10 @@ class Bench:
         env |= {
             "BANTAR_REGISTRY": str(self.registry),
             "BANTAR_STORE": self.store,
-            "BANTAR_SQLITE__PATH": str(self.work / f"bantar-{self.run}.db"),
+            "BANTAR_SQLITE__PATH": str(self._sqlite_file()),
             "BANTAR_INFLUXDB__URL": str(self.influx_url),
             "BANTAR_INFLUXDB__DATABASE": f"bench_{self.run.replace('-', '_')}",
-            "BANTAR_INFLUXDB__LEDGER_PATH": str(self.work / f"ledger-{self.run}.db"),
+            "BANTAR_INFLUXDB__LEDGER_PATH": str(self._ledger_file()),
             "BANTAR_MQTT__PORT": str(self.port),
             "BANTAR_MQTT__CLIENT_ID": self._client_id(member),
         }
@@ -251,12 +257,11 @@ class Bench:
     def _rows(self, where: str = "", args: tuple[Any, ...] = ()) -> int:
         """Stored readings: the reading table, or for InfluxDB the ledger's keys (claimed in the
         same transaction that follows the InfluxDB write)."""
-        if self.store == "sqlite":
-            db, table = f"bantar-{self.run}.db", "bin_readings"
-        else:
-            db, table = f"ledger-{self.run}.db", "reading_keys"
+        db, table = (
+            (self._sqlite_file(), "bin_readings") if self.store == "sqlite" else (self._ledger_file(), "reading_keys")
+        )
         try:
-            with sqlite3.connect(self.work / db, timeout=10) as conn:
+            with sqlite3.connect(db, timeout=10) as conn:
                 return int(conn.execute(f"SELECT COUNT(*) FROM {table} {where}", args).fetchone()[0])
         except sqlite3.OperationalError:
             return 0
@@ -273,14 +278,15 @@ class Bench:
             time.sleep(0.005)
         return time.time()
 
-    def _stop(self, *running: tuple[subprocess.Popen[bytes], Path]) -> None:
+    @staticmethod
+    def _stop(*running: tuple[subprocess.Popen[bytes], Path]) -> None:
         for process, log in running:
             process.terminate()
             assert process.wait(30) == 0, log.read_text()[-2000:]
 
     def _away(self, members: list[int | None]) -> None:
         """Start this run's ingestors once, so the broker holds their sessions, and stop them."""
-        self._stop(*[self._subscribed(self._spawn(member)) for member in members])
+        self._stop(*[self._ingestor(member) for member in members])
 
     def bantar_live(self, count: int) -> Figure:
         running = self._ingestor()

@@ -17,6 +17,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,13 +25,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bantar.domain.intake import IntakeLimits, accept  # noqa: E402
+from bantar.domain.readings import Reading  # noqa: E402
 from bantar.domain.registry import RegistryIndex  # noqa: E402
 from bantar.stores.sqlite import SqliteStore  # noqa: E402
 from bench.city import generated_city  # noqa: E402
 from simulators.load import bin_burst  # noqa: E402
 
 
-def grow(readings: list, batch: int, step: int, work: Path) -> list[tuple[int, float, float]]:  # type: ignore[type-arg]
+def grow(readings: Sequence[Reading], batch: int, step: int, work: Path) -> list[tuple[int, float, float]]:
     """(rows in the table after the step, wall µs per row, CPU µs per row) for each step."""
     store = SqliteStore(work / f"growth-{batch}.db")
     figures = []
@@ -60,7 +62,7 @@ def main() -> None:
     received = datetime.now(UTC)
     readings = [accept(t, p, received, city, IntakeLimits()) for t, p in bin_burst(city.registry, args.rows)]
     print(f"store growth: {args.rows:,} bin readings from 2,231 bins into SQLite, per {args.step:,}-row step")
-    results = {}
+    results: dict[int, list[tuple[int, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="bantar-growth-") as tmp:
         for batch in batches:
             results[batch] = grow(readings, batch, args.step, Path(tmp))
