@@ -1,7 +1,9 @@
-"""Request dependencies, as ``Annotated`` aliases: the services, and who is asking."""
+"""Request dependencies, as ``Annotated`` aliases: the services, who is asking, and the one check
+of the access matrix (``bantar.domain.access.MATRIX``): ``require`` / ``require_rt``."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,7 +14,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.errors import ApiError
 from api.ratelimit import retry_after
 from bantar.bootstrap import Services
-from bantar.domain.access import Action, Principal
+from bantar.domain.access import Action, Principal, ScopeLevel
+from bantar.domain.errors import Reason
 
 
 def services(request: Request) -> Services:
@@ -29,27 +32,13 @@ def principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
-        raise ApiError(
-            401,
-            "missing_token",
-            "send an API token: Authorization: Bearer <token>",
-            "Sertakan token API: Authorization: Bearer <token>",
-        )
+        raise ApiError(401, Reason.missing_token)
     who = services.app_db.authenticate(credentials.credentials)
-    if who is not None:
-        wait = request.app.state.rate_limits.take(who.token_id)
-        if wait:
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"too many requests from this token; retry in {wait:.1f} s",
-                "Terlalu banyak permintaan dari token ini; coba lagi sebentar",
-                headers={"Retry-After": retry_after(wait)},
-            )
     if who is None:
-        raise ApiError(
-            401, "invalid_token", "the token is unknown or revoked", "Token tidak dikenal atau sudah dicabut"
-        )
+        raise ApiError(401, Reason.invalid_token)
+    wait = request.app.state.rate_limits.take(who.token_id)
+    if wait:
+        raise ApiError(429, Reason.rate_limited, headers={"Retry-After": retry_after(wait)}, wait=f"{wait:.1f}")
     return who
 
 
@@ -66,21 +55,11 @@ def known_query_only(request: Request) -> None:
     names = [name for name, _ in request.query_params.multi_items()]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise ApiError(
-            422,
-            "repeated_parameter",
-            f"query parameter(s) given more than once: {', '.join(repeated)}",
-            f"Parameter diberikan lebih dari sekali: {', '.join(repeated)}",
-        )
+        raise ApiError(422, Reason.repeated_parameter, names=", ".join(repeated))
     unknown = sorted(set(names) - known)
     if unknown:
-        strangers = ", ".join(unknown)
-        allowed = ", ".join(sorted(known)) or "none"
         raise ApiError(
-            422,
-            "unknown_parameter",
-            f"unknown query parameter(s): {strangers} (this route takes: {allowed})",
-            f"Parameter tidak dikenal: {strangers} (yang diterima: {allowed})",
+            422, Reason.unknown_parameter, names=", ".join(unknown)[:200], allowed=", ".join(sorted(known)) or "none"
         )
 
 
@@ -92,31 +71,92 @@ def _query_params(dependant: Dependant) -> set[str]:
 
 
 def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The caller's address: the direct peer, or, when that peer is a configured trusted proxy,
+    the nearest address in ``X-Forwarded-For`` that is not one of the trusted proxies."""
+    peer = request.client.host if request.client else None
+    trusted = request.app.state.services.settings.api.trusted_proxies
+    if peer is None or not _within(peer, trusted):
+        return peer
+    chain = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    for hop in reversed(chain):
+        if not _within(hop, trusted):
+            return hop if _is_address(hop) else peer
+    return peer
 
 
-def require(who: Principal, action: Action) -> None:
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def _refuse(
+    services: Services | None, request: Request | None, who: Principal, action: Action, target: str, error: ApiError
+) -> ApiError:
+    """The refusal, audited when the action is a write (who tried, what, where from)."""
+    if action.writes and services is not None:
+        services.app_db.audit(
+            who,
+            f"{action.value}_denied",
+            target[:120],
+            {"reason": error.reason.value},
+            client_address(request) if request is not None else None,
+        )
+    return error
+
+
+def require(
+    who: Principal,
+    action: Action,
+    services: Services | None = None,
+    request: Request | None = None,
+    target: str = "",
+) -> None:
+    """The matrix allows this role the action (somewhere; where is for ``require_rt``/``reaches``).
+    With ``services`` a refused write is audited."""
     if not who.may(action):
-        raise ApiError(
-            403,
-            "forbidden_role",
-            f"role {who.role} may not {action.value.replace('_', ' ')}",
-            f"Peran {who.role} tidak boleh melakukan ini",
+        raise _refuse(
+            services,
+            request,
+            who,
+            action,
+            target,
+            ApiError(403, Reason.forbidden_role, role=who.role.value, action=action.value.replace("_", " ")),
         )
 
 
-def require_rt(services: Services, who: Principal, rt_code: str, action: Action) -> None:
-    """The role allows the action and the RT lies inside the token's scope."""
-    require(who, action)
+def unknown_or_forbidden(
+    services: Services, request: Request | None, who: Principal, action: Action, what: str, code: str, reason: Reason
+) -> ApiError:
+    """An unknown target (device, assessment, token) answers like a forbidden one to a token that
+    does not cover the whole city: the same 403, so no one learns what exists outside their scope."""
+    if who.scope_level is ScopeLevel.city:
+        return ApiError(404, reason, code=repr(code[:40]))
+    return _refuse(
+        services, request, who, action, code, ApiError(403, Reason.out_of_scope, what=what, code=repr(code[:40]))
+    )
+
+
+def require_rt(
+    services: Services, who: Principal, rt_code: str, action: Action, request: Request | None = None
+) -> None:
+    """The role allows the action and the RT lies inside the token's scope. An unknown RT answers
+    like a forbidden one to a token that does not cover the whole city (no existence oracle)."""
+    require(who, action, services, request, rt_code)
     place = services.registry.rts.get(rt_code)
     if place is None:
-        from api.errors import unknown
-
-        raise unknown("RT", rt_code)
+        raise unknown_or_forbidden(services, request, who, action, "RT", rt_code, Reason.unknown_rt)
     if not who.covers(place):
-        raise ApiError(
-            403,
-            "out_of_scope",
-            f"RT {rt_code!r} is outside this token's scope",
-            f"RT {rt_code!r} di luar wilayah token ini",
+        raise _refuse(
+            services, request, who, action, rt_code, ApiError(403, Reason.out_of_scope, what="RT", code=repr(rt_code))
         )

@@ -1,5 +1,6 @@
-"""HTTP errors: every refusal carries a stable ``reason`` code, a precise English ``detail`` and
-a Bahasa Indonesia ``detail_id``, the same vocabulary as the dead letters."""
+"""HTTP errors: every refusal carries a stable ``reason`` code from the one vocabulary
+(``bantar.domain.errors.Reason``), a precise English ``detail`` and a Bahasa Indonesia ``detail_id``
+taken from the catalogue (``explain``), never a library's raw message."""
 
 from __future__ import annotations
 
@@ -11,21 +12,23 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bantar.domain.errors import Reason, Rejected, explain
+
 
 class ErrorBody(BaseModel):
-    reason: str
+    reason: Reason
     detail: str
     detail_id: str
 
 
 _MEANINGS = {
-    400: "the body cannot be parsed (not JSON, not UTF-8)",
     401: "no token, or an unknown or revoked one",
-    403: "the token's role or scope does not allow this",
-    404: "no such RT, area, device, token or assessment",
+    403: "the token's role or scope does not allow this, or the target is not in the registry",
+    404: "no such RT, area, device, token or assessment (to a city-wide token)",
     409: "conflicts with what is stored (another body under the same Idempotency-Key, a signed assessment)",
     413: "the body is larger than the limit",
-    422: "a field is invalid: which one and why is in detail",
+    415: "the body is not JSON",
+    422: "the body or a field is invalid: which one and why is in detail",
     428: "the Idempotency-Key header is required",
     429: "this token's rate limit is exceeded: see Retry-After",
 }
@@ -41,22 +44,34 @@ AUTHENTICATED = (401, 403, 404, 422, 429)
 
 
 class ApiError(Exception):
+    """A refusal. ``detail`` defaults to the catalogue's English text; ``detail_id`` is always the
+    catalogue's Indonesian text, both filled with ``params``."""
+
     def __init__(
-        self, status: int, reason: str, detail: str, detail_id: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        reason: Reason | str,
+        detail: str | None = None,
+        detail_id: str | None = None,
+        headers: dict[str, str] | None = None,
+        **params: object,
     ) -> None:
+        reason = Reason(reason)
+        detail = detail or explain(reason, "en", **params)
         super().__init__(detail)
-        self.status, self.reason, self.detail, self.detail_id = status, reason, detail, detail_id
+        self.status, self.reason, self.detail = status, reason, detail
+        self.detail_id = explain(reason, "id", **params) if params or detail_id is None else detail_id
         self.headers = headers or {}
+
+    @classmethod
+    def rejected(cls, rejection: Rejected, status: int = 422) -> ApiError:
+        error = cls(status, rejection.reason, rejection.detail)
+        error.detail_id = explain(rejection.reason, "id", **(rejection.params or {"field": ""}))
+        return error
 
 
 def unknown(what: str, code: str) -> ApiError:
-    words = {"RT": "RT", "kecamatan": "Kecamatan", "kelurahan": "Kelurahan"}
-    return ApiError(
-        404,
-        f"unknown_{what.lower()}",
-        f"{what} {code!r} is not in the registry",
-        f"{words.get(what, what)} {code!r} tidak terdaftar",
-    )
+    return ApiError(404, f"unknown_{what.lower()}", code=repr(code))
 
 
 def bad_request(reason: str, detail: str, detail_id: str) -> ApiError:
@@ -64,9 +79,10 @@ def bad_request(reason: str, detail: str, detail_id: str) -> ApiError:
 
 
 _HTTP_REASONS = {
-    400: ("malformed_body", "Isi permintaan tidak dapat dibaca (bukan JSON UTF-8 yang sah)"),
-    404: ("not_found", "Alamat tidak ditemukan"),
-    405: ("method_not_allowed", "Metode tidak diizinkan untuk alamat ini"),
+    400: Reason.malformed_json,
+    404: Reason.not_found,
+    405: Reason.method_not_allowed,
+    415: Reason.unsupported_media_type,
 }
 
 
@@ -75,30 +91,46 @@ def install(app: FastAPI) -> None:
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
             status_code=exc.status,
-            content=ErrorBody(reason=exc.reason, detail=exc.detail, detail_id=exc.detail_id).model_dump(),
+            content=ErrorBody(reason=exc.reason, detail=exc.detail, detail_id=exc.detail_id).model_dump(mode="json"),
             headers=exc.headers,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        """Starlette's own refusals (an unparsable body, an unknown path or method) in our shape."""
-        reason, detail_id = _HTTP_REASONS.get(exc.status_code, ("http_error", str(exc.detail)))
+        """Starlette's own refusals (an unparsable body, an unknown path or method) in our shape;
+        an unparsable body is a 422 like every other bad body."""
+        reason = _HTTP_REASONS.get(exc.status_code, Reason.invalid_field)
+        status = 422 if exc.status_code == 400 else exc.status_code
         return JSONResponse(
-            status_code=exc.status_code,
-            content=ErrorBody(reason=reason, detail=str(exc.detail), detail_id=detail_id).model_dump(),
+            status_code=status,
+            content=ErrorBody(reason=reason, detail=str(exc.detail), detail_id=explain(reason, field="")).model_dump(
+                mode="json"
+            ),
             headers=exc.headers,
+        )
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_request: Request, _exc: RecursionError) -> JSONResponse:
+        """A body nested beyond the parser's recursion limit is malformed, not a server error."""
+        return JSONResponse(
+            status_code=422,
+            content=ErrorBody(
+                reason=Reason.malformed_json,
+                detail="the body is nested too deeply",
+                detail_id=explain(Reason.malformed_json),
+            ).model_dump(mode="json"),
         )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = list(exc.errors())
-        parts = [
-            f"{'.'.join(str(p) for p in e['loc'] if p not in ('query', 'path', 'body'))}: {e['msg']}"
-            for e in problems[:3]
-        ]
+        fields = [".".join(str(p) for p in e["loc"] if p not in ("query", "path", "body")) for e in problems[:3]]
+        parts = [f"{field}: {e['msg']}" for field, e in zip(fields, problems, strict=False)]
+        json_broken = any(e["type"] == "json_invalid" for e in problems)
+        reason = Reason.malformed_json if json_broken else Reason.invalid_field
         return JSONResponse(
             status_code=422,
             content=ErrorBody(
-                reason="invalid_field", detail="; ".join(parts), detail_id="Isian tidak sah: " + "; ".join(parts)
-            ).model_dump(),
+                reason=reason, detail="; ".join(parts), detail_id=explain(reason, field=", ".join(fields))
+            ).model_dump(mode="json"),
         )

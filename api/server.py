@@ -1,7 +1,12 @@
-"""Running the API with uvicorn: in the foreground (``bantar api``) or in a thread (demo, tests)."""
+"""Running the API with uvicorn: in the foreground (``bantar api``) or in a thread (demo, tests).
+
+uvicorn's own handling of ``X-Forwarded-For`` is off (it trusts 127.0.0.1 by default, so any
+local caller could name any address): ``api.deps.client_address`` trusts only configured proxies.
+Its access log never shows query strings (a token pasted into a URL must not reach a log)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -9,12 +14,35 @@ import uvicorn
 from fastapi import FastAPI
 
 
+class NoQueryStrings(logging.Filter):
+    """Drop the query string from uvicorn's access-log lines (args: client, method, path, ...)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            args = list(record.args)
+            args[2] = record.args[2].split("?", 1)[0]
+            record.args = tuple(args)
+        return True
+
+
+def config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Config:
+    made = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on", proxy_headers=False)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, NoQueryStrings) for f in access.filters):
+        access.addFilter(NoQueryStrings())
+    return made
+
+
+def serve(app: FastAPI, host: str, port: int, log_level: str) -> None:
+    uvicorn.Server(config(app, host, port, log_level)).run()
+
+
 class BackgroundServer:
     """uvicorn in a thread on 127.0.0.1, stopped cleanly with ``stop()``."""
 
     def __init__(self, app: FastAPI, port: int, host: str = "127.0.0.1") -> None:
         self.url = f"http://{host}:{port}"
-        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+        self._server = uvicorn.Server(config(app, host, port, "warning"))
         self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
 
     def start(self, timeout_s: float = 15.0) -> BackgroundServer:

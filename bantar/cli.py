@@ -167,14 +167,13 @@ def demo(seconds: int, port: int, keep_running: bool, embedded_broker: bool) -> 
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 def api(host: str, port: int) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs) and keep daily evidence up to date."""
-    import uvicorn
-
     from api.app import create_app
+    from api.server import serve
 
     settings = settings_or_exit()
     setup_logging(settings)
     with services_session(settings) as services:
-        uvicorn.run(create_app(services), host=host, port=port, log_level=settings.log_level.lower())
+        serve(create_app(services), host, port, settings.log_level.lower())
 
 
 @main.group()

@@ -4,6 +4,7 @@ groups use a double underscore, e.g. ``BANTAR_MQTT__HOST=broker`` or ``BANTAR_SQ
 from __future__ import annotations
 
 from datetime import timedelta
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal, Self
 
@@ -78,6 +79,13 @@ class IngestSettings(BaseModel):
 class ApiSettings(BaseModel):
     rate_per_token_s: float = Field(default=20.0, gt=0, description="sustained requests per second per token")
     burst_per_token: int = Field(default=60, ge=1, description="requests a token may make at once")
+    trusted_proxies: list[IPv4Network | IPv6Network] = Field(
+        default_factory=list,
+        description="reverse proxies (addresses or networks) whose X-Forwarded-For names the client",
+    )
+    max_backdate_days: int = Field(
+        default=7, ge=0, le=400, description="how far in the past a post's ts may lie (some roles may go further)"
+    )
 
 
 class SqliteSettings(BaseModel):

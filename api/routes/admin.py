@@ -1,4 +1,6 @@
-"""Administration: tokens and the audit log (admins only)."""
+"""Administration: tokens, devices and the audit log. An admin acts only inside its own scope and
+never grants a scope wider than its own (``bantar.domain.access.MATRIX``); a token or device
+outside its scope answers as an unknown one would (no existence oracle)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from api.deps import PrincipalDep, ServicesDep, client_address, require
+from api.deps import PrincipalDep, ServicesDep, client_address, require, require_rt, unknown_or_forbidden
 from api.errors import AUTHENTICATED, ApiError, refusals
 from bantar.domain.access import Action, Role, ScopeLevel, scope_problem
-from bantar.stores.appdb import AuditEntry, TokenInfo
+from bantar.domain.errors import Reason
+from bantar.stores.appdb import AuditEntry, AuditNote, TokenInfo
 
-router = APIRouter(prefix="/api/v1", tags=["admin"], responses=refusals(*AUTHENTICATED, 400, 409, 413))
+router = APIRouter(prefix="/api/v1", tags=["admin"], responses=refusals(*AUTHENTICATED, 409, 413))
 
 
 class TokenCreate(BaseModel):
@@ -28,45 +31,59 @@ class TokenCreated(BaseModel):
     """shown once; only its hash is kept"""
 
 
-@router.post("/tokens", response_model=TokenCreated, status_code=201, summary="Issue a token (admins)")
+@router.post("/tokens", response_model=TokenCreated, status_code=201, summary="Issue a token (admins, in scope)")
 def create_token(body: TokenCreate, request: Request, services: ServicesDep, who: PrincipalDep) -> TokenCreated:
-    require(who, Action.administer)
+    require(who, Action.manage_tokens, services, request, "tokens")
     problem = scope_problem(services.registry, body.scope_level, body.scope_code)
     if problem:
-        raise ApiError(422, "invalid_field", problem, "Wilayah token tidak terdaftar")
-    token_id, token = services.app_db.create_token(body.name, body.role, body.scope_level, body.scope_code)
-    services.app_db.audit(
+        raise ApiError(422, Reason.invalid_field, problem, field="scope_code")
+    if not who.reaches(services.registry, body.scope_level, body.scope_code):
+        scope = f"{body.scope_level.value}:{body.scope_code or ''}".rstrip(":")
+        services.app_db.audit(
+            who, "manage_tokens_denied", scope, {"reason": Reason.scope_too_wide.value}, client_address(request)
+        )
+        raise ApiError(403, Reason.scope_too_wide, scope=scope)
+    note = AuditNote(
         who,
         "token_create",
-        token_id,
+        "",
         {"role": body.role.value, "scope": body.scope_level.value, "scope_code": body.scope_code},
         client_address(request),
     )
+    token_id, token = services.app_db.create_token(body.name, body.role, body.scope_level, body.scope_code, note)
     return TokenCreated(id=token_id, token=token)
 
 
-@router.get("/tokens", response_model=list[TokenInfo], summary="Tokens, without their secrets (admins)")
+@router.get("/tokens", response_model=list[TokenInfo], summary="Tokens in scope, without their secrets (admins)")
 def list_tokens(services: ServicesDep, who: PrincipalDep) -> list[TokenInfo]:
-    require(who, Action.administer)
-    return services.app_db.tokens()
+    require(who, Action.manage_tokens)
+    return [t for t in services.app_db.tokens() if who.reaches(services.registry, t.scope_level, t.scope_code)]
 
 
-@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token (admins)")
+@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token in scope (admins)")
 def revoke_token(token_id: str, request: Request, services: ServicesDep, who: PrincipalDep) -> None:
-    require(who, Action.administer)
-    if not services.app_db.revoke_token(token_id):
-        raise ApiError(404, "unknown_token", f"no active token {token_id!r}", f"Token {token_id!r} tidak aktif")
-    services.app_db.audit(who, "token_revoke", token_id, {}, client_address(request))
+    require(who, Action.manage_tokens, services, request, token_id)
+    found = services.app_db.token(token_id)
+    note = AuditNote(who, "token_revoke", token_id[:40], {}, client_address(request))
+    if (
+        found is None
+        or not who.reaches(services.registry, found.scope_level, found.scope_code)
+        or not services.app_db.revoke_token(token_id, note)
+    ):
+        services.app_db.audit(
+            who, "manage_tokens_denied", token_id[:40], {"reason": Reason.unknown_token.value}, note.client
+        )
+        raise ApiError(404, Reason.unknown_token, code=repr(token_id[:40]))
 
 
-@router.get("/audit", response_model=list[AuditEntry], summary="The append-only audit log, newest first (admins)")
+@router.get("/audit", response_model=list[AuditEntry], summary="The append-only audit log, newest first (city admins)")
 def audit(
     services: ServicesDep,
     who: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> list[AuditEntry]:
-    require(who, Action.administer)
+    require(who, Action.read_audit)
     return services.app_db.audit_entries(limit, before_id)
 
 
@@ -83,36 +100,37 @@ class DeviceSwitch(BaseModel):
     active: bool
 
 
-@router.get("/devices", response_model=list[DeviceAdmin], summary="Registered devices and their last report (admins)")
+@router.get("/devices", response_model=list[DeviceAdmin], summary="Devices in scope and their last report (admins)")
 def list_devices(services: ServicesDep, who: PrincipalDep) -> list[DeviceAdmin]:
-    require(who, Action.administer)
+    require(who, Action.manage_devices)
     seen = services.store.last_seen()
     return [
         DeviceAdmin(
             id=d.id, kind=d.kind.value, rt=d.rt, active=d.active, interval_s=d.interval_s, last_seen_ms=seen.get(d.id)
         )
         for d in services.registry.devices.values()
-        if d.channel == "mqtt"
+        if d.channel == "mqtt" and who.covers(services.registry.rts[d.rt])
     ]
 
 
 @router.patch(
     "/devices/{device_id}",
     response_model=DeviceAdmin,
-    summary="Switch a device on or off (admins); run `bantar broker config` to update the broker's logins",
+    summary="Switch a device in scope on or off (admins); run `bantar broker config` to update the broker's logins",
 )
 def switch_device(
     device_id: str, body: DeviceSwitch, request: Request, services: ServicesDep, who: PrincipalDep
 ) -> DeviceAdmin:
-    require(who, Action.administer)
     device = services.registry.devices.get(device_id)
     if device is None or device.channel != "mqtt":
-        raise ApiError(
-            404, "unknown_device", f"device {device_id!r} is not registered", f"Perangkat {device_id!r} tidak terdaftar"
+        require(who, Action.manage_devices, services, request, device_id)
+        raise unknown_or_forbidden(
+            services, request, who, Action.manage_devices, "device", device_id, Reason.unknown_device
         )
-    services.app_db.set_device_active(device_id, body.active, who.name)
+    require_rt(services, who, device.rt, Action.manage_devices, request)
+    note = AuditNote(who, "device_switch", device_id, {"active": body.active}, client_address(request))
+    services.app_db.set_device_active(device_id, body.active, who.name, note)
     services.registry.apply_overrides({device_id: body.active})
-    services.app_db.audit(who, "device_switch", device_id, {"active": body.active}, client_address(request))
     return DeviceAdmin(
         id=device_id,
         kind=device.kind.value,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import secrets
@@ -13,10 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from api.deps import PrincipalDep, ServicesDep, client_address, require, require_rt
+from api.deps import PrincipalDep, ServicesDep, client_address, require, require_rt, unknown_or_forbidden
 from api.errors import AUTHENTICATED, ApiError, bad_request, refusals
 from api.params import AreaCode
 from api.period import MAX_DAYS
+from api.spreadsheet import safe_writer
 from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
 from bantar.domain.assessment import (
@@ -29,8 +29,9 @@ from bantar.domain.assessment import (
     Status,
     evidence_hash,
 )
-from bantar.domain.errors import StoreError
+from bantar.domain.errors import Reason, StoreError
 from bantar.domain.registry import CODE_PATTERN
+from bantar.stores.appdb import AuditNote
 
 router = APIRouter(
     prefix="/api/v1/assessments", tags=["assessments"], responses=refusals(*AUTHENTICATED, 400, 409, 413)
@@ -67,10 +68,14 @@ def _out(a: Assessment) -> AssessmentOut:
 def _load(services: Services, who: Principal, assessment_id: str, action: Action) -> Assessment:
     found = services.app_db.assessment(assessment_id)
     if found is None:
-        raise ApiError(
-            404, "unknown_assessment", f"no assessment {assessment_id!r}", f"Penilaian {assessment_id!r} tidak ada"
-        )
-    require_rt(services, who, found.rt_code, action)
+        require(who, action)
+        raise unknown_or_forbidden(services, None, who, action, "assessment", assessment_id, Reason.unknown_assessment)
+    try:
+        require_rt(services, who, found.rt_code, action)
+    except ApiError as refused:
+        if refused.reason is Reason.out_of_scope:  # answered as an unknown one would be
+            raise ApiError(403, Reason.out_of_scope, what="assessment", code=repr(assessment_id[:40])) from None
+        raise
     return found
 
 
@@ -84,9 +89,10 @@ def _open_only(a: Assessment) -> None:
         )
 
 
-def _save(services: Services, a: Assessment) -> None:
+def _save(services: Services, a: Assessment, note: AuditNote) -> None:
+    """Save and audit in one transaction."""
     try:
-        services.app_db.save_assessment(a)
+        services.app_db.save_assessment(a, note)
     except StoreError as exc:  # the database's own guard against changing a signed record
         raise ApiError(409, "assessment_signed", str(exc), "Penilaian sudah ditandatangani") from None
 
@@ -118,8 +124,11 @@ def open_assessment(body: AssessmentOpen, request: Request, services: ServicesDe
         evidence=scores.model_dump(mode="json"),
         member_scores=[],
     )
-    _save(services, assessment)
-    services.app_db.audit(who, "assessment_open", assessment.id, {"rt_code": body.rt_code}, client_address(request))
+    _save(
+        services,
+        assessment,
+        AuditNote(who, "assessment_open", assessment.id, {"rt_code": body.rt_code}, client_address(request)),
+    )
     return _out(assessment)
 
 
@@ -162,8 +171,11 @@ def put_scores(
         for s in body.scores
     ]
     updated = a.model_copy(update={"member_scores": kept + new})
-    _save(services, updated)
-    services.app_db.audit(who, "assessment_score", a.id, {"criteria": sorted(given)}, client_address(request))
+    _save(
+        services,
+        updated,
+        AuditNote(who, "assessment_score", a.id, {"criteria": sorted(given)}, client_address(request)),
+    )
     return _out(updated)
 
 
@@ -189,9 +201,10 @@ def sign(assessment_id: str, request: Request, services: ServicesDep, who: Princ
             "evidence_hash": evidence_hash(a.evidence),
         }
     )
-    _save(services, signed)
-    services.app_db.audit(
-        who, "assessment_sign", a.id, {"evidence_hash": signed.evidence_hash}, client_address(request)
+    _save(
+        services,
+        signed,
+        AuditNote(who, "assessment_sign", a.id, {"evidence_hash": signed.evidence_hash}, client_address(request)),
     )
     return _out(signed)
 
@@ -224,8 +237,11 @@ def correct(assessment_id: str, request: Request, services: ServicesDep, who: Pr
             "created_at": datetime.now(UTC),
         }
     )
-    _save(services, correction)
-    services.app_db.audit(who, "assessment_correct", correction.id, {"previous_id": a.id}, client_address(request))
+    _save(
+        services,
+        correction,
+        AuditNote(who, "assessment_correct", correction.id, {"previous_id": a.id}, client_address(request)),
+    )
     return _out(correction)
 
 
@@ -238,7 +254,7 @@ def export(
         return Response(_out(a).model_dump_json(indent=2), media_type="application/json")
     if format == "csv":
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = safe_writer(out)
         writer.writerow(
             [
                 "assessment",

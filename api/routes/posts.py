@@ -2,8 +2,12 @@
 
 Each post becomes the same kind of message a device sends and goes through the same intake
 (``bantar.domain.intake.accept``) and store write as MQTT readings, attributed to the RT's web
-device for that kind. ``Idempotency-Key`` (required) identifies a post: the same key again is a
-no-op (200), the same key with other content is refused (409).
+device for that kind. ``Idempotency-Key`` (required) identifies a post: its first sighting takes
+the web device's next sequence number and the post's time (the receive time when the body has no
+``ts``), kept with the key, so a retry with the same body, whenever it comes, is the same reading
+and answers the same (200, ``duplicate``); the same key with other content is refused (409).
+A ``ts`` further back than ``api.max_backdate_days`` (or the role's allowance) is refused;
+one further back than 15 minutes is audited with its delay.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -23,17 +27,17 @@ from api.errors import AUTHENTICATED, ApiError, refusals
 from api.params import RTCode
 from api.period import PeriodDep
 from bantar.bootstrap import Services
-from bantar.domain.access import Action, Principal
-from bantar.domain.errors import REASON_TEXT_ID, Reason, Rejected
+from bantar.domain.access import BACKDATE_DAYS, Action, Principal
+from bantar.domain.errors import Reason, Rejected
 from bantar.domain.evidence import DepositRow
-from bantar.domain.intake import accept
+from bantar.domain.intake import accept, parse_json
+from bantar.domain.readings import Reading
 from bantar.domain.registry import web_device_id
 from bantar.domain.timebase import WIB, from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind, Topic
+from bantar.stores.appdb import AuditNote
 
-router = APIRouter(
-    prefix="/api/v1/rts/{rt_code}", tags=["posts"], responses=refusals(*AUTHENTICATED, 400, 409, 413, 428)
-)
+router = APIRouter(prefix="/api/v1/rts/{rt_code}", tags=["posts"], responses=refusals(*AUTHENTICATED, 409, 413, 428))
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 SERVER_FIELDS = ("seq", "rt", "rt_code", "device_id")
 """fields a client may never set: the server assigns them (mass assignment is refused)"""
@@ -69,73 +73,92 @@ async def _post(
     action: Action,
     key: str | None,
 ) -> JSONResponse:
-    require_rt(services, who, rt_code, action)
+    require_rt(services, who, rt_code, action, request)
     if key is None:
-        raise ApiError(
-            428,
-            "missing_idempotency_key",
-            "send an Idempotency-Key header identifying this post",
-            "Sertakan header Idempotency-Key untuk laporan ini",
-        )
+        raise ApiError(428, Reason.missing_idempotency_key)
     if not _KEY.fullmatch(key):
         raise ApiError(
-            422,
-            "invalid_field",
-            "Idempotency-Key must be 1-64 of A-Z a-z 0-9 _ . : -",
-            "Idempotency-Key harus 1-64 karakter A-Z a-z 0-9 _ . : -",
+            422, Reason.invalid_field, "Idempotency-Key must be 1-64 of A-Z a-z 0-9 _ . : -", field="Idempotency-Key"
         )
     try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(
-            422, "malformed_json", f"the body is not valid JSON: {exc}", REASON_TEXT_ID[Reason.malformed_json]
-        ) from None
+        body = json.loads(parse_json(await request.body()))  # the checks MQTT payloads get, alike
+    except Rejected as rejection:
+        raise ApiError.rejected(rejection) from None
     if not isinstance(body, dict):
-        raise ApiError(422, "invalid_field", "the body must be a JSON object", "Isi harus berupa objek JSON")
+        raise ApiError(422, Reason.invalid_field, "the body must be a JSON object", field="body")
     assigned = [f for f in SERVER_FIELDS if f in body]
     if assigned:
-        raise ApiError(
-            422,
-            "unexpected_field",
-            f"{', '.join(assigned)}: assigned by the server, not the client",
-            f"{', '.join(assigned)} ditentukan oleh server",
-        )
-    received = datetime.now(UTC)
-    body.setdefault("ts", received.astimezone(WIB).isoformat(timespec="seconds"))
-    # The key picks the sequence number, so a retried post is the same reading.
-    body["seq"] = int.from_bytes(hashlib.blake2b(f"{kind}:{key}".encode(), digest_size=6).digest(), "big")
+        fields = ", ".join(assigned)
+        raise ApiError(422, Reason.unexpected_field, f"{fields}: assigned by the server, not the client", field=fields)
     device_id = web_device_id(rt_code, kind)
-    try:
-        payload = json.dumps(body).encode()
-        limits = services.settings.ingest.limits()
-        reading = accept(str(Topic(device_id, kind)), payload, received, services.registry, limits, channel="http")
-    except Rejected as rejection:
-        raise ApiError(422, rejection.reason.value, rejection.detail, REASON_TEXT_ID[rejection.reason]) from None
-    outcome = services.store.write([reading], [])
-    if outcome.conflicts:
+    received = datetime.now(UTC)
+    client = client_address(request)
+    known = services.app_db.post_key(device_id, key)
+    stamp = known.ts if known else received.astimezone(WIB).isoformat(timespec="seconds")
+    reading = _intake(services, device_id, kind, {"ts": stamp, **body}, known.seq if known else 0, received)
+    content = _content(reading)
+    if known is None:
+        delay = received - reading.ts
+        _refuse_backdated(services, request, who, action, rt_code, delay)
+        detail: dict[str, object] = {"idempotency_key": key, "kind": kind.value}
+        if delay > BACKDATED:
+            detail["backdated_s"] = int(delay.total_seconds())
+        known = services.app_db.claim_post_key(
+            device_id, key, stamp, content, AuditNote(who, action.value, rt_code, detail, client)
+        )
+        reading = _intake(services, device_id, kind, {"ts": known.ts, **body}, known.seq, received)
+    if known.body_sha256 != _content(reading):
         services.app_db.audit(
-            who,
-            f"{action.value}_refused",
-            rt_code,
-            {"idempotency_key": key, "why": "conflict"},
-            client_address(request),
+            who, f"{action.value}_denied", rt_code, {"idempotency_key": key, "reason": "idempotency_conflict"}, client
         )
-        raise ApiError(
-            409,
-            "sequence_conflict",
-            f"Idempotency-Key {key!r} was already used for a different post",
-            f"Idempotency-Key {key!r} sudah dipakai untuk laporan lain",
+        raise ApiError(409, Reason.idempotency_conflict, key=repr(key))
+    outcome = services.store.write([reading], [])
+    if outcome.conflicts:  # the store holds other content under this number (written before the key table)
+        services.app_db.audit(
+            who, f"{action.value}_denied", rt_code, {"idempotency_key": key, "reason": "sequence_conflict"}, client
         )
+        raise ApiError(409, Reason.sequence_conflict, f"Idempotency-Key {key!r} was already used for a different post")
     status = "stored" if outcome.stored else "duplicate"
-    services.app_db.audit(
-        who,
-        action.value,
-        rt_code,
-        {"idempotency_key": key, "status": status, "kind": kind.value},
-        client_address(request),
-    )
     result = PostResult(status=status, rt_code=rt_code, idempotency_key=key, ts=reading.ts)
     return JSONResponse(status_code=201 if outcome.stored else 200, content=result.model_dump(mode="json"))
+
+
+BACKDATED = timedelta(minutes=15)
+"""a post whose ts lies further back than this is audited with its delay"""
+
+
+def _intake(
+    services: Services, device_id: str, kind: DeviceKind, body: dict[str, object], seq: int, received: datetime
+) -> Reading:
+    """The post as the message its web device would send, through the one intake path."""
+    payload = json.dumps({**body, "seq": seq}).encode()
+    try:
+        return accept(
+            str(Topic(device_id, kind)), payload, received, services.registry, services.settings.ingest.limits(), "http"
+        )
+    except Rejected as rejection:
+        raise ApiError.rejected(rejection) from None
+
+
+def _content(reading: Reading) -> str:
+    """What a retry must repeat: the validated post and its time, whatever its bytes."""
+    form = reading.payload.model_dump_json(exclude={"ts", "seq"}) + "@" + reading.ts.isoformat()
+    return hashlib.sha256(form.encode()).hexdigest()
+
+
+def _refuse_backdated(
+    services: Services, request: Request, who: Principal, action: Action, rt_code: str, delay: timedelta
+) -> None:
+    days = max(services.settings.api.max_backdate_days, BACKDATE_DAYS.get(who.role, 0))
+    if delay > timedelta(days=days):
+        services.app_db.audit(
+            who,
+            f"{action.value}_denied",
+            rt_code,
+            {"reason": Reason.backdated_too_far.value, "backdated_s": int(delay.total_seconds())},
+            client_address(request),
+        )
+        raise ApiError(422, Reason.backdated_too_far, days=days)
 
 
 @router.post(
@@ -181,8 +204,17 @@ async def post_gotong_royong(
     response_model=list[DepositPublic],
     summary="Deposits with household ids: only for roles that may read the RT's private data",
 )
-def list_deposits(rt_code: RTCode, period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list[DepositPublic]:
+def list_deposits(
+    rt_code: RTCode, period: PeriodDep, request: Request, services: ServicesDep, who: PrincipalDep
+) -> list[DepositPublic]:
     require_rt(services, who, rt_code, Action.read_private)
+    services.app_db.audit(
+        who,
+        "read_households",
+        rt_code,
+        {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        client_address(request),
+    )
     start, _ = wib_day_bounds_utc(period.start)
     _, end = wib_day_bounds_utc(period.end)
     rows: list[DepositRow] = services.store.rt_readings(rt_code, to_epoch_ms(start), to_epoch_ms(end)).deposits

@@ -1,9 +1,16 @@
-"""Who may do what, where: roles, scopes and the rules that join them. Pure.
+"""Who may do what, where: roles, scopes and the one table that joins them. Pure.
 
-A token has one role and one scope (an RT, a kelurahan, a kecamatan or the whole city). Reading
-evidence needs the RT inside the scope; private data (household ids) and posting need the role
-that owns that kind of post, inside the scope; managing tokens and reading the audit log need
-admin.
+A token has one role and one scope (an RT, a kelurahan, a kecamatan or the whole city).
+``MATRIX`` says, for every action, which roles may take it and where:
+
+- ``Where.in_scope``: the target (an RT, a device's RT, an assessment's RT, a token's scope) lies
+  inside the token's scope;
+- ``Where.city``: only a city-wide token (the audit log spans the whole city).
+
+Granting is never wider than the granter: an admin creates or revokes only tokens whose scope lies
+inside its own. The README prints this table (``matrix_rows``) and one parametrised test walks
+every cell over HTTP. A new route adds its ``Action`` and one ``MATRIX`` row here, then checks it
+with ``api.deps.require`` / ``require_rt`` (or the ``Allowed`` dependency).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ class Role(StrEnum):
     assessor = "assessor"
     """city agencies (DLH, DPMPPA, Babinsa, Bhabinkamtibmas, puskesmas): read, assess"""
     admin = "admin"
+    """issues tokens and switches devices inside its scope; posts nothing, sees no household ids"""
 
 
 class ScopeLevel(StrEnum):
@@ -41,16 +49,48 @@ class Action(StrEnum):
     post_poskamling = "post_poskamling"
     post_gotong_royong = "post_gotong_royong"
     assess = "assess"
-    administer = "administer"
+    manage_tokens = "manage_tokens"
+    manage_devices = "manage_devices"
+    read_audit = "read_audit"
+
+    @property
+    def writes(self) -> bool:
+        """A write: a refusal of it is audited."""
+        return self not in (Action.read_evidence, Action.read_private, Action.read_audit)
 
 
-ALLOWED: dict[Role, frozenset[Action]] = {
-    Role.operator: frozenset({Action.read_evidence, Action.read_private, Action.post_deposit}),
-    Role.security_post: frozenset({Action.read_evidence, Action.post_poskamling}),
-    Role.rt_head: frozenset({Action.read_evidence, Action.read_private, Action.post_gotong_royong}),
-    Role.assessor: frozenset({Action.read_evidence, Action.read_private, Action.assess}),
-    Role.admin: frozenset(Action),
+class Where(StrEnum):
+    in_scope = "in scope"
+    city = "city-wide tokens only"
+
+
+_ALL = frozenset(Role)
+MATRIX: dict[Action, tuple[frozenset[Role], Where]] = {
+    Action.read_evidence: (_ALL, Where.in_scope),
+    Action.read_private: (frozenset({Role.operator, Role.rt_head, Role.assessor}), Where.in_scope),
+    Action.post_deposit: (frozenset({Role.operator}), Where.in_scope),
+    Action.post_poskamling: (frozenset({Role.security_post}), Where.in_scope),
+    Action.post_gotong_royong: (frozenset({Role.rt_head}), Where.in_scope),
+    Action.assess: (frozenset({Role.assessor}), Where.in_scope),
+    Action.manage_tokens: (frozenset({Role.admin}), Where.in_scope),
+    Action.manage_devices: (frozenset({Role.admin}), Where.in_scope),
+    Action.read_audit: (frozenset({Role.admin}), Where.city),
 }
+"""role x action x scope, decided once: who may take each action, and where"""
+
+BACKDATE_DAYS: dict[Role, int] = {Role.rt_head: 31}
+"""roles allowed to post further into the past than the configured default (gotong royong is often
+reported after the month's meeting)"""
+
+
+def matrix_rows() -> list[str]:
+    """The matrix as a Markdown table (printed in the README; a test keeps the two equal)."""
+    head = "| action | " + " | ".join(r.value for r in Role) + " |"
+    rows = [head, "|---|" + "---|" * len(Role)]
+    for action, (roles, where) in MATRIX.items():
+        cells = [where.value if role in roles else "—" for role in Role]
+        rows.append(f"| `{action.value}` | " + " | ".join(cells) + " |")
+    return rows
 
 
 class Principal(BaseModel):
@@ -65,7 +105,9 @@ class Principal(BaseModel):
     scope_code: str | None = None
 
     def may(self, action: Action) -> bool:
-        return action in ALLOWED[self.role]
+        """The role allows the action somewhere (where: ``covers`` / ``reaches``)."""
+        roles, where = MATRIX[action]
+        return self.role in roles and (where is Where.in_scope or self.scope_level is ScopeLevel.city)
 
     def covers(self, place: RTPlace) -> bool:
         match self.scope_level:
@@ -83,6 +125,15 @@ class Principal(BaseModel):
         if self.scope_level is ScopeLevel.city:
             return True
         return bool(places) and all(self.covers(p) for p in places)
+
+    def reaches(self, registry: RegistryIndex, level: ScopeLevel, code: str | None) -> bool:
+        """Does a scope (of a token to create or revoke) lie wholly inside this one?"""
+        if self.scope_level is ScopeLevel.city:
+            return True
+        if level is ScopeLevel.city:
+            return False
+        places = [registry.rts[c] for c in registry.rts_in(level.value, code)]
+        return self.covers_area(level.value, code, places)
 
 
 def scope_problem(registry: RegistryIndex, level: ScopeLevel, code: str | None) -> str | None:

@@ -1,7 +1,8 @@
 """Why an input was refused: one stable snake_case code per rule.
 
 The same ``Reason`` code is used in dead letters, counters, HTTP 4xx bodies and the Bahasa
-Indonesia text catalogue (``REASON_TEXT_ID``), so operators see one vocabulary everywhere.
+Indonesia and English text catalogue (``CATALOGUE``, filled in by ``explain``), so operators see
+one vocabulary everywhere.
 
 Exception tree::
 
@@ -13,13 +14,18 @@ Exception tree::
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 
 class Reason(StrEnum):
+    # --- a message or post refused at intake (dead letters, counters, HTTP 422) ---
     payload_too_large = "payload_too_large"
     not_utf8 = "not_utf8"
     malformed_json = "malformed_json"
+    duplicate_key = "duplicate_key"
     missing_field = "missing_field"
     unexpected_field = "unexpected_field"
     not_finite = "not_finite"
@@ -32,25 +38,134 @@ class Reason(StrEnum):
     wrong_channel = "wrong_channel"
     timestamp_out_of_window = "timestamp_out_of_window"
     sequence_conflict = "sequence_conflict"
+    # --- HTTP only ---
+    missing_token = "missing_token"  # noqa: S105 (a reason code, not a secret)
+    invalid_token = "invalid_token"  # noqa: S105 (a reason code, not a secret)
+    rate_limited = "rate_limited"
+    forbidden_role = "forbidden_role"
+    out_of_scope = "out_of_scope"
+    scope_too_wide = "scope_too_wide"
+    backdated_too_far = "backdated_too_far"
+    missing_idempotency_key = "missing_idempotency_key"
+    idempotency_conflict = "idempotency_conflict"
+    repeated_parameter = "repeated_parameter"
+    unknown_parameter = "unknown_parameter"
+    missing_code = "missing_code"
+    ambiguous_period = "ambiguous_period"
+    bad_period = "bad_period"
+    unknown_rt = "unknown_rt"
+    unknown_kecamatan = "unknown_kecamatan"
+    unknown_kelurahan = "unknown_kelurahan"
+    unknown_token = "unknown_token"  # noqa: S105 (a reason code, not a secret)
+    unknown_assessment = "unknown_assessment"
+    assessment_signed = "assessment_signed"
+    not_found = "not_found"
+    method_not_allowed = "method_not_allowed"
+    unsupported_media_type = "unsupported_media_type"
 
 
-REASON_TEXT_ID: dict[Reason, str] = {
-    Reason.payload_too_large: "Pesan terlalu besar",
-    Reason.not_utf8: "Pesan bukan teks UTF-8",
-    Reason.malformed_json: "Pesan bukan JSON yang sah",
-    Reason.missing_field: "Kolom wajib tidak ada",
-    Reason.unexpected_field: "Ada kolom yang tidak dikenal",
-    Reason.not_finite: "Angka harus terhingga (bukan NaN atau tak hingga)",
-    Reason.out_of_range: "Nilai di luar batas yang diizinkan",
-    Reason.invalid_field: "Isi kolom tidak sah",
-    Reason.bad_topic: "Topik MQTT tidak sesuai format bantar/v1/<id_perangkat>/<jenis>",
-    Reason.unknown_device: "Perangkat tidak terdaftar",
-    Reason.kind_mismatch: "Jenis perangkat pada topik tidak sesuai registri",
-    Reason.device_inactive: "Perangkat sudah dinonaktifkan",
-    Reason.wrong_channel: "Perangkat ini tidak melapor lewat jalur ini",
-    Reason.timestamp_out_of_window: "Waktu perangkat di luar rentang yang diterima",
-    Reason.sequence_conflict: "Nomor urut sudah dipakai untuk data yang berbeda",
+@dataclass(frozen=True)
+class Text:
+    """One reason in Bahasa Indonesia and English; ``{name}`` placeholders take parameters."""
+
+    id: str
+    en: str
+
+
+CATALOGUE: dict[Reason, Text] = {
+    Reason.payload_too_large: Text("Pesan terlalu besar", "the message is too large"),
+    Reason.not_utf8: Text("Pesan bukan teks UTF-8", "the message is not UTF-8 text"),
+    Reason.malformed_json: Text("Pesan bukan JSON yang sah", "the message is not valid JSON"),
+    Reason.duplicate_key: Text(
+        "Ada kolom yang muncul lebih dari sekali: {field}", "a field appears more than once: {field}"
+    ),
+    Reason.missing_field: Text("Kolom wajib tidak ada: {field}", "a required field is missing: {field}"),
+    Reason.unexpected_field: Text("Ada kolom yang tidak dikenal: {field}", "unexpected field: {field}"),
+    Reason.not_finite: Text(
+        "Angka harus terhingga (bukan NaN atau tak hingga): {field}", "numbers must be finite: {field}"
+    ),
+    Reason.out_of_range: Text("Nilai di luar batas yang diizinkan: {field}", "value out of range: {field}"),
+    Reason.invalid_field: Text("Isi kolom tidak sah: {field}", "invalid value: {field}"),
+    Reason.bad_topic: Text(
+        "Topik MQTT tidak sesuai format bantar/v1/<id_perangkat>/<jenis>",
+        "the MQTT topic is not bantar/v1/<device_id>/<kind>",
+    ),
+    Reason.unknown_device: Text("Perangkat tidak terdaftar", "the device is not registered"),
+    Reason.kind_mismatch: Text(
+        "Jenis perangkat pada topik tidak sesuai registri", "the topic's kind differs from the registry"
+    ),
+    Reason.device_inactive: Text("Perangkat sudah dinonaktifkan", "the device is switched off"),
+    Reason.wrong_channel: Text(
+        "Perangkat ini tidak melapor lewat jalur ini", "this device does not report over this channel"
+    ),
+    Reason.timestamp_out_of_window: Text(
+        "Waktu perangkat di luar rentang yang diterima", "the device time is outside the accepted window"
+    ),
+    Reason.sequence_conflict: Text(
+        "Nomor urut sudah dipakai untuk data yang berbeda", "the sequence number was used for other content"
+    ),
+    Reason.missing_token: Text(
+        "Sertakan token API: Authorization: Bearer <token>", "send an API token: Authorization: Bearer <token>"
+    ),
+    Reason.invalid_token: Text("Token tidak dikenal atau sudah dicabut", "the token is unknown or revoked"),
+    Reason.rate_limited: Text(
+        "Terlalu banyak permintaan dari token ini; coba lagi dalam {wait} detik",
+        "too many requests from this token; retry in {wait} s",
+    ),
+    Reason.forbidden_role: Text("Peran {role} tidak boleh melakukan ini ({action})", "role {role} may not {action}"),
+    Reason.out_of_scope: Text(
+        "{what} {code} di luar wilayah token ini atau tidak ada",
+        "{what} {code} is outside this token's scope or does not exist",
+    ),
+    Reason.scope_too_wide: Text(
+        "Wilayah {scope} lebih luas dari wilayah token ini", "scope {scope} is wider than this token's own"
+    ),
+    Reason.backdated_too_far: Text(
+        "Waktu laporan lebih dari {days} hari yang lalu", "the post's ts is more than {days} days in the past"
+    ),
+    Reason.missing_idempotency_key: Text(
+        "Sertakan header Idempotency-Key untuk laporan ini", "send an Idempotency-Key header identifying this post"
+    ),
+    Reason.idempotency_conflict: Text(
+        "Idempotency-Key {key} sudah dipakai untuk laporan lain",
+        "Idempotency-Key {key} was already used for a different post",
+    ),
+    Reason.repeated_parameter: Text(
+        "Parameter diberikan lebih dari sekali: {names}", "query parameter(s) given more than once: {names}"
+    ),
+    Reason.unknown_parameter: Text(
+        "Parameter tidak dikenal: {names} (yang diterima: {allowed})",
+        "unknown query parameter(s): {names} (this route takes: {allowed})",
+    ),
+    Reason.missing_code: Text("Tingkat {level} perlu kode wilayah", "level {level} needs a code"),
+    Reason.ambiguous_period: Text(
+        "Pilih salah satu: start/end, month, atau quarter", "give start/end, or month, or quarter, not several"
+    ),
+    Reason.bad_period: Text("Periode tidak sah: {why}", "invalid period: {why}"),
+    Reason.unknown_rt: Text("RT {code} tidak terdaftar", "RT {code} is not in the registry"),
+    Reason.unknown_kecamatan: Text("Kecamatan {code} tidak terdaftar", "kecamatan {code} is not in the registry"),
+    Reason.unknown_kelurahan: Text("Kelurahan {code} tidak terdaftar", "kelurahan {code} is not in the registry"),
+    Reason.unknown_token: Text("Token {code} tidak aktif", "no active token {code}"),
+    Reason.unknown_assessment: Text("Penilaian {code} tidak ada", "no assessment {code}"),
+    Reason.assessment_signed: Text(
+        "Penilaian sudah ditandatangani dan tidak dapat diubah; buat koreksi",
+        "the assessment is signed and cannot change; open a correction",
+    ),
+    Reason.not_found: Text("Alamat tidak ditemukan", "no such address"),
+    Reason.method_not_allowed: Text("Metode tidak diizinkan untuk alamat ini", "method not allowed here"),
+    Reason.unsupported_media_type: Text("Isi harus berupa JSON", "the body must be JSON"),
 }
+"""every reason's text, keyed by code: the one catalogue for dead letters, counters and HTTP"""
+
+
+def explain(reason: Reason, lang: Literal["id", "en"] = "id", **params: object) -> str:
+    """The reason's text in one language, with its parameters filled in (missing ones as '?')."""
+    text = CATALOGUE[reason].id if lang == "id" else CATALOGUE[reason].en
+    return text.format_map(defaultdict(lambda: "?", {k: str(v) for k, v in params.items()}))
+
+
+REASON_TEXT_ID: dict[Reason, str] = {reason: explain(reason, field="").rstrip(": ") for reason in Reason}
+"""the Indonesian texts without parameters (dead letters, counters)"""
 
 
 class BantarError(Exception):
@@ -60,10 +175,12 @@ class BantarError(Exception):
 class Rejected(BantarError):
     """An input was refused. ``reason`` is the stable code, ``detail`` one plain sentence."""
 
-    def __init__(self, reason: Reason, detail: str) -> None:
+    def __init__(self, reason: Reason, detail: str, **params: object) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.params = params
+        """fill the catalogue text (``explain``): e.g. ``field``"""
 
 
 class RegistryError(BantarError):

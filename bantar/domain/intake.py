@@ -7,6 +7,7 @@ through ``accept``, so validation rules exist once.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
@@ -18,16 +19,20 @@ from bantar.domain.readings import (
     BankSampahPayload,
     BinPayload,
     CctvPayload,
+    DutyEvent,
     GotongRoyongPayload,
+    IncidentEvent,
+    PatrolEvent,
     Payload,
     PoskamlingPayload,
     Reading,
+    canonical_form,
 )
 from bantar.domain.registry import Device, RegistryIndex
 from bantar.domain.timebase import PROGRAMME_START, to_utc
 from bantar.domain.topics import DeviceKind, Topic
 
-_POSKAMLING = TypeAdapter(PoskamlingPayload)
+_POSKAMLING: TypeAdapter[DutyEvent | PatrolEvent | IncidentEvent] = TypeAdapter(PoskamlingPayload)  # type: ignore[arg-type]
 _PARSERS: dict[DeviceKind, Callable[[bytes], Payload]] = {
     DeviceKind.bin: BinPayload.model_validate_json,
     DeviceKind.cctv: CctvPayload.model_validate_json,
@@ -50,6 +55,8 @@ class IntakeLimits(BaseModel):
 
 
 DEAD_LETTER_HEAD_BYTES = 512
+BOM = b"\xef\xbb\xbf"
+"""a UTF-8 byte order mark: skipped in front of a payload, alike on MQTT and HTTP"""
 
 
 class DeadLetter(BaseModel):
@@ -104,12 +111,9 @@ def accept(
         raise Rejected(Reason.device_inactive, f"device {device.id!r} is deactivated")
     if device.channel != channel:
         raise Rejected(Reason.wrong_channel, f"device {device.id!r} reports over {device.channel}, not {channel}")
+    text = parse_json(payload)  # the checks JSON itself leaves open: UTF-8, duplicate keys, depth
     try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Rejected(Reason.not_utf8, f"byte {exc.start} is not valid UTF-8") from None
-    try:
-        body = _PARSERS[device.kind](payload)
+        body = _PARSERS[device.kind](text)
     except ValidationError as exc:
         raise _rejection(exc) from None
     ts = to_utc(body.ts)
@@ -123,8 +127,43 @@ def accept(
         received_at=received_at,
         payload=body,
         fill_pct=_fill_pct(body, device) if isinstance(body, BinPayload) else None,
-        digest=payload_digest(payload),
+        digest=payload_digest(canonical_form(body, ts)),
+        raw=payload,
     )
+
+
+def parse_json(payload: bytes) -> bytes:
+    """The payload without a leading BOM, once it is known to be UTF-8 JSON with no key given
+    twice in any object and no nesting beyond the parser's depth. Both channels call it, so a
+    byte order mark, ``"seq":1,"seq":6`` or ``[[[[...]]]]`` get the same answer on MQTT and HTTP."""
+    text = payload.removeprefix(BOM)
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Rejected(Reason.not_utf8, f"byte {exc.start} is not valid UTF-8") from None
+    try:
+        json.loads(decoded, object_pairs_hook=_no_key_twice)
+    except RecursionError:
+        raise Rejected(Reason.malformed_json, "not valid JSON: nested too deeply") from None
+    except ValueError as exc:
+        raise Rejected(Reason.malformed_json, f"not valid JSON: {str(exc)[:120]}") from None
+    except _KeyTwice as twice:
+        raise Rejected(Reason.duplicate_key, f"the key {twice.key!r} appears more than once", field=twice.key) from None
+    return text
+
+
+class _KeyTwice(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key[:40]
+
+
+def _no_key_twice(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        raise _KeyTwice(next(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+    return found
 
 
 def _device_of(topic: str, registry: RegistryIndex) -> Device:
@@ -189,6 +228,7 @@ def _rejection(exc: ValidationError) -> Rejected:
     errors = exc.errors(include_url=False)
     if any(e["type"] == "json_invalid" for e in errors):
         return Rejected(Reason.malformed_json, f"not valid JSON: {errors[0]['msg']}")
+    fields = ", ".join(".".join(str(p) for p in e["loc"]) or "payload" for e in errors[:3])
     reason = _REASON_BY_ERROR_TYPE.get(errors[0]["type"], Reason.invalid_field)
     parts = []
     for error in errors[:3]:
@@ -197,4 +237,4 @@ def _rejection(exc: ValidationError) -> Rejected:
         shown = "" if isinstance(given, dict | list) else f" (got {str(given)[:40]!r})"
         parts.append(f"{where}: {error['msg']}{shown}")
     more = f"; and {len(errors) - 3} more" if len(errors) > 3 else ""
-    return Rejected(reason, "; ".join(parts) + more)
+    return Rejected(reason, "; ".join(parts) + more, field=fields)

@@ -23,7 +23,9 @@ MAX_SEQ = 2**53 - 1
 """Sequence numbers stay within what a JSON double represents exactly."""
 
 
-RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+"""RFC 3339's date-time, strictly: seconds and an offset with minutes (``+07``, ``08:00`` or a
+space for ``T`` are refused); fractions beyond microseconds are truncated."""
 
 
 class _Payload(BaseModel):
@@ -39,10 +41,10 @@ class _Payload(BaseModel):
         numbers are, so a seconds/milliseconds mix-up can never slip through."""
         if not isinstance(value, str):
             return value  # strict validation refuses numbers
-        if not RFC3339.match(value):
-            raise ValueError("must be RFC 3339 with an offset, e.g. 2026-11-29T08:00:00+07:00, not a Unix time")
+        if not RFC3339.fullmatch(value):
+            raise ValueError("must be RFC 3339 with seconds and an offset, e.g. 2026-11-29T08:00:00+07:00")
         try:
-            return datetime.fromisoformat(value)
+            return datetime.fromisoformat(value.upper())  # 't' and 'z' are RFC 3339 too
         except ValueError:
             raise ValueError(f"{value!r} is not a valid RFC 3339 time") from None
 
@@ -129,6 +131,12 @@ class BankSampahPayload(_Payload):
     items: dict[Material, Kg] = Field(min_length=1)
     price_idr_per_kg: dict[Material, PricePerKg] = Field(default_factory=dict)
 
+    @field_validator("items", "price_idr_per_kg", mode="after")
+    @classmethod
+    def _in_material_order(cls, value: dict[Material, float]) -> dict[Material, float]:
+        """One order whatever the sender's, so equal deposits serialise alike (``canonical_form``)."""
+        return {m: value[m] for m in Material if m in value}
+
     @model_validator(mode="after")
     def _prices_for_weighed_items(self) -> Self:
         unpriced = set(self.price_idr_per_kg) - set(self.items)
@@ -169,6 +177,15 @@ class Reading:
     received_at: datetime
     payload: Payload
     digest: int
-    """fingerprint of the payload bytes: tells a redelivery from a conflict"""
+    """fingerprint of the validated reading (``canonical_form``): tells a redelivery from a conflict,
+    whatever the bytes (key order, spacing, ``50`` or ``50.0``, the offset of the same instant)"""
+    raw: bytes = b""
+    """the payload as received (dead letters keep its first bytes)"""
     fill_pct: float | None = None
     """bins: fill after calibration"""
+
+
+def canonical_form(payload: Payload, ts_utc: datetime) -> bytes:
+    """The validated payload in one form: fields in model order, materials in enum order, numbers
+    as their validated type, the time in UTC."""
+    return payload.model_dump_json(exclude={"ts"}).encode() + b"@" + ts_utc.isoformat().encode()

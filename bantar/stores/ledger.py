@@ -351,8 +351,9 @@ def rt_filter(rt_codes: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
 
 
 def conflict_letter(reading: Reading, stored_digest: int) -> DeadLetter:
-    """The dead letter for a reading whose device and sequence were stored with other content."""
-    body = reading.payload.model_dump_json().encode()
+    """The dead letter for a reading whose device and sequence were stored with other content;
+    it keeps the bytes as they came (a reading built without them keeps its validated form)."""
+    body = reading.raw or reading.payload.model_dump_json().encode()
     topic = str(Topic(reading.device_id, reading.kind))
     return DeadLetter(
         received_at=reading.received_at,
