@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.deps import known_query_only
+from api.headers import SecurityHeaders
 from api.limits import BodyLimit
 from api.ratelimit import TokenBuckets
 from api.routes import admin, assessments, evidence, health, posts
@@ -61,6 +62,7 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     app.include_router(assessments.router)
     app.include_router(admin.router)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

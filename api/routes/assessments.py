@@ -33,9 +33,7 @@ from bantar.domain.errors import Reason, StoreError
 from bantar.domain.registry import CODE_PATTERN
 from bantar.stores.appdb import AuditNote
 
-router = APIRouter(
-    prefix="/api/v1/assessments", tags=["assessments"], responses=refusals(*AUTHENTICATED, 400, 409, 413)
-)
+router = APIRouter(prefix="/api/v1/assessments", tags=["assessments"], responses=refusals(*AUTHENTICATED, 409, 413))
 
 
 class AssessmentOpen(BaseModel):

@@ -42,6 +42,10 @@ class ScopeLevel(StrEnum):
     city = "city"
 
 
+_RANK = list(ScopeLevel)
+"""narrowest first"""
+
+
 class Action(StrEnum):
     read_evidence = "read_evidence"
     read_private = "read_private"
@@ -127,10 +131,11 @@ class Principal(BaseModel):
         return bool(places) and all(self.covers(p) for p in places)
 
     def reaches(self, registry: RegistryIndex, level: ScopeLevel, code: str | None) -> bool:
-        """Does a scope (of a token to create or revoke) lie wholly inside this one?"""
+        """Does a scope (of a token to create or revoke) lie wholly inside this one, at this level or
+        below (a kecamatan holding one kelurahan today is still wider than that kelurahan)?"""
         if self.scope_level is ScopeLevel.city:
             return True
-        if level is ScopeLevel.city:
+        if _RANK.index(level) > _RANK.index(self.scope_level):
             return False
         places = [registry.rts[c] for c in registry.rts_in(level.value, code)]
         return self.covers_area(level.value, code, places)

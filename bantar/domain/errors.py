@@ -59,6 +59,7 @@ class Reason(StrEnum):
     unknown_token = "unknown_token"  # noqa: S105 (a reason code, not a secret)
     unknown_assessment = "unknown_assessment"
     assessment_signed = "assessment_signed"
+    assessment_incomplete = "assessment_incomplete"
     not_found = "not_found"
     method_not_allowed = "method_not_allowed"
     unsupported_media_type = "unsupported_media_type"
@@ -151,6 +152,7 @@ CATALOGUE: dict[Reason, Text] = {
         "Penilaian sudah ditandatangani dan tidak dapat diubah; buat koreksi",
         "the assessment is signed and cannot change; open a correction",
     ),
+    Reason.assessment_incomplete: Text("Penilaian belum lengkap: {missing}", "the assessment is incomplete: {missing}"),
     Reason.not_found: Text("Alamat tidak ditemukan", "no such address"),
     Reason.method_not_allowed: Text("Metode tidak diizinkan untuk alamat ini", "method not allowed here"),
     Reason.unsupported_media_type: Text("Isi harus berupa JSON", "the body must be JSON"),

@@ -95,7 +95,7 @@ def town(tmp_path_factory: pytest.TempPathFactory, small_registry: Registry) -> 
         ("op_a", "poskamling/reports", {"event": "duty", "on_duty": True, "guards": 3}, 403, "forbidden_role"),
         ("head_a", "gotong-royong", {"activity": "kerja bakti parit", "attendance": 40}, 201, None),
         ("post_a", "gotong-royong", {"activity": "kerja bakti parit", "attendance": 40}, 403, "forbidden_role"),
-        ("admin", "gotong-royong", {"activity": "kerja bakti", "attendance": 12}, 201, None),
+        ("admin", "gotong-royong", {"activity": "kerja bakti", "attendance": 12}, 403, "forbidden_role"),
         (None, "bank-sampah/deposits", DEPOSIT, 401, "missing_token"),
         ("bnt_nope_nope", "bank-sampah/deposits", DEPOSIT, 401, "invalid_token"),
     ],
@@ -174,7 +174,7 @@ def test_posting_is_idempotent_on_the_clients_key(town: Town) -> None:
     changed = {**body, "items": {"paper": 9}, "price_idr_per_kg": {}}
     other = town.post("op_a", town.a, "bank-sampah/deposits", changed, key="retry-77")
     assert other.status_code == 409
-    assert other.json()["reason"] == "sequence_conflict"
+    assert other.json()["reason"] == "idempotency_conflict"
     missing = town.call("op_a", "POST", f"/api/v1/rts/{town.a}/bank-sampah/deposits", json=body)
     assert missing.status_code == 428
 
@@ -382,7 +382,9 @@ def test_admins_switch_devices_off_and_their_messages_are_refused(town: Town, tm
     town.call("admin", "PATCH", f"/api/v1/devices/{device.id}", json={"active": True})
 
 
-def test_the_simulator_posts_over_http_once_however_often_it_runs(town: Town, small_registry: Registry) -> None:
+def test_the_simulator_posts_over_http_once_however_often_it_runs(tmp_path: Path, small_registry: Registry) -> None:
+    """Deposits with a city-wide operator's token, poskamling reports with a security post's; the
+    simulated month lies in the past, so this API allows back-dating that far."""
     from datetime import timedelta
 
     from simulators.engine import Simulation
@@ -391,21 +393,31 @@ def test_the_simulator_posts_over_http_once_however_often_it_runs(town: Town, sm
 
     end = datetime(2026, 11, 1, tzinfo=WIB)  # a Sunday: the day before holds a deposit morning
     rt_of = {d.id: d.rt for d in small_registry.devices}
+    with opened_town(tmp_path, small_registry, ApiSettings(max_backdate_days=400)) as town:
+        db = town.services.app_db
+        tokens = {
+            "/bank_sampah": db.create_token("Operator kota", Role.operator, ScopeLevel.city, None)[1],
+            "/poskamling": db.create_token("Poskamling kota", Role.security_post, ScopeLevel.city, None)[1],
+        }
 
-    def run() -> HttpSink:
-        sim = Simulation(small_registry, start=end - timedelta(days=1), end=end, seed=5)
-        wanted = [m for m in sim.messages() if m.topic.endswith(("/bank_sampah", "/poskamling"))][:120]
-        sink = HttpSink(town.url, town.tokens["admin"], rt_of)
-        assert drive(wanted, [sink], sim_start=sim.start).acknowledged, sink.last_refusal  # nothing refused
-        return sink
+        def run() -> int:
+            sim = Simulation(small_registry, start=end - timedelta(days=1), end=end, seed=5)
+            wanted = [m for m in sim.messages() if m.topic.endswith(tuple(tokens))][:120]
+            sent = 0
+            for suffix, token in tokens.items():
+                sink = HttpSink(town.url, token, rt_of)
+                mine = [m for m in wanted if m.topic.endswith(suffix)]
+                assert drive(mine, [sink], sim_start=sim.start).acknowledged, sink.last_refusal  # nothing refused
+                sent += sink.sent
+            return sent
 
-    before = town.services.store.counts().readings
-    first = run()
-    assert first.sent > 50
-    stored = town.services.store.counts().readings - before
-    assert stored == first.sent
-    run()  # the same posts again: all duplicates
-    assert town.services.store.counts().readings - before == stored
+        before = town.services.store.counts().readings
+        first = run()
+        assert first > 50
+        stored = town.services.store.counts().readings - before
+        assert stored == first
+        run()  # the same posts again: all duplicates
+        assert town.services.store.counts().readings - before == stored
 
 
 def test_one_token_flooding_gets_429_and_others_are_unaffected(tmp_path: Path, small_registry: Registry) -> None:

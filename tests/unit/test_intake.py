@@ -122,7 +122,11 @@ def test_each_kind_has_a_valid_example(registry_index: RegistryIndex) -> None:
         (payload(ts="2026-11-29T09:55:00+07", seq=1, fill_pct=10, battery_pct=5), Reason.invalid_field, "offset"),
         (payload(ts="2026-11-29T09:55+07:00", seq=1, fill_pct=10, battery_pct=5), Reason.invalid_field, "seconds"),
         (payload(ts="2026-11-29 09:55:00Z", seq=1, fill_pct=10, battery_pct=5), Reason.invalid_field, "RFC 3339"),
-        (b'{"ts":"2026-11-29T09:55:00Z","seq":1001,"seq":1006,"fill_pct":1,"battery_pct":5}', Reason.duplicate_key, "seq"),
+        (
+            b'{"ts":"2026-11-29T09:55:00Z","seq":1001,"seq":1006,"fill_pct":1,"battery_pct":5}',
+            Reason.duplicate_key,
+            "seq",
+        ),
         (b"[" * 3000 + b"]" * 3000, Reason.malformed_json, "deep"),
         (b"\xff\xfe{}", Reason.not_utf8, "UTF-8"),
     ],
