@@ -11,6 +11,7 @@ import click
 
 from bantar.cli_common import (
     EXIT_CONFIG,
+    EXIT_FAILED,
     EXIT_UNREACHABLE,
     registry_and_store_or_exit,
     services_session,
@@ -107,19 +108,23 @@ def stats(show: int) -> None:
     settings = settings_or_exit()
     _, store = registry_and_store_or_exit(settings)
     try:
-        click.echo(_report(store, show))
+        click.echo(_report(store, show, settings.ingest.max_seq_gap))
     finally:
         store.close()
 
 
-def _report(store: ReadingStore, show: int) -> str:
+def _report(store: ReadingStore, show: int, max_gap: int) -> str:
     counts = store.counts()
     lines = [f"readings stored: {counts.readings}"]
     lines += [f"  {kind:<12} {n}" for kind, n in counts.readings_by_kind.items()]
     lines.append(f"rejected (dead letters): {counts.dead_letters}")
     lines += [f"  {reason:<24} {n}" for reason, n in sorted(counts.dead_letters_by_reason.items())]
-    gaps = store.sequence_gaps()
-    lines.append(f"devices with sequence gaps: {len(gaps)} ({sum(g.missing for g in gaps)} messages missing)")
+    gaps = store.sequence_gaps(max_gap)
+    missing = sum(g.missing for g in gaps)
+    lines.append(f"devices with sequence gaps: {len(gaps)} ({missing} messages missing)")
+    resets = [g for g in gaps if g.resets]
+    if resets:
+        lines.append(f"devices whose sequence jumped implausibly (reset or fault, not lost): {len(resets)}")
     if show:
         lines.append("recent dead letters:")
         lines += [f"  - {d.reason}: {d.detail} [{d.topic}]" for d in store.dead_letters(show)]
@@ -158,7 +163,7 @@ def demo(seconds: int, port: int, keep_running: bool, embedded_broker: bool) -> 
         except ConnectionError as exc:
             click.echo(str(exc), err=True)
             sys.exit(EXIT_UNREACHABLE)
-        click.echo(_report(services.store, show=5))
+        click.echo(_report(services.store, 5, settings.ingest.max_seq_gap))
         click.echo(summary)
 
 
@@ -251,6 +256,28 @@ def token_revoke(token_id: str) -> None:
             sys.exit(EXIT_CONFIG)
         services.app_db.audit(None, "token_revoke", token_id, {}, "cli")
         click.echo(f"revoked {token_id}")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log: who did what, when, from where (hash-chained)."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the audit log's hash chain; exit 1 naming the first entry whose link does not hold."""
+    from bantar.stores.appdb import AppDb
+
+    settings = settings_or_exit()
+    app_db = AppDb(settings.app_db)
+    try:
+        broken = app_db.verify_audit()
+    finally:
+        app_db.close()
+    if broken is not None:
+        click.echo(f"audit log broken at entry {broken.id}: {broken.why}", err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo("audit log intact: every entry links to the one before it")
 
 
 @main.group()

@@ -10,6 +10,7 @@ from bantar.domain.evidence import DayEvidence, RTReadings
 from bantar.domain.intake import DeadLetter
 from bantar.domain.readings import Reading
 from bantar.domain.scoring import PeriodTotals
+from bantar.domain.sequences import PLAUSIBLE_GAP
 
 
 class WriteOutcome(NamedTuple):
@@ -23,13 +24,10 @@ class WriteOutcome(NamedTuple):
 
 class SequenceGap(NamedTuple):
     device_id: str
-    first_seq: int
-    last_seq: int
-    received: int
-
-    @property
-    def missing(self) -> int:
-        return self.last_seq - self.first_seq + 1 - self.received
+    missing: int
+    """sequence numbers skipped by steps no larger than the plausible bound: messages lost upstream"""
+    resets: int = 0
+    """steps beyond the bound: a device reset or a faulty counter, not lost messages"""
 
 
 class StoreCounts(NamedTuple):
@@ -67,7 +65,7 @@ class ReadingStore(Protocol):
         """The highest sequence number stored per device."""
         ...
 
-    def sequence_gaps(self) -> list[SequenceGap]:
+    def sequence_gaps(self, max_gap: int = PLAUSIBLE_GAP) -> list[SequenceGap]:
         """Devices whose stored sequence numbers have holes (messages lost upstream)."""
         ...
 

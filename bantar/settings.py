@@ -12,6 +12,10 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bantar.domain.intake import IntakeLimits
+from bantar.domain.sequences import PLAUSIBLE_GAP
+
+PLACEHOLDER = "change-me"
+"""marks every secret in .env.example that must be replaced before the stack runs"""
 
 
 class MqttSettings(BaseModel):
@@ -63,6 +67,11 @@ class IngestSettings(BaseModel):
     stats_every_s: float = Field(default=10.0, gt=0, description="how often the counters are logged")
     heartbeat_file: Path | None = Field(
         default=None, description="touched with every counters log line: a liveness check for containers"
+    )
+    max_seq_gap: int = Field(
+        default=PLAUSIBLE_GAP,
+        ge=1,
+        description="a larger jump in a device's seq is reported as a reset or fault, not as lost messages",
     )
     device_switches_every_s: float = Field(
         default=30.0, gt=0, description="how often the admins' device on/off switches are re-read"
@@ -127,6 +136,19 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     evidence_every_s: float = Field(default=10.0, gt=0, le=3600, description="how often the API derives new evidence")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Self:
+        """Refuse to start with a value copied unchanged from .env.example."""
+        secrets = {
+            "mqtt.password": self.mqtt.password,
+            "influxdb.token": self.influxdb.token,
+            "influxdb.password": self.influxdb.password,
+        }
+        for name, value in secrets.items():
+            if value is not None and PLACEHOLDER in value.get_secret_value():
+                raise ValueError(f"{name} is still a {PLACEHOLDER} placeholder from .env.example: set a real secret")
+        return self
 
     @model_validator(mode="after")
     def _window_holds_a_batch(self) -> Self:

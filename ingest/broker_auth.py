@@ -8,13 +8,13 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
-import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
 from bantar.domain.registry import Device
 from bantar.domain.topics import TOPIC_ROOT
+from bantar.stores.files import write_private
 
 INGEST_USER = "bantar-ingest"
 HEALTH_USER = "bantar-health"
@@ -67,25 +67,23 @@ def write_broker_auth(
     ingest_members: int = 1,
 ) -> dict[str, str]:
     """Write ``passwd``, ``acl`` and ``credentials.csv`` into ``out`` for the active MQTT devices,
-    the ingestors (all with ``ingest_password`` when given) and the healthcheck; return
-    username -> password."""
+    the ingestors (all with ``ingest_password`` when given) and the healthcheck; return the
+    logins (username -> password). A switched-off device loses its login but keeps its password
+    in ``credentials.csv``, so switching it on again needs no re-provisioning."""
     out.mkdir(parents=True, exist_ok=True)
     credentials_path = out / "credentials.csv"
     known = read_credentials(credentials_path)
-    credentials = {
+    logins = {
         user: ingest_password or known.get(user) or secrets.token_urlsafe(18) for user in ingest_users(ingest_members)
     }
-    credentials[HEALTH_USER] = health_password or known.get(HEALTH_USER) or secrets.token_urlsafe(18)
+    logins[HEALTH_USER] = health_password or known.get(HEALTH_USER) or secrets.token_urlsafe(18)
+    kept = dict(logins)
     for device in devices:
-        if device.active and device.channel == "mqtt":
-            credentials[device.id] = known.get(device.id) or secrets.token_urlsafe(18)
-    _write_private(credentials_path, "username,password\n" + "".join(f"{u},{p}\n" for u, p in credentials.items()))
-    _write_private(out / "passwd", "".join(f"{u}:{mosquitto_hash(p)}\n" for u, p in credentials.items()))
+        if device.channel == "mqtt":
+            kept[device.id] = known.get(device.id) or secrets.token_urlsafe(18)
+            if device.active:
+                logins[device.id] = kept[device.id]
+    write_private(credentials_path, "username,password\n" + "".join(f"{u},{p}\n" for u, p in kept.items()))
+    write_private(out / "passwd", "".join(f"{u}:{mosquitto_hash(p)}\n" for u, p in logins.items()))
     (out / "acl").write_text(acl_text(ingest_members), encoding="utf-8")
-    return credentials
-
-
-def _write_private(path: Path, text: str) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    return logins

@@ -41,6 +41,7 @@ def run_ingestor(
         counters=counters,
         heartbeat=config.heartbeat_file.touch if config.heartbeat_file else None,
         track_sequences=settings.mqtt.shared_group is None,
+        max_seq_gap=config.max_seq_gap,
     )
     if settings.mqtt.shared_group:
         log.info(

@@ -21,7 +21,7 @@ from bantar.domain.errors import Reason, Rejected, StoreError
 from bantar.domain.intake import DeadLetter, IntakeLimits, accept
 from bantar.domain.readings import Reading
 from bantar.domain.registry import RegistryIndex
-from bantar.domain.sequences import SequenceTracker
+from bantar.domain.sequences import PLAUSIBLE_GAP, SequenceTracker
 from bantar.ports import ReadingStore
 from ingest.counters import IngestCounters
 from ingest.inbox import Inbox
@@ -62,6 +62,7 @@ class IngestService:
         counters: IngestCounters | None = None,
         heartbeat: Callable[[], None] | None = None,
         track_sequences: bool = True,
+        max_seq_gap: int = PLAUSIBLE_GAP,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -72,7 +73,7 @@ class IngestService:
         self.retry_max_s = retry_max_s
         self.stats_every_s = stats_every_s
         self.counters = counters or IngestCounters()
-        self._sequences = SequenceTracker(store.last_sequences()) if track_sequences else None
+        self._sequences = SequenceTracker(store.last_sequences(), max_seq_gap) if track_sequences else None
         if not track_sequences:
             self.counters.sequence_gap_messages = None
         self._clock = clock
@@ -151,10 +152,16 @@ class IngestService:
         if self._sequences is None:
             return
         skipped: dict[str, int] = {}
+        resets_before = sum(self._sequences.resets.values())
         for reading in readings:
             missing = self._sequences.observe(reading.device_id, reading.seq)
             if missing:
                 skipped[reading.device_id] = skipped.get(reading.device_id, 0) + missing
+        if sum(self._sequences.resets.values()) > resets_before:
+            log.warning(
+                "implausible sequence jumps (device reset or fault, not lost messages): %s",
+                ", ".join(f"{device} ({n})" for device, n in list(self._sequences.resets.items())[:5]),
+            )
         if skipped:
             total = sum(skipped.values())
             counted = self.counters.sequence_gap_messages

@@ -46,6 +46,7 @@ from bantar.domain.readings import (
     PatrolEvent,
     Reading,
 )
+from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day
 from bantar.domain.topics import DeviceKind
 from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
@@ -297,8 +298,8 @@ class InfluxStore(SqliteLedger):
                 clashes.append(conflict_letter(reading, stored[0]))
         return fresh, duplicates, clashes
 
-    def sequence_gaps(self) -> list[SequenceGap]:
-        return self._sequence_gaps_in(["reading_keys"])
+    def sequence_gaps(self, max_gap: int = PLAUSIBLE_GAP) -> list[SequenceGap]:
+        return self._sequence_gaps_in(["reading_keys"], max_gap)
 
     def counts(self) -> StoreCounts:
         with self._lock:

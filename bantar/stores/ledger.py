@@ -26,6 +26,7 @@ from bantar.domain.scoring import PeriodTotals, longest_run_without
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind, Topic
 from bantar.ports import DirtyMark, SequenceGap
+from bantar.stores.files import private_file
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 
@@ -113,8 +114,7 @@ class SqliteLedger(ABC):
     """
 
     def __init__(self, path: Path, synchronous: Synchronous, busy_timeout_ms: int, schema: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        self.path = private_file(path)  # readings hold household ids: owner-only from the start
         self._lock = threading.Lock()
         self._writer_lock = (path.parent / f"{path.name}.writer-lock").open("a")
         try:
@@ -164,15 +164,20 @@ class SqliteLedger(ABC):
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")
 
-    def _sequence_gaps_in(self, tables: Iterable[str]) -> list[SequenceGap]:
-        """Devices whose ``seq`` values in these tables (each keyed by device and seq) have holes."""
+    def _sequence_gaps_in(self, tables: Iterable[str], max_gap: int) -> list[SequenceGap]:
+        """Devices whose ``seq`` values in these tables (each keyed by device and seq) have holes:
+        each step between neighbouring numbers up to ``max_gap`` counts its skipped numbers, each
+        larger one a reset (a device jumping to 2^53-1 is a fault, not trillions of lost messages)."""
         with self._lock:
             return sorted(
                 SequenceGap(*row)
                 for table in tables
                 for row in self._db.execute(
-                    f"SELECT device_id, MIN(seq), MAX(seq), COUNT(*) FROM {table} "
-                    "GROUP BY device_id HAVING MAX(seq) - MIN(seq) + 1 > COUNT(*)"
+                    "SELECT device_id, SUM(CASE WHEN step <= :bound THEN step - 1 ELSE 0 END), "
+                    "SUM(step > :bound) FROM (SELECT device_id, "
+                    f"seq - LAG(seq) OVER (PARTITION BY device_id ORDER BY seq) AS step FROM {table}) "
+                    "WHERE step > 1 GROUP BY device_id",
+                    {"bound": max_gap + 1},
                 )
             )
 

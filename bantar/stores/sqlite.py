@@ -40,6 +40,7 @@ from bantar.domain.readings import (
     PatrolEvent,
     Reading,
 )
+from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import to_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
@@ -198,8 +199,8 @@ class SqliteStore(SqliteLedger):
                 clashes.append(conflict_letter(reading, stored_digest))
         return matching, clashes
 
-    def sequence_gaps(self) -> list[SequenceGap]:
-        return self._sequence_gaps_in(SERIES.values())
+    def sequence_gaps(self, max_gap: int = PLAUSIBLE_GAP) -> list[SequenceGap]:
+        return self._sequence_gaps_in(SERIES.values(), max_gap)
 
     def counts(self) -> StoreCounts:
         with self._lock:
