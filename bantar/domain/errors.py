@@ -60,6 +60,7 @@ class Reason(StrEnum):
     unknown_assessment = "unknown_assessment"
     assessment_signed = "assessment_signed"
     assessment_incomplete = "assessment_incomplete"
+    assessment_open = "assessment_open"
     not_found = "not_found"
     method_not_allowed = "method_not_allowed"
     unsupported_media_type = "unsupported_media_type"
@@ -153,6 +154,10 @@ CATALOGUE: dict[Reason, Text] = {
         "the assessment is signed and cannot change; open a correction",
     ),
     Reason.assessment_incomplete: Text("Penilaian belum lengkap: {missing}", "the assessment is incomplete: {missing}"),
+    Reason.assessment_open: Text(
+        "Penilaian yang masih terbuka diubah langsung, bukan dikoreksi",
+        "an open assessment is changed directly, not corrected",
+    ),
     Reason.not_found: Text("Alamat tidak ditemukan", "no such address"),
     Reason.method_not_allowed: Text("Metode tidak diizinkan untuk alamat ini", "method not allowed here"),
     Reason.unsupported_media_type: Text("Isi harus berupa JSON", "the body must be JSON"),
