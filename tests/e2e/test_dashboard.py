@@ -56,9 +56,12 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
         "--window-size=1280,1100",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     yield driver
+    blocked = [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
     driver.quit()
+    assert not blocked, blocked  # the dashboard works under its CSP: nothing was refused
 
 
 def login(driver: WebDriver, url: str, token: str) -> None:
