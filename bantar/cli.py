@@ -25,6 +25,7 @@ from bantar.domain.errors import RegistryError
 from bantar.ports import ReadingStore
 from bantar.registry_file import dump_registry, load_registry
 from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
+from bantar.stores.appdb import AuditNote
 
 DEFAULT_CSV = Path("config/kecamatan_bantar_2014_2020.csv")
 
@@ -226,10 +227,10 @@ def token_create(name: str, role: str, scope: str) -> None:
         problem = scope_problem(services.registry, level, code or None)
         if problem:
             raise click.BadParameter(problem, param_hint="--scope")
-        token_id, secret = services.app_db.create_token(name, Role(role), level, code or None)
-        services.app_db.audit(
-            None, "token_create", token_id, {"role": role, "scope": level.value, "scope_code": code or None}, "cli"
+        note = AuditNote(
+            None, "token_create", "", {"role": role, "scope": level.value, "scope_code": code or None}, "cli"
         )
+        token_id, secret = services.app_db.create_token(name, Role(role), level, code or None, note)
     click.echo(f"token {token_id} ({role}, {scope}) for {name}:\n{secret}")
 
 
@@ -251,10 +252,9 @@ def token_revoke(token_id: str) -> None:
     """Revoke a token at once."""
     settings = settings_or_exit()
     with services_session(settings) as services:
-        if not services.app_db.revoke_token(token_id):
+        if not services.app_db.revoke_token(token_id, AuditNote(None, "token_revoke", token_id, {}, "cli")):
             click.echo(f"no active token {token_id}", err=True)
             sys.exit(EXIT_CONFIG)
-        services.app_db.audit(None, "token_revoke", token_id, {}, "cli")
         click.echo(f"revoked {token_id}")
 
 
@@ -305,7 +305,16 @@ def broker() -> None:
     show_default=True,
     help="ingestors sharing the load (logins bantar-ingest, bantar-ingest-2, ...)",
 )
-def broker_config(out: Path, health_password: str | None, ingest_members: int) -> None:
+@click.option("--tls", is_flag=True, help="also write a CA, the broker's certificate and a TLS listener on 8883")
+@click.option(
+    "--tls-host",
+    "tls_hosts",
+    multiple=True,
+    help="a name or address the broker's certificate answers to (default: mosquitto, localhost, 127.0.0.1)",
+)
+def broker_config(
+    out: Path, health_password: str | None, ingest_members: int, tls: bool, tls_hosts: tuple[str, ...]
+) -> None:
     """Write Mosquitto's password and ACL files from the registry: each device (its id as
     username) may publish only to its own topics and read nothing; the ingestor reads all.
     Existing passwords in credentials.csv are kept; new devices get new ones. The ingestor's
@@ -319,10 +328,15 @@ def broker_config(out: Path, health_password: str | None, ingest_members: int) -
         credentials = write_broker_auth(
             services.registry.devices.values(), out, ingest_password, health_password, ingest_members
         )
-    (out / "mosquitto.conf").write_text(production_mosquitto_conf(), encoding="utf-8")
+    if tls:
+        from ingest.broker_tls import DEFAULT_HOSTS, write_tls
+
+        write_tls(out / "tls", tls_hosts or DEFAULT_HOSTS)
+    (out / "mosquitto.conf").write_text(production_mosquitto_conf(tls), encoding="utf-8")
     click.echo(
         f"wrote {out}/passwd, acl, mosquitto.conf and credentials.csv ({len(credentials)} users; "
         "credentials.csv holds plaintext passwords for provisioning: keep it private)"
+        + (f"; {out}/tls: ca.crt (give it to devices), server.crt and server.key, listener 8883" if tls else "")
     )
 
 

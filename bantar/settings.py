@@ -23,6 +23,10 @@ class MqttSettings(BaseModel):
     port: int = Field(default=1883, ge=1, le=65535)
     username: str | None = None
     password: SecretStr | None = None
+    tls_ca: Path | None = Field(
+        default=None,
+        description="connect over TLS, verifying the broker against this CA (`bantar broker config --tls`)",
+    )
     protocol: Literal["3.1.1", "5"] = Field(
         default="3.1.1",
         description=(

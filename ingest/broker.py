@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.broker_tls import TLS_PORT, TlsFiles, tls_listener
+
 # Chosen, not defaulted (see README "Broker limits"). Mosquitto 2.0.11's default
 # max_queued_messages of 1000 silently drops QoS 1 messages for a subscriber 1000 behind.
 MAX_QUEUED_MESSAGES = 1_000_000
@@ -48,6 +50,9 @@ def mosquitto_conf(
     run_as: str | None = None,
     max_queued_messages: int = MAX_QUEUED_MESSAGES,
     autosave_interval: int = AUTOSAVE_INTERVAL_S,
+    tls: TlsFiles | None = None,
+    tls_port: int = TLS_PORT,
+    tls_bind: str = "127.0.0.1",
 ) -> str:
     # With logins, a client's id is its username: nobody can take over another's session (and
     # with it the readings the broker queued for it) by connecting with that client's id.
@@ -72,6 +77,7 @@ def mosquitto_conf(
         f"log_dest file {log_file}" if log_file else "log_dest stderr",
         "log_type error\nlog_type warning\nlog_type notice",
         f"user {run_as}" if run_as else "",
+        tls_listener(tls, tls_port, tls_bind) if tls else "",
     ]
     return "\n".join(line for line in lines if line) + "\n"
 
@@ -185,12 +191,18 @@ def embedded_broker(port: int) -> Iterator[None]:
         thread.join(timeout=5)
 
 
-def production_mosquitto_conf() -> str:
-    """The config shipped in ``config/mosquitto/`` for the docker-compose stack."""
+BROKER_TLS_DIR = "/mosquitto/config/tls"
+
+
+def production_mosquitto_conf(tls: bool = True) -> str:
+    """The config shipped in ``config/mosquitto/`` for the docker-compose stack: the plain listener
+    only on the container's loopback (its healthcheck), devices and the ingestor over TLS."""
+    folder = Path(BROKER_TLS_DIR)
     return mosquitto_conf(
         port=1883,
-        bind="0.0.0.0",  # noqa: S104 (inside the broker container)
         data_dir="/mosquitto/data",
         password_file="/mosquitto/config/passwd",  # noqa: S106 (a path, not a password)
         acl_file="/mosquitto/config/acl",
+        tls=TlsFiles(folder / "ca.crt", folder / "server.crt", folder / "server.key") if tls else None,
+        tls_bind="0.0.0.0",  # noqa: S104 (inside the broker container)
     )

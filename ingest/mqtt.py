@@ -126,6 +126,8 @@ class MqttSource:
         if self.settings.username:
             password = self.settings.password.get_secret_value() if self.settings.password else None
             client.username_pw_set(self.settings.username, password)
+        if self.settings.tls_ca:
+            client.tls_set(ca_certs=str(self.settings.tls_ca))  # verifies the certificate and host name
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

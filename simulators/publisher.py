@@ -28,6 +28,7 @@ class MqttPublisher:
         client_id: str = "",
         username: str | None = None,
         password: str | None = None,
+        tls_ca: str | None = None,
         qos: int = 1,
         max_unacked: int = MAX_UNACKED,
         max_inflight: int = 50,
@@ -44,6 +45,8 @@ class MqttPublisher:
         )
         if username:
             self._client.username_pw_set(username, password)
+        if tls_ca:
+            self._client.tls_set(ca_certs=tls_ca)  # verifies the broker's certificate and host name
         self._client.max_inflight_messages_set(max_inflight)
         self._client.max_queued_messages_set(0)
         self._client.on_publish = self._on_publish
