@@ -26,7 +26,7 @@ from tests.support import REPO, bantar_env, store_directly
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-LONG_RUNNING = {"influxdb", "mosquitto", "ingest", "api", "grafana"}
+LONG_RUNNING = {"influxdb", "mosquitto", "ingest", "api", "grafana", "caddy"}
 _VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 
 
@@ -112,15 +112,21 @@ def test_no_secret_is_written_in_the_file_and_every_variable_is_in_the_example()
 def test_the_settings_compose_gives_bantar_are_valid_and_point_at_the_services(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in ("ingest", "api"):
+    for name, login in (("ingest", "bantar-ingest"), ("api", "bantar-api")):
         env = {**environment("broker-config"), **environment(name)}
         for key, value in env.items():
             monkeypatch.setenv(key, value)
+        with pytest.raises(ValueError, match="change-me"):
+            Settings()  # the example's placeholders are refused...
+        for key, value in env.items():
+            monkeypatch.setenv(key, value.replace("change-me", "filled-in"))  # ...real secrets are not
         settings = Settings()
         assert settings.store == "influxdb"
         assert settings.influxdb.url == "http://influxdb:8086"
-        assert settings.influxdb.token is not None
-        assert settings.influxdb.token.get_secret_value() == EXAMPLE["INFLUXDB_TOKEN"]
+        assert settings.influxdb.token is None  # never the admin token
+        assert settings.influxdb.username == login
+        assert settings.mqtt.port == 8883
+        assert settings.mqtt.tls_ca is not None
         assert settings.influxdb.database == environment("influxdb")["DOCKER_INFLUXDB_INIT_BUCKET"]
         assert settings.mqtt.host == "mosquitto"
         assert settings.influxdb.ledger_path.parent == Path("/var/lib/bantar")  # the shared volume
@@ -131,7 +137,8 @@ def test_the_settings_compose_gives_bantar_are_valid_and_point_at_the_services(
     )
     api = SERVICES["api"]
     port = api["command"][api["command"].index("--port") + 1]
-    assert api["ports"] == [f"${{API_PORT:-8080}}:{port}"]
+    assert "ports" not in api
+    assert api["expose"] == [port]
     assert f"127.0.0.1:{port}/api/v1/health" in " ".join(api["healthcheck"]["test"])
     assert (
         "bantar"
@@ -151,7 +158,7 @@ def test_broker_config_files_work_in_a_real_mosquitto_with_the_compose_healthche
     out = tmp_path / "broker"
     env = bantar_env(registry=str(registry_file), app_db=str(tmp_path / "app.db"), sqlite__path=str(tmp_path / "b.db"))
     env |= {name: value for name, value in environment("broker-config").items() if name.startswith("MQTT_")}
-    env["BANTAR_MQTT__PASSWORD"] = EXAMPLE["MQTT_INGEST_PASSWORD"]
+    env["BANTAR_MQTT__PASSWORD"] = EXAMPLE["MQTT_INGEST_PASSWORD"].replace("change-me", "filled-in")
     command = [sys.executable, "-m", "bantar", "broker", "config", "--out", str(out)]
     subprocess.run(command, env=env, cwd=REPO, check=True)
     shipped = (out / "mosquitto.conf").read_text()
@@ -192,7 +199,8 @@ def test_grafana_is_provisioned_with_the_influxdb_the_stack_writes_to() -> None:
     (datasource,) = source["datasources"]
     assert datasource["url"] == "http://influxdb:8086"
     assert datasource["jsonData"]["dbName"] == "${INFLUXDB_BUCKET}"
-    assert set(environment("grafana")) >= {"INFLUXDB_BUCKET", "INFLUXDB_TOKEN"}
+    assert set(environment("grafana")) >= {"INFLUXDB_BUCKET", "INFLUXDB_GRAFANA_PASSWORD"}
+    assert datasource["user"] == "grafana"
     dashboard_dir = yaml.safe_load((REPO / "deploy/grafana/provisioning/dashboards/bantar.yaml").read_text())
     (provider,) = dashboard_dir["providers"]
     assert f"./deploy/grafana/dashboards:{provider['options']['path']}:ro" in SERVICES["grafana"]["volumes"]
@@ -215,3 +223,31 @@ def test_every_dashboard_query_returns_data_from_a_real_influxdb(
         ]
         answers = influx_store.client.query(concrete)  # an InfluxQL error raises
         assert any(answers), f"no data for the dashboard panel {panel}"
+
+
+def test_least_privilege_and_transport_security_in_the_stack() -> None:
+    """Only InfluxDB holds its admin token; each service logs in with its own least-privilege login;
+    MQTT is published over TLS only and the API only through Caddy, whose config is valid."""
+    for name, service in SERVICES.items():
+        if name != "influxdb":
+            assert "INFLUXDB_TOKEN" not in " ".join(str(v) for v in service.get("environment", {}).values()), name
+    logins = (REPO / "deploy/influxdb/init-bantar-logins.sh").read_text()
+    assert re.search(r"--username bantar-ingest .*\n\s*--write-bucket \S+\n", logins)
+    assert re.search(r"--username grafana .*\n\s*--read-bucket \S+\n", logins)
+    assert "init-bantar-logins.sh:/docker-entrypoint-initdb.d/" in " ".join(SERVICES["influxdb"]["volumes"])
+    assert SERVICES["mosquitto"]["ports"] == ["${MQTT_TLS_PORT:-8883}:8883"]
+    assert "--tls" in " ".join(SERVICES["broker-config"]["command"])
+    published = {name for name, service in SERVICES.items() if service.get("ports")}
+    assert published == {"mosquitto", "caddy", "grafana"}
+    caddyfile = REPO / "deploy/caddy/Caddyfile"
+    assert "reverse_proxy api:8080" in caddyfile.read_text()
+    caddy_ip = SERVICES["caddy"]["networks"]["default"]["ipv4_address"]
+    assert json.loads(SERVICES["api"]["environment"]["BANTAR_API__TRUSTED_PROXIES"]) == [f"{caddy_ip}/32"]
+    checked = subprocess.run(
+        ["caddy", "validate", "--config", str(caddyfile), "--adapter", "caddyfile"],
+        capture_output=True,
+        text=True,
+        env={"HOME": "/tmp", "SITE_ADDRESS": "bantar.jambikota.go.id"},
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr
