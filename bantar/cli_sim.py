@@ -81,7 +81,7 @@ def _mqtt_sink(settings: Settings, per_device: bool = False) -> MqttSink:
 @click.option(
     "--token",
     envvar="BANTAR_TOKEN",
-    help="API token for --http: an operator's posts deposits, a security post's poskamling reports (scoped to the RTs posted)",
+    help="API token for --http: an operator's posts deposits, a security post's poskamling reports",
 )
 @click.option("--speed", default=0.0, show_default=True, help="simulated seconds per wall second; 0: flat out")
 @click.option("--seq-from-store", is_flag=True, help="continue each device's sequence numbers from the store")
