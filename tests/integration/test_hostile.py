@@ -431,3 +431,23 @@ def test_secret_files_are_private_from_the_start_and_passwords_survive_a_switch(
         town.services.registry.apply_overrides({device.id: True})
     assert write_broker_auth(devices.values(), tmp_path)[device.id] == first
     assert json.dumps(first)  # a real string
+
+
+def test_an_action_and_its_audit_entry_commit_together(tmp_path: Path) -> None:
+    """If the audit entry cannot be written (here a trigger stands in for a full disk), the action
+    it records is rolled back with it: no token exists without its entry."""
+    from bantar.domain.access import Role, ScopeLevel
+    from bantar.stores.appdb import AppDb, AuditNote
+
+    app_db = AppDb(tmp_path / "a.db")
+    try:
+        with sqlite3.connect(tmp_path / "a.db") as raw:
+            raw.execute(
+                "CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        note = AuditNote(None, "token_create", "", {"role": "operator"}, "cli")
+        with pytest.raises(sqlite3.DatabaseError, match="disk full"):
+            app_db.create_token("Operator", Role.operator, ScopeLevel.city, None, note)
+        assert app_db.tokens() == []
+    finally:
+        app_db.close()
