@@ -32,6 +32,10 @@ class Reason(StrEnum):
     wrong_channel = "wrong_channel"
     timestamp_out_of_window = "timestamp_out_of_window"
     sequence_conflict = "sequence_conflict"
+    not_a_reading = "not_a_reading"
+    sensor_fault = "sensor_fault"
+    no_mapped_field = "no_mapped_field"
+    undecodable_payload = "undecodable_payload"
 
 
 REASON_TEXT_ID: dict[Reason, str] = {
@@ -50,6 +54,10 @@ REASON_TEXT_ID: dict[Reason, str] = {
     Reason.wrong_channel: "Perangkat ini tidak melapor lewat jalur ini",
     Reason.timestamp_out_of_window: "Waktu perangkat di luar rentang yang diterima",
     Reason.sequence_conflict: "Nomor urut sudah dipakai untuk data yang berbeda",
+    Reason.not_a_reading: "Pesan bukan data pengukuran (mis. join, discovery, paket parameter)",
+    Reason.sensor_fault: "Sensor melaporkan gangguan, bukan nilai ukur",
+    Reason.no_mapped_field: "Tidak ada kolom pesan yang dipetakan ke data perangkat ini",
+    Reason.undecodable_payload: "Isi pesan mentah tidak dapat diuraikan untuk model perangkat ini",
 }
 
 
