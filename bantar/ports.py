@@ -67,6 +67,11 @@ class ReadingStore(Protocol):
         """The highest sequence number stored per device."""
         ...
 
+    def latest_contents(self) -> dict[tuple[str, str], int]:
+        """(device, reading kind) -> digest of its latest reading with a derived sequence number
+        (sources without a counter): what a retained or redelivered copy is compared with."""
+        ...
+
     def sequence_gaps(self) -> list[SequenceGap]:
         """Devices whose stored sequence numbers have holes (messages lost upstream)."""
         ...

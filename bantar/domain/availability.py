@@ -33,7 +33,7 @@ def online_ticks(
     for row in rows:
         if row.device_id in interval:
             by_device.setdefault(row.device_id, []).append(row)
-    ticks = []
+    ticks: list[tuple[str, int]] = []
     for device_id, changes in by_device.items():
         step = interval[device_id]
         for row, following in zip(changes, [*changes[1:], None], strict=True):

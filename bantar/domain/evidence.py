@@ -74,7 +74,7 @@ class RTReadings(NamedTuple):
     poskamling: list[PoskamlingRow]
     deposits: list[DepositRow]
     gotong_royong: list[GotongRoyongRow]
-    availability: list[AvailabilityRow] = []
+    availability: Sequence[AvailabilityRow] = ()
     """online/offline changes (issue #15), each device's last one before the range first"""
 
 

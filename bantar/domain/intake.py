@@ -27,7 +27,7 @@ from bantar.domain.registry import Device, RegistryIndex
 from bantar.domain.timebase import PROGRAMME_START, to_utc
 from bantar.domain.topics import DeviceKind, Topic
 
-_POSKAMLING = TypeAdapter(PoskamlingPayload)
+_POSKAMLING = TypeAdapter(PoskamlingPayload)  # type: ignore[var-annotated,arg-type]  # mypy loses the Annotated union here since registry.py grew (#15)
 _PARSERS: dict[DeviceKind, Callable[[bytes], Payload]] = {
     DeviceKind.bin: BinPayload.model_validate_json,
     DeviceKind.cctv: CctvPayload.model_validate_json,
@@ -198,3 +198,9 @@ def _rejection(exc: ValidationError) -> Rejected:
         parts.append(f"{where}: {error['msg']}{shown}")
     more = f"; and {len(errors) - 3} more" if len(errors) > 3 else ""
     return Rejected(reason, "; ".join(parts) + more)
+
+
+# The same time window and the same reasons for readings mapped from devices' own formats
+# (``ingest.sources``, issue #15).
+check_window = _check_window
+rejection_of = _rejection

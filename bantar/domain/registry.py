@@ -130,7 +130,7 @@ class ExternalIds(_Strict):
             raise ValueError("must be 16 hex digits, e.g. 0004A30B001C0530")
         return compact.lower()
 
-    def keys(self) -> list[tuple[str, str]]:
+    def pairs(self) -> list[tuple[str, str]]:
         """(scheme, id) pairs, as looked up by the source formats."""
         return [(name, value) for name, value in self.model_dump(exclude_none=True).items()]
 
@@ -184,7 +184,7 @@ class Registry(_Strict):
         _no_duplicates("RT code", rt_codes)
         _no_duplicates("device id", [d.id for d in self.devices])
         _no_duplicates(
-            "external id", [f"{k}={v}" for d in self.devices if d.external_ids for k, v in d.external_ids.keys()]
+            "external id", [f"{k}={v}" for d in self.devices if d.external_ids for k, v in d.external_ids.pairs()]
         )
         known = set(rt_codes)
         for index, device in enumerate(self.devices):
@@ -237,7 +237,7 @@ class RegistryIndex:
         self.device_by_topic: dict[str, str] = {str(Topic(d.id, d.kind)): d.id for d in self.devices.values()}
         """each device's own topic -> its id: the ingest hot path's lookup (ids and kinds never change)"""
         self.device_by_external_id: dict[tuple[str, str], str] = {
-            key: d.id for d in registry.devices if d.external_ids for key in d.external_ids.keys()
+            key: d.id for d in registry.devices if d.external_ids for key in d.external_ids.pairs()
         }
         """(scheme, external id) -> device id, e.g. ("dev_eui", "0004a30b001c0530")"""
         self._by_rt: dict[str, list[Device]] = {}

@@ -32,10 +32,10 @@ from typing import Any
 import httpx
 from influxdb_client.client.write.point import Point
 
+from bantar.domain.availability import AvailabilityRow
 from bantar.domain.errors import StoreError
 from bantar.domain.evidence import BinRow, CctvRow, DepositRow, GotongRoyongRow, PoskamlingRow, RTReadings
 from bantar.domain.intake import DeadLetter
-from bantar.domain.availability import AvailabilityRow
 from bantar.domain.readings import (
     AvailabilityPayload,
     AvailabilityState,
@@ -90,8 +90,8 @@ def _fields(reading: Reading) -> dict[str, Any]:
             free_pct = None if body.storage_free_pct is None else float(body.storage_free_pct)
             return {"online": body.online, "recording": body.recording, "storage_free_pct": free_pct}
         case AvailabilityPayload():
-            battery = None if body.battery_pct is None else float(body.battery_pct)
-            return {"state": body.state.value, "battery_pct": battery}
+            level = None if body.battery_pct is None else float(body.battery_pct)
+            return {"state": body.state.value, "battery_pct": level}
         case WeighingPayload():
             return {"kg": float(body.kg)}
         case DutyEvent():

@@ -100,7 +100,7 @@ class DeviceAndDayNotes(NamedTuple):
 
     devices: list[tuple[str, int, int, int]]
     rt_days: list[tuple[str, str]]
-    contents: list[tuple[str, str, int, int]] = []
+    contents: Sequence[tuple[str, str, int, int]] = ()
     """(device, kind, ts_ms, digest) of readings with derived, uncounted numbers: what a replay
     of a message without its own time (an LWT, a bare value) is compared with"""
 
@@ -126,9 +126,7 @@ class DeviceAndDayNotes(NamedTuple):
                 latest[r.device_id] = (seq, ts_ms, received_ms)
             else:
                 latest[r.device_id] = (max(seq, known[0]), max(ts_ms, known[1]), max(received_ms, known[2]))
-        return cls(
-            [(d, *v) for d, v in latest.items()], sorted(days), [(d, k, *v) for (d, k), v in contents.items()]
-        )
+        return cls([(d, *v) for d, v in latest.items()], sorted(days), [(d, k, *v) for (d, k), v in contents.items()])
 
 
 class SqliteLedger(ABC):

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bantar.domain.availability import AvailabilityRow
 from bantar.domain.errors import StoreError
 from bantar.domain.evidence import (
     BinRow,
@@ -29,7 +30,6 @@ from bantar.domain.evidence import (
     RTReadings,
 )
 from bantar.domain.intake import DeadLetter
-from bantar.domain.availability import AvailabilityRow
 from bantar.domain.readings import (
     AvailabilityPayload,
     AvailabilityState,

@@ -112,11 +112,14 @@ class Model:
     """role -> (key in the vendor codec's decoded payload, its unit), first present wins"""
 
 
-_DRAGINO_KEYS = {
+_DRAGINO_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "distance": (("Distance", "mm"), ("distance", "mm")),
     "battery": (("Bat", "V"), ("BatV", "V"), ("battery", "V")),
 }
-_MILESIGHT_KEYS = {"distance": (("distance", "mm"),), "battery": (("battery", "%"),)}
+_MILESIGHT_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
+    "distance": (("distance", "mm"),),
+    "battery": (("battery", "%"),),
+}
 
 MODELS: dict[str, Model] = {
     "milesight-em310-udl": Model(_milesight_udl, _MILESIGHT_KEYS),

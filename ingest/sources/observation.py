@@ -26,9 +26,8 @@ class RawUplink:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    scheme: str
-    """which external id: dev_eui, tts_device_id, tasmota_topic, esphome_node, camera"""
-    external_id: str
+    ids: tuple[tuple[str, str], ...]
+    """(scheme, external id) candidates, best first: dev_eui, tts_device_id, tasmota_topic, ..."""
     ts: datetime | None
     """the time the network server, firmware or camera gives; None: the time we received it"""
     values: dict[str, Quantity] = field(default_factory=dict)
@@ -38,6 +37,12 @@ class Observation:
     f_cnt: int | None = None
     """LoRaWAN uplink frame counter (absent: 0, proto3/TTS omit zero values)"""
     raw: RawUplink | None = None
+    decoded: dict[str, object] | None = None
+    """a network server's decoded payload (the vendor codec's keys)"""
+    heartbeat: bool = False
+    """a camera's heartbeat (online, recording, storage), not only a change of availability"""
+    joined: bool = False
+    """a LoRaWAN join: no reading, but a new frame-counter session"""
     fault: str | None = None
     """a sentinel seen in the message: a sensor fault, said in one sentence"""
     content: bytes = b""
@@ -46,3 +51,11 @@ class Observation:
 
 def not_a_reading(detail: str) -> Rejected:
     return Rejected(Reason.not_a_reading, detail)
+
+
+def availability_state(word: str) -> AvailabilityState | None:
+    """``online``/``Online``, ``offline``/``Offline``, ``stopped``: what LWTs and status topics say."""
+    try:
+        return AvailabilityState(word.strip().lower())
+    except ValueError:
+        return None

@@ -15,6 +15,7 @@ same number; gap tracking skips this range.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 from bantar.domain.intake import payload_digest
@@ -34,20 +35,26 @@ def derived_seq(ts: datetime, content: bytes) -> int:
 
 
 class FrameCounterSessions:
-    """Per device: the highest sequence number given and the latest time seen."""
+    """Per device: the highest sequence number given and the latest time seen. Shared by the
+    connections' ingest threads (a device may come through two integrations), hence the lock."""
 
     def __init__(self, last_seq: dict[str, int], last_ts_ms: dict[str, int]) -> None:
         self._seq = {d: s for d, s in last_seq.items() if s < NO_COUNTER_BASE}
         self._ts = dict(last_ts_ms)
         self._joined: set[str] = set()
+        self._lock = threading.Lock()
 
     def joined(self, device_id: str, ts: datetime) -> None:
         """A join accepted after the last uplink: the next uplink starts a new session."""
-        if to_epoch_ms(ts) > self._ts.get(device_id, -1):
-            self._joined.add(device_id)
+        with self._lock:
+            if to_epoch_ms(ts) > self._ts.get(device_id, -1):
+                self._joined.add(device_id)
 
     def seq_for(self, device_id: str, f_cnt: int, ts: datetime) -> int:
-        ts_ms = to_epoch_ms(ts)
+        with self._lock:
+            return self._next(device_id, f_cnt, to_epoch_ms(ts))
+
+    def _next(self, device_id: str, f_cnt: int, ts_ms: int) -> int:
         last = self._seq.get(device_id)
         if last is None:
             seq = f_cnt
