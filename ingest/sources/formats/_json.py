@@ -27,7 +27,7 @@ def parse_time(value: object, local_tz: str | None = None) -> datetime | None:
     text = value.strip().replace("Z", "+00:00")
     head, _, rest = text.partition(".")
     if rest:  # fraction then maybe an offset: keep 6 digits
-        digits = "".join(c for c in rest if c.isdigit())
+        digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
         offset = rest[len(digits) :]
         text = f"{head}.{digits[:6].ljust(6, '0')}{offset}"
     try:
