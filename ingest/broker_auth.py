@@ -10,11 +10,12 @@ import csv
 import hashlib
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bantar.domain.registry import Device
 from bantar.domain.topics import TOPIC_ROOT
+from ingest.sources.accounts import Account, acl_block
 
 INGEST_USER = "bantar-ingest"
 HEALTH_USER = "bantar-health"
@@ -65,6 +66,7 @@ def write_broker_auth(
     ingest_password: str | None = None,
     health_password: str | None = None,
     ingest_members: int = 1,
+    source_accounts: Sequence[Account] = (),
 ) -> dict[str, str]:
     """Write ``passwd``, ``acl`` and ``credentials.csv`` into ``out`` for the active MQTT devices,
     the ingestors (all with ``ingest_password`` when given) and the healthcheck; return
@@ -79,9 +81,12 @@ def write_broker_auth(
     for device in devices:
         if device.active and device.channel == "mqtt":
             credentials[device.id] = known.get(device.id) or secrets.token_urlsafe(18)
+    for account in source_accounts:  # issue #15: config/sources.yaml's logins
+        credentials.setdefault(account.username, known.get(account.username) or secrets.token_urlsafe(18))
     _write_private(credentials_path, "username,password\n" + "".join(f"{u},{p}\n" for u, p in credentials.items()))
     _write_private(out / "passwd", "".join(f"{u}:{mosquitto_hash(p)}\n" for u, p in credentials.items()))
-    (out / "acl").write_text(acl_text(ingest_members), encoding="utf-8")
+    acl = acl_text(ingest_members) + (acl_block(source_accounts) if source_accounts else "")
+    (out / "acl").write_text(acl, encoding="utf-8")
     return credentials
 
 

@@ -56,11 +56,17 @@ class Connection(_Strict):
         return self
 
     def mqtt(self, service: MqttSettings) -> MqttSettings:
-        if self.broker == "service":
-            return service.model_copy(update={"client_id": self.client_id, "shared_group": None})
+        """Its MQTT settings. On the service's broker it logs in with its client id as username
+        (Mosquitto there uses usernames as client ids) and, without ``password_env``, the
+        ingestor's password (``bantar broker config`` gives the login that one)."""
         password = os.environ.get(self.password_env) if self.password_env else None
         if self.password_env and password is None:
             raise RegistryError(f"environment variable {self.password_env} (password of {self.client_id}) is not set")
+        if self.broker == "service":
+            login = {"username": self.client_id, "password": SecretStr(password)} if password else {}
+            if service.username and not login:
+                login = {"username": self.client_id}
+            return service.model_copy(update={"client_id": self.client_id, "shared_group": None, **login})
         return MqttSettings(
             host=self.host or "",
             port=self.port,
