@@ -16,10 +16,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from bantar.domain.registry import Device
-from ingest.sources.config import Route, SourcesFile
-
-ID_FIELD = {"tasmota": ("tasmota_topic", "topic"), "esphome": ("esphome_node", "node"), "camera": ("camera", "camera")}
-"""firmware formats: the registry's external id and the topic placeholder it fills"""
+from ingest.sources.config import ID_FIELD, Route, SourcesFile
 
 
 class Account(NamedTuple):

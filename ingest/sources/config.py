@@ -29,6 +29,9 @@ UNITS: dict[str, frozenset[str]] = {
 }
 """the roles a mapped field can play, and the units each may be stated in"""
 
+ID_FIELD = {"tasmota": ("tasmota_topic", "topic"), "esphome": ("esphome_node", "node"), "camera": ("camera", "camera")}
+"""firmware formats: the registry's external id their topics carry, and its placeholder"""
+
 _PLACEHOLDER = re.compile(r"^\{([a-z_]+)\}$")
 
 

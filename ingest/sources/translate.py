@@ -28,7 +28,7 @@ from bantar.domain.registry import Device, RegistryIndex
 from bantar.domain.timebase import to_utc
 from bantar.domain.topics import DeviceKind
 from ingest.service import Inbound
-from ingest.sources.config import Route
+from ingest.sources.config import ID_FIELD, Route
 from ingest.sources.decoders import Decoded, decode_raw, read_decoded
 from ingest.sources.formats import FORMATS, ParseContext
 from ingest.sources.observation import Observation, Quantity, not_a_reading
@@ -68,12 +68,7 @@ class Translator:
                 Reason.payload_too_large,
                 f"payload is {len(message.payload)} bytes; the limit is {self.limits.max_payload_bytes}",
             )
-        for route in self.routes:
-            fields = route.match(message.topic)
-            if fields is not None:
-                break
-        else:
-            raise Rejected(Reason.bad_topic, f"topic {message.topic[:120]!r} matches no source's templates")
+        route, fields = self._route(message.topic)
         source = route.source
         observation = FORMATS[source.format].parse(message.topic, fields, message.payload, self._contexts[source.name])
         device = self._device(observation, source.name)
@@ -97,6 +92,19 @@ class Translator:
         except ValidationError as exc:
             raise rejection_of(exc) from None
         return [Reading(device.id, kind, device.rt, seq, ts, received_at, body, digest, fill)]
+
+    def _route(self, topic: str) -> tuple[Route, dict[str, str]]:
+        """The first template the topic fits whose topic-borne id (Tasmota topic, ESPHome node,
+        camera) is registered, else the first it fits: ``x/status`` may be an ESPHome node's or a
+        camera's."""
+        matches = [(r, f) for r in self.routes if (f := r.match(topic)) is not None]
+        if not matches:
+            raise Rejected(Reason.bad_topic, f"topic {topic[:120]!r} matches no source's templates")
+        for route, fields in matches:
+            scheme, placeholder = ID_FIELD.get(route.source.format, ("", ""))
+            if (scheme, fields.get(placeholder, "")) in self.registry.device_by_external_id:
+                return route, fields
+        return matches[0]
 
     def _device(self, observation: Observation, source: str) -> Device:
         for key in observation.ids:
