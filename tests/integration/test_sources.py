@@ -226,6 +226,8 @@ def test_every_sample_on_its_topic(
         ("tele/tasmota_XXXXXX/SENSOR", fixture("tasmota/tele-SENSOR_sr04-distance.json"), False),
         ("tele/tasmota_vl53/SENSOR", fixture("tasmota/tele-SENSOR_vl53l0x-distance.json"), False),
         ("tele/DESKTEST/SENSOR", fixture("tasmota/tele-SENSOR_hx711-negative-raw.json"), False),
+        # not a sample: the same scale once calibrated, its weight a weighing (not a deposit)
+        ("tele/DESKTEST/SENSOR", b'{"Time":"2023-09-04T19:10:00","HX711":{"Weight":2.350,"WeightRaw":84211}}', False),
         ("tele/demo-sensor/STATE", fixture("tasmota/tele-STATE_deepsleep-tz-offset.json"), False),
         ("tele/tasmota_XXXXXX/LWT", fixture("tasmota/tele-LWT_offline.txt"), True),
         ("attic-powerwall/status", fixture("esphome/status_online.txt"), True),
@@ -264,6 +266,8 @@ def test_every_sample_on_its_topic(
             f"{rt}-ldds45": 100 * (1 - 279.9 / 300),  # decoded from frm_payload: 2799 mm
         }
     )
+    assert rows(db, "SELECT device_id, kg FROM weighings") == [(f"{rt}-scale", 2.35)]
+    assert count_rows(db, "bank_sampah_deposits") == 0
     tasmota_ts = rows(db, f"SELECT ts_ms FROM bin_readings WHERE device_id = '{rt}-sr04'")[0][0]
     assert tasmota_ts == 1546357355000  # 2019-01-01T22:42:35 WIB (the device's local time)
     availability = sorted(rows(db, "SELECT device_id, state, battery_pct FROM availability"))
