@@ -32,6 +32,7 @@ def _service(
     inbox: Inbox[Inbound],
     counters: IngestCounters | None,
     translate: Translate | None = None,
+    name: str = "bantar/v1",
 ) -> IngestService:
     config = settings.ingest
     return IngestService(
@@ -47,6 +48,7 @@ def _service(
         heartbeat=config.heartbeat_file.touch if config.heartbeat_file else None,
         track_sequences=settings.mqtt.shared_group is None,
         translate=translate,
+        name=name,
     )
 
 
@@ -83,7 +85,7 @@ def source_connections(
             continue
         translator = Translator(routes, registry, settings.ingest.limits(), sessions, latest)
         inbox: Inbox[Inbound] = Inbox(settings.ingest.window)
-        service = _service(settings, registry, store, inbox, None, translator)
+        service = _service(settings, registry, store, inbox, None, translator, f"source connection {name}")
         source = MqttSource(
             connection.mqtt(settings.mqtt),
             inbox,
@@ -116,8 +118,13 @@ def run_ingestor(
     extra = source_connections(settings, load_sources(settings.sources), registry, store) if settings.sources else []
     source = MqttSource(settings.mqtt, inbox, service.counters, receive_maximum=settings.ingest.window)
     source.start()
-    for connection in extra:
-        connection.start(stop)
+    try:
+        for connection in extra:
+            connection.start(stop)
+    except ConnectionError:
+        stop.set()
+        source.stop()
+        raise
     if ready is not None:
         ready.set()
     try:

@@ -69,6 +69,7 @@ class IngestService:
         heartbeat: Callable[[], None] | None = None,
         track_sequences: bool = True,
         translate: Translate | None = None,
+        name: str = "bantar/v1",
     ) -> None:
         self.store = store
         self.registry = registry
@@ -85,6 +86,8 @@ class IngestService:
         self._clock = clock
         self._heartbeat = heartbeat
         self._translate = translate
+        self.name = name
+        """the connection, in the log lines"""
 
     def run(self, transport: Transport, stop: threading.Event) -> IngestCounters:
         """Process until ``stop`` is set; then take no more, store and acknowledge what was
@@ -104,11 +107,11 @@ class IngestService:
             elif paused:
                 break
             if self._clock() >= next_stats:
-                log.info("ingest: %s", self.counters.summary())
+                log.info("ingest (%s): %s", self.name, self.counters.summary())
                 if self._heartbeat is not None:  # alive, and not stuck retrying the store
                     self._heartbeat()
                 next_stats = self._clock() + self.stats_every_s
-        log.info("ingest stopped: %s", self.counters.summary())
+        log.info("ingest stopped (%s): %s", self.name, self.counters.summary())
         return self.counters
 
     def _commit(self, batch: list[Inbound], stop: threading.Event) -> bool:

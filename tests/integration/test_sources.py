@@ -391,3 +391,19 @@ def test_frame_counter_reset_and_duplicate_via_two_gateways(
 
 def start_cmd() -> list[str]:
     return [sys.executable, "-m", "bantar"]
+
+
+def test_a_bad_sources_file_stops_the_ingestor_at_start(tmp_path: Path, mosquitto: MosquittoProcess) -> None:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "connections:\n  service: {broker: service, client_id: bantar-sources}\n"
+        "sources:\n  - {name: tasmota, connection: service, format: tasmota}\n"
+        "  - {name: bins, connection: lorawan, format: tts}\n"
+    )
+    env = bantar_env(sources=str(sources), mqtt__port=str(mosquitto.port), sqlite__path=str(tmp_path / "b.db"))
+    done = subprocess.run(
+        [*start_cmd(), "ingest"], env=env, capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[2]
+    )
+    assert done.returncode == 2
+    assert f"{sources}: invalid sources" in done.stderr
+    assert "sources[1] ('bins'): field 'connection' names unknown connection 'lorawan'" in done.stderr
