@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS rt_day_evidence (
 CREATE INDEX IF NOT EXISTS rt_day_evidence_day ON rt_day_evidence (day);
 CREATE TABLE IF NOT EXISTS latest_content (
     device_id TEXT NOT NULL, kind TEXT NOT NULL, ts_ms INTEGER NOT NULL, digest INTEGER NOT NULL,
-    PRIMARY KEY (device_id, kind)) WITHOUT ROWID;
+    online INTEGER, PRIMARY KEY (device_id, kind)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS evidence_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
 INSERT OR IGNORE INTO evidence_version VALUES (1, 0);
 """
@@ -84,8 +84,8 @@ ON CONFLICT (device_id) DO UPDATE SET
     last_seq = MAX(last_seq, excluded.last_seq)
 """
 _UPSERT_LATEST_CONTENT = """
-INSERT INTO latest_content (device_id, kind, ts_ms, digest) VALUES (?, ?, ?, ?)
-ON CONFLICT (device_id, kind) DO UPDATE SET ts_ms = excluded.ts_ms, digest = excluded.digest
+INSERT INTO latest_content (device_id, kind, ts_ms, digest, online) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (device_id, kind) DO UPDATE SET ts_ms = excluded.ts_ms, digest = excluded.digest, online = excluded.online
 WHERE excluded.ts_ms >= ts_ms
 """
 MARK_DIRTY = """
@@ -100,15 +100,16 @@ class DeviceAndDayNotes(NamedTuple):
 
     devices: list[tuple[str, int, int, int]]
     rt_days: list[tuple[str, str]]
-    contents: Sequence[tuple[str, str, int, int]] = ()
-    """(device, kind, ts_ms, digest) of readings with derived, uncounted numbers: what a replay
-    of a message without its own time (an LWT, a bare value) is compared with"""
+    contents: Sequence[tuple[str, str, int, int, bool | None]] = ()
+    """(device, kind, ts_ms, digest, online) of readings with derived, uncounted numbers: what a
+    replay of a message without its own time (an LWT, a bare value) is compared with, and for
+    availability whether the device is up"""
 
     @classmethod
     def of(cls, readings: Sequence[Reading]) -> DeviceAndDayNotes:
         latest: dict[str, tuple[int, int, int]] = {}
         days: set[tuple[str, str]] = set()
-        contents: dict[tuple[str, str], tuple[int, int]] = {}
+        contents: dict[tuple[str, str], tuple[int, int, bool | None]] = {}
         for r in readings:
             ts_ms = to_epoch_ms(r.ts)
             for day in days_touched(ts_ms):
@@ -116,7 +117,12 @@ class DeviceAndDayNotes(NamedTuple):
             if r.seq >= NO_COUNTER_BASE:
                 key = (r.device_id, r.kind.value)
                 if key not in contents or ts_ms >= contents[key][0]:
-                    contents[key] = (ts_ms, r.digest)
+                    up = (
+                        r.payload.state is AvailabilityState.online
+                        if isinstance(r.payload, AvailabilityPayload)
+                        else None
+                    )
+                    contents[key] = (ts_ms, r.digest, up)
             if isinstance(r.payload, AvailabilityPayload) and r.payload.state is not AvailabilityState.online:
                 continue  # the broker's Last Will or a goodbye: not a sign of life
             seq = r.seq if r.seq < NO_COUNTER_BASE else -1  # only counted numbers are a position
@@ -210,6 +216,13 @@ class SqliteLedger(ABC):
     def last_sequences(self) -> dict[str, int]:
         with self._lock:
             return dict(self._db.execute("SELECT device_id, last_seq FROM device_state WHERE last_seq >= 0").fetchall())
+
+    def online_by_availability(self) -> set[str]:
+        """Devices whose latest availability reading says online: up until their Last Will says
+        otherwise, though they send nothing else (a Frigate NVR, an ESPHome node's status)."""
+        with self._lock:
+            rows = self._db.execute("SELECT device_id FROM latest_content WHERE kind = 'availability' AND online = 1")
+            return {device_id for (device_id,) in rows}
 
     def latest_contents(self) -> dict[tuple[str, str], int]:
         """(device, reading kind) -> digest of its latest reading with a derived number."""

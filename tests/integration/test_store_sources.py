@@ -59,6 +59,10 @@ def test_source_kinds_are_stored_and_feed_camera_uptime(any_store: ReadingStore,
     # the camera's last sign of life is the heartbeat; the Last Will is not one
     assert any_store.last_seen()[camera.id] == to_epoch_ms(DAY + timedelta(hours=6))
     assert any_store.latest_contents()[(camera.id, "availability")] == batch[1].digest
+    assert camera.id not in any_store.online_by_availability()  # its Last Will came last
+    later = reading(camera.id, camera.rt, DeviceKind.availability, DAY + timedelta(hours=7), {"state": online})
+    any_store.write([later], [])
+    assert camera.id in any_store.online_by_availability()
     assert any_store.sequence_gaps() == []
 
     day = wib_day(DAY)
@@ -67,10 +71,11 @@ def test_source_kinds_are_stored_and_feed_camera_uptime(any_store: ReadingStore,
     assert [(r.ts_ms, r.online) for r in rt_readings.availability] == [
         (to_epoch_ms(DAY - timedelta(hours=1)), True),  # the state the day began in
         (to_epoch_ms(DAY + timedelta(hours=5)), False),
+        (to_epoch_ms(DAY + timedelta(hours=7)), True),
     ]
     place = registry_index.rts[camera.rt]
     evidence = derive_day(place.rt, registry_index.devices_in(camera.rt), day, rt_readings, overflow_pct=90)
     cameras = [d for d in registry_index.devices_in(camera.rt) if d.kind is DeviceKind.cctv]
-    # online from 06:00 to 12:00 WIB: one heartbeat per interval, and the heartbeat at 13:00
-    assert evidence.cctv_online_heartbeats == 6 * 3600 // camera.interval_s + 1
+    # online 06:00-12:00 WIB and from 14:00 to midnight: one heartbeat per interval; and the one at 13:00
+    assert evidence.cctv_online_heartbeats == 16 * 3600 // camera.interval_s + 1
     assert evidence.cctv_heartbeats_expected == sum(86400 // d.interval_s for d in cameras)
