@@ -83,7 +83,7 @@ class Translator:
             seq = self.sessions.seq_for(device.id, observation.f_cnt, ts)
         else:
             key = (device.id, kind.value)
-            if observation.ts is None and getattr(message, "replayed", False) and self.latest.get(key) == digest:
+            if observation.ts is None and message.replayed and self.latest.get(key) == digest:
                 return []  # a retained or redelivered copy of what is stored: no new time, no new reading
             self.latest[key] = digest
             seq = derived_seq(ts, f"{kind}\0".encode() + observation.content)
