@@ -94,6 +94,9 @@ def ingest() -> None:
     follow_device_switches(index, app_db.device_overrides, stop, settings.ingest.device_switches_every_s)
     try:
         run_ingestor(settings, index, store, stop)
+    except RegistryError as exc:  # config/sources.yaml
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CONFIG)
     except ConnectionError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_UNREACHABLE)
@@ -321,13 +324,19 @@ def broker_config(
     password is BANTAR_MQTT__PASSWORD when set (as in docker-compose), else kept or new."""
     from ingest.broker import production_mosquitto_conf
     from ingest.broker_auth import write_broker_auth
+    from ingest.sources.accounts import source_accounts
+    from ingest.sources.config import load_sources
 
     settings = settings_or_exit()
     ingest_password = settings.mqtt.password.get_secret_value() if settings.mqtt.password else None
     with services_session(settings) as services:  # the registry with the admins' switches
-        credentials = write_broker_auth(
-            services.registry.devices.values(), out, ingest_password, health_password, ingest_members
-        )
+        devices = list(services.registry.devices.values())
+        try:
+            accounts = source_accounts(load_sources(settings.sources), devices) if settings.sources else []
+        except RegistryError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_CONFIG)
+        credentials = write_broker_auth(devices, out, ingest_password, health_password, ingest_members, accounts)
     if tls:
         from ingest.broker_tls import DEFAULT_HOSTS, write_tls
 

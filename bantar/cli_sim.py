@@ -85,6 +85,12 @@ def _mqtt_sink(settings: Settings, per_device: bool = False) -> MqttSink:
 )
 @click.option("--speed", default=0.0, show_default=True, help="simulated seconds per wall second; 0: flat out")
 @click.option("--seq-from-store", is_flag=True, help="continue each device's sequence numbers from the store")
+@click.option(
+    "--format",
+    "device_format",
+    type=click.Choice(["tts", "chirpstack", "tasmota", "esphome"]),
+    help="bins and cameras speak this real format instead of bantar/v1 (docs/sources.md)",
+)
 def simulate(
     registry_path: Path | None,
     days: float,
@@ -100,6 +106,7 @@ def simulate(
     token: str | None,
     speed: float,
     seq_from_store: bool,
+    device_format: str | None,
 ) -> None:
     """Simulate the registry's device fleets over a period, with scenarios per RT; write or
     publish the messages, and write the ground truth. Without --out or --mqtt it only
@@ -137,8 +144,13 @@ def simulate(
     stop = threading.Event()
     stop_on_signals(stop)
     with click.progressbar(length=int(sim.end - sim.start), label="simulated time", file=sys.stderr) as bar:
+        messages = sim.messages()
+        if device_format:
+            from simulators.formats import reformat
+
+            messages = reformat(messages, registry, device_format)
         report = drive(
-            sim.messages(),
+            messages,
             sinks,
             sim_start=sim.start,
             speed=speed,

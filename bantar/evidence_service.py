@@ -307,12 +307,15 @@ class EvidenceQueries:
 
     def _silent_devices(self, codes: Sequence[str]) -> list[Alert]:
         last_seen = self.store.last_seen()
+        online = self.store.online_by_availability()  # up by their availability (issue #15)
         now = self.now()
         alerts = []
         for code in codes:
             for device in self._devices[code]:
-                if device.active and is_silent(
-                    last_seen.get(device.id), device.interval_s, now, self.rules.device_silent_after
+                if (
+                    device.active
+                    and device.id not in online
+                    and is_silent(last_seen.get(device.id), device.interval_s, now, self.rules.device_silent_after)
                 ):
                     seen = last_seen.get(device.id)
                     alerts.append(

@@ -65,6 +65,15 @@ class ReadingStore(Protocol):
         """The highest sequence number stored per device."""
         ...
 
+    def online_by_availability(self) -> set[str]:
+        """Devices whose latest availability reading (LWT, status, available) says online."""
+        ...
+
+    def latest_contents(self) -> dict[tuple[str, str], int]:
+        """(device, reading kind) -> digest of its latest reading with a derived sequence number
+        (sources without a counter): what a retained or redelivered copy is compared with."""
+        ...
+
     def sequence_gaps(self, max_gap: int = PLAUSIBLE_GAP) -> list[SequenceGap]:
         """Devices whose stored sequence numbers have holes (messages lost upstream)."""
         ...

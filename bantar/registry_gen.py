@@ -8,17 +8,20 @@ codes, RT household counts, which RTs won, their scores, and the devices in each
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bantar.domain.registry import (
     RT,
     Award,
     Category,
     Device,
+    ExternalIds,
     Kecamatan,
     Kelurahan,
     Location,
@@ -165,6 +168,23 @@ def _devices_for(rt: RT, centre: tuple[float, float], rng: random.Random) -> lis
                         lon=round(centre[1] + rng.uniform(-0.02, 0.02), 5),
                     ),
                     depth_cm=round(rng.uniform(90, 140)) if kind is DeviceKind.bin else None,
+                    **_external(f"{rt.code}-{kind.value.replace('_', '')}{i}".lower(), kind),
                 )
             )
     return devices
+
+
+def _external(device_id: str, kind: DeviceKind) -> dict[str, Any]:
+    """Ids in the devices' own formats, derived from the id (no draw from the generator's random
+    stream, so everything else stays as it was): a bin is a LoRaWAN node (Milesight EM310-UDL) that
+    also has Tasmota and ESPHome names, so each ``bantar simulate --format`` can drive the same
+    fleet; a camera has its name; a scale its Tasmota topic."""
+    if kind is DeviceKind.bin:
+        eui = hashlib.blake2b(device_id.encode(), digest_size=8).hexdigest()
+        ids = ExternalIds(dev_eui=eui, tts_device_id=device_id, tasmota_topic=device_id, esphome_node=device_id)
+        return {"external_ids": ids, "model": "milesight-em310-udl"}
+    if kind is DeviceKind.cctv:
+        return {"external_ids": ExternalIds(camera=device_id)}
+    if kind is DeviceKind.bank_sampah:
+        return {"external_ids": ExternalIds(tasmota_topic=device_id)}
+    return {}

@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     registry: Path = Path("config/registry.yaml")
     rules: Path = Path("config/rules.yaml")
     criteria: Path = Path("config/criteria.yaml")
+    sources: Path | None = Field(
+        default=None,
+        description="config/sources.yaml: network servers, Tasmota, ESPHome and cameras read besides bantar/v1",
+    )
     store: Literal["sqlite", "influxdb"] = "sqlite"
     sqlite: SqliteSettings = SqliteSettings()
     """the embedded store; with ``store=influxdb`` its synchronous/busy settings apply to the ledger"""

@@ -9,12 +9,13 @@ import base64
 import csv
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bantar.domain.registry import Device
 from bantar.domain.topics import TOPIC_ROOT
 from bantar.stores.files import write_private
+from ingest.sources.accounts import Account, acl_block
 
 INGEST_USER = "bantar-ingest"
 HEALTH_USER = "bantar-health"
@@ -65,6 +66,7 @@ def write_broker_auth(
     ingest_password: str | None = None,
     health_password: str | None = None,
     ingest_members: int = 1,
+    source_accounts: Sequence[Account] = (),
 ) -> dict[str, str]:
     """Write ``passwd``, ``acl`` and ``credentials.csv`` into ``out`` for the active MQTT devices,
     the ingestors (all with ``ingest_password`` when given) and the healthcheck; return the
@@ -83,7 +85,10 @@ def write_broker_auth(
             kept[device.id] = known.get(device.id) or secrets.token_urlsafe(18)
             if device.active:
                 logins[device.id] = kept[device.id]
+    for account in source_accounts:  # config/sources.yaml's integration logins (issue #15)
+        kept[account.username] = logins[account.username] = known.get(account.username) or secrets.token_urlsafe(18)
     write_private(credentials_path, "username,password\n" + "".join(f"{u},{p}\n" for u, p in kept.items()))
     write_private(out / "passwd", "".join(f"{u}:{mosquitto_hash(p)}\n" for u, p in logins.items()))
-    (out / "acl").write_text(acl_text(ingest_members), encoding="utf-8")
+    acl = acl_text(ingest_members) + (acl_block(source_accounts) if source_accounts else "")
+    (out / "acl").write_text(acl, encoding="utf-8")
     return logins

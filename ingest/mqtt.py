@@ -104,8 +104,12 @@ class MqttSource:
         inbox: Inbox[Inbound],
         counters: IngestCounters,
         receive_maximum: int,
+        filters: Sequence[str] | None = None,
     ) -> None:
+        """``filters``: what to subscribe to (default: ``bantar/v1/#``); given, the messages are
+        marked when the broker sends them again (retained or DUP), for sources to recognise."""
         self.settings = settings
+        self.filters = list(filters) if filters else None
         self.inbox = inbox
         self.counters = counters
         self.receive_maximum = min(receive_maximum, 65535)
@@ -157,8 +161,9 @@ class MqttSource:
             log.error("broker refused the connection: %s", reason)
             return
         self._connection += 1
-        topic_filter = subscription(self.settings.shared_group)
-        client.subscribe(topic_filter, qos=1)
+        topic_filters = self.filters or [subscription(self.settings.shared_group)]
+        client.subscribe([(f, 1) for f in topic_filters])
+        topic_filter = ", ".join(topic_filters)
         log.info(
             "connected to %s:%s as %s (session %s); subscribed to %s",
             self.settings.host,
@@ -181,8 +186,12 @@ class MqttSource:
             topic = message.topic
         except UnicodeDecodeError:
             topic = message._topic.decode("utf-8", "replace")
+        token = _Token(self._connection, message.mid, message.qos)
         # Blocks while the inbox is full: the network thread stops reading, TCP pushes back.
-        self.inbox.put(Inbound(topic, message.payload, time.time(), _Token(self._connection, message.mid, message.qos)))
+        if self.filters is None:
+            self.inbox.put(Inbound(topic, message.payload, time.time(), token))
+        else:
+            self.inbox.put(Inbound(topic, message.payload, time.time(), token, bool(message.retain or message.dup)))
 
     def acknowledge(self, tokens: Sequence[object]) -> None:
         current = self._connection

@@ -1,4 +1,9 @@
-"""``bantar ingest``: the MQTT source and the ingest service wired together."""
+"""``bantar ingest``: the MQTT sources and the ingest service wired together.
+
+The service's own ``bantar/v1/#`` connection runs in the calling thread; each connection of
+``config/sources.yaml`` (``BANTAR_SOURCES``) runs its own client (fixed client id, persistent
+session), inbox and ingest loop in a thread of the same process, sharing the store. Every
+connection keeps the guarantees of the first: acknowledged after commit, bounded inbox."""
 
 from __future__ import annotations
 
@@ -12,24 +17,25 @@ from bantar.settings import Settings
 from ingest.counters import IngestCounters
 from ingest.inbox import Inbox
 from ingest.mqtt import MqttSource
-from ingest.service import Inbound, IngestService
+from ingest.service import Inbound, IngestService, Translate
+from ingest.sources.config import Route, SourcesFile, load_sources
+from ingest.sources.sequencing import FrameCounterSessions
+from ingest.sources.translate import Translator
 
 log = logging.getLogger("bantar.ingest")
 
 
-def run_ingestor(
+def _service(
     settings: Settings,
     registry: RegistryIndex,
     store: ReadingStore,
-    stop: threading.Event,
-    ready: threading.Event | None = None,
-    counters: IngestCounters | None = None,
-) -> IngestCounters:
-    """Ingest until ``stop`` is set; then store and acknowledge what was received, and return
-    the counters (``counters``, when given, is updated live)."""
+    inbox: Inbox[Inbound],
+    counters: IngestCounters | None,
+    translate: Translate | None = None,
+    name: str = "bantar/v1",
+) -> IngestService:
     config = settings.ingest
-    inbox: Inbox[Inbound] = Inbox(config.window)
-    service = IngestService(
+    return IngestService(
         store,
         registry,
         config.limits(),
@@ -42,21 +48,93 @@ def run_ingestor(
         heartbeat=config.heartbeat_file.touch if config.heartbeat_file else None,
         track_sequences=settings.mqtt.shared_group is None,
         max_seq_gap=config.max_seq_gap,
+        translate=translate,
+        name=name,
     )
+
+
+class _SourceConnection:
+    """One connection of config/sources.yaml: its client, inbox and ingest loop."""
+
+    def __init__(self, name: str, source: MqttSource, service: IngestService) -> None:
+        self.name = name
+        self.source = source
+        self.service = service
+        self.thread: threading.Thread | None = None
+
+    def start(self, stop: threading.Event) -> None:
+        self.source.start()
+        self.thread = threading.Thread(target=self._run, args=(stop,), name=f"source-{self.name}", daemon=True)
+        self.thread.start()
+
+    def _run(self, stop: threading.Event) -> None:
+        try:
+            self.service.run(self.source, stop)
+        finally:
+            self.source.stop()
+
+
+def source_connections(
+    settings: Settings, sources: SourcesFile, registry: RegistryIndex, store: ReadingStore
+) -> list[_SourceConnection]:
+    sessions = FrameCounterSessions(store.last_sequences(), store.last_seen())
+    latest = store.latest_contents()
+    connections = []
+    for name, connection in sources.connections.items():
+        routes = [Route(s, t) for s in sources.sources if s.connection == name for t in s.templates]
+        if not routes:
+            continue
+        translator = Translator(routes, registry, settings.ingest.limits(), sessions, latest)
+        inbox: Inbox[Inbound] = Inbox(settings.ingest.window)
+        service = _service(settings, registry, store, inbox, None, translator, f"source connection {name}")
+        source = MqttSource(
+            connection.mqtt(settings.mqtt),
+            inbox,
+            service.counters,
+            receive_maximum=settings.ingest.window,
+            filters=translator.filters,
+        )
+        connections.append(_SourceConnection(name, source, service))
+    return connections
+
+
+def run_ingestor(
+    settings: Settings,
+    registry: RegistryIndex,
+    store: ReadingStore,
+    stop: threading.Event,
+    ready: threading.Event | None = None,
+    counters: IngestCounters | None = None,
+) -> IngestCounters:
+    """Ingest until ``stop`` is set; then store and acknowledge what was received, and return
+    the counters of the bantar/v1 connection (``counters``, when given, is updated live)."""
+    inbox: Inbox[Inbound] = Inbox(settings.ingest.window)
+    service = _service(settings, registry, store, inbox, counters)
     if settings.mqtt.shared_group:
         log.info(
             "member of shared group %r: each member sees only its share of a device's sequence numbers, "
             "so gaps are counted from the store (bantar stats), not live",
             settings.mqtt.shared_group,
         )
-    source = MqttSource(settings.mqtt, inbox, service.counters, receive_maximum=config.window)
+    extra = source_connections(settings, load_sources(settings.sources), registry, store) if settings.sources else []
+    source = MqttSource(settings.mqtt, inbox, service.counters, receive_maximum=settings.ingest.window)
     source.start()
+    try:
+        for connection in extra:
+            connection.start(stop)
+    except ConnectionError:
+        stop.set()
+        source.stop()
+        raise
     if ready is not None:
         ready.set()
     try:
         return service.run(source, stop)
     finally:
         source.stop()
+        for connection in extra:
+            if connection.thread is not None:
+                connection.thread.join(60)
 
 
 def follow_device_switches(

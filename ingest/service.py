@@ -36,6 +36,12 @@ class Inbound(NamedTuple):
     """Unix time the transport received the message"""
     token: object
     """what the transport needs to acknowledge it"""
+    replayed: bool = False
+    """sent again by the broker: retained (on subscribing) or redelivered (DUP); sources only"""
+
+
+Translate = Callable[[Inbound, datetime], list[Reading]]
+"""a source's mapping of one message to readings ([] for a recognised replay), or ``Rejected``"""
 
 
 class Transport(Protocol):
@@ -63,6 +69,8 @@ class IngestService:
         heartbeat: Callable[[], None] | None = None,
         track_sequences: bool = True,
         max_seq_gap: int = PLAUSIBLE_GAP,
+        translate: Translate | None = None,
+        name: str = "bantar/v1",
     ) -> None:
         self.store = store
         self.registry = registry
@@ -78,6 +86,9 @@ class IngestService:
             self.counters.sequence_gap_messages = None
         self._clock = clock
         self._heartbeat = heartbeat
+        self._translate = translate
+        self.name = name
+        """the connection, in the log lines"""
 
     def run(self, transport: Transport, stop: threading.Event) -> IngestCounters:
         """Process until ``stop`` is set; then take no more, store and acknowledge what was
@@ -97,11 +108,11 @@ class IngestService:
             elif paused:
                 break
             if self._clock() >= next_stats:
-                log.info("ingest: %s", self.counters.summary())
+                log.info("ingest (%s): %s", self.name, self.counters.summary())
                 if self._heartbeat is not None:  # alive, and not stuck retrying the store
                     self._heartbeat()
                 next_stats = self._clock() + self.stats_every_s
-        log.info("ingest stopped: %s", self.counters.summary())
+        log.info("ingest stopped (%s): %s", self.name, self.counters.summary())
         return self.counters
 
     def _commit(self, batch: list[Inbound], stop: threading.Event) -> bool:
@@ -139,10 +150,17 @@ class IngestService:
     def validate(self, batch: Sequence[Inbound]) -> tuple[list[Reading], list[DeadLetter]]:
         readings: list[Reading] = []
         dead_letters: list[DeadLetter] = []
+        translate = self._translate
         for message in batch:
             received_at = datetime.fromtimestamp(message.received_at, tz=UTC)
             try:
-                readings.append(accept(message.topic, message.payload, received_at, self.registry, self.limits))
+                if translate is None:
+                    readings.append(accept(message.topic, message.payload, received_at, self.registry, self.limits))
+                else:
+                    mapped = translate(message, received_at)
+                    readings.extend(mapped)
+                    if not mapped:
+                        self.counters.duplicates += 1  # a recognised replay
             except Rejected as rejection:
                 dead_letters.append(DeadLetter.of(message.topic, message.payload, received_at, rejection))
                 log.debug("rejected %s: %s", message.topic[:120], rejection)

@@ -38,6 +38,10 @@ class Reason(StrEnum):
     wrong_channel = "wrong_channel"
     timestamp_out_of_window = "timestamp_out_of_window"
     sequence_conflict = "sequence_conflict"
+    not_a_reading = "not_a_reading"
+    sensor_fault = "sensor_fault"
+    no_mapped_field = "no_mapped_field"
+    undecodable_payload = "undecodable_payload"
     # --- HTTP only ---
     missing_token = "missing_token"  # noqa: S105 (a reason code, not a secret)
     invalid_token = "invalid_token"  # noqa: S105 (a reason code, not a secret)
@@ -105,6 +109,21 @@ CATALOGUE: dict[Reason, Text] = {
     ),
     Reason.sequence_conflict: Text(
         "Nomor urut sudah dipakai untuk data yang berbeda", "the sequence number was used for other content"
+    ),
+    Reason.not_a_reading: Text(
+        "Pesan bukan data pengukuran (mis. join, discovery, paket parameter)",
+        "the message carries no measurement (e.g. a join, discovery or parameter packet)",
+    ),
+    Reason.sensor_fault: Text(
+        "Sensor melaporkan gangguan, bukan nilai ukur", "the sensor reports a fault, not a value"
+    ),
+    Reason.no_mapped_field: Text(
+        "Tidak ada kolom pesan yang dipetakan ke data perangkat ini",
+        "no field of the message is mapped to this device's readings",
+    ),
+    Reason.undecodable_payload: Text(
+        "Isi pesan mentah tidak dapat diuraikan untuk model perangkat ini",
+        "the raw payload cannot be decoded for this device model",
     ),
     Reason.missing_token: Text(
         "Sertakan token API: Authorization: Bearer <token>", "send an API token: Authorization: Bearer <token>"

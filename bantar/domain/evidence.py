@@ -15,6 +15,7 @@ from typing import NamedTuple, TypedDict
 
 from pydantic import BaseModel, ConfigDict
 
+from bantar.domain.availability import AvailabilityRow, online_ticks
 from bantar.domain.registry import RT, Device
 from bantar.domain.timebase import wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
@@ -73,6 +74,8 @@ class RTReadings(NamedTuple):
     poskamling: list[PoskamlingRow]
     deposits: list[DepositRow]
     gotong_royong: list[GotongRoyongRow]
+    availability: Sequence[AvailabilityRow] = ()
+    """online/offline changes (issue #15), each device's last one before the range first"""
 
 
 class DayEvidence(BaseModel):
@@ -135,7 +138,7 @@ def derive_day(rt: RT, devices: Sequence[Device], day: date, readings: RTReading
         rt_code=rt.code,
         day=day,
         **_bins(by_kind[DeviceKind.bin], readings.bins, start, end, overflow_pct),
-        **_cameras(by_kind[DeviceKind.cctv], readings.cctv, start, end),
+        **_cameras(by_kind[DeviceKind.cctv], readings.cctv, start, end, readings.availability),
         **_posts(by_kind[DeviceKind.poskamling], readings.poskamling, start, end),
         **_deposits(readings.deposits, start, end),
         gotong_royong_events=sum(1 for g in readings.gotong_royong if start <= g.ts_ms < end),
@@ -227,11 +230,15 @@ def _median3(values: list[float]) -> list[float]:
     return [values[0], *(median(values[i - 1 : i + 2]) for i in range(1, len(values) - 1)), values[-1]]
 
 
-def _cameras(devices: list[Device], rows: list[CctvRow], start: int, end: int) -> _CameraFigures:
+def _cameras(
+    devices: list[Device], rows: list[CctvRow], start: int, end: int, availability: Sequence[AvailabilityRow] = ()
+) -> _CameraFigures:
     if not devices:
         return {}
     known = {d.id for d in devices}
     today = [r for r in rows if start <= r.ts_ms < end and r.device_id in known]
+    # issue #15: cameras that report availability (LWT, Frigate) count a heartbeat per interval online
+    today += [CctvRow(device_id, t, True) for device_id, t in online_ticks(devices, availability, start, end)]
     return {
         "cameras": len(devices),
         "cameras_reporting": len({r.device_id for r in today}),

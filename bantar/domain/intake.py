@@ -242,3 +242,9 @@ def _rejection(exc: ValidationError) -> Rejected:
         parts.append(f"{where}: {error['msg']}{shown}")
     more = f"; and {len(errors) - 3} more" if len(errors) > 3 else ""
     return Rejected(reason, "; ".join(parts) + more, field=fields)
+
+
+# The same time window and the same reasons for readings mapped from devices' own formats
+# (``ingest.sources``, issue #15).
+check_window = _check_window
+rejection_of = _rejection

@@ -67,12 +67,20 @@ class BinPayload(_Payload):
         return self
 
 
+class SourceBinPayload(BinPayload):
+    """A bin reading mapped from a device's own format (``ingest.sources``): the battery may be
+    unknown (a node reporting volts, or nothing)."""
+
+    battery_pct: Pct | None = None  # type: ignore[assignment]
+
+
 class CctvPayload(_Payload):
-    """Camera or recorder heartbeat."""
+    """Camera or recorder heartbeat. ``recording`` and ``storage_free_pct`` only where the
+    camera reports them."""
 
     online: bool
-    recording: bool
-    storage_free_pct: Pct
+    recording: bool | None = None
+    storage_free_pct: Pct | None = None
 
 
 class DutyEvent(_Payload):
@@ -157,7 +165,41 @@ class GotongRoyongPayload(_Payload):
     attendance: int = Field(ge=0, le=5000)
 
 
-Payload = BinPayload | CctvPayload | DutyEvent | PatrolEvent | IncidentEvent | BankSampahPayload | GotongRoyongPayload
+class AvailabilityState(StrEnum):
+    online = "online"
+    offline = "offline"
+    """gone without saying goodbye: the broker's Last Will, a crash or a lost link"""
+    stopped = "stopped"
+    """shut down cleanly (Frigate's ``stopped``)"""
+
+
+class AvailabilityPayload(_Payload):
+    """Whether a device is up: an LWT, a birth message, a ``status``/``available`` topic or a
+    network server's device-status event. Mapped from the device's own format, never sent by
+    bantar/v1 devices."""
+
+    state: AvailabilityState
+    battery_pct: Pct | None = None
+
+
+class WeighingPayload(_Payload):
+    """A connected scale's weight. Not a deposit: that needs the operator's household and
+    material (paired by the field app); until then it is only a weighing."""
+
+    kg: float = Field(ge=0, le=1000)
+
+
+Payload = (
+    BinPayload
+    | CctvPayload
+    | DutyEvent
+    | PatrolEvent
+    | IncidentEvent
+    | BankSampahPayload
+    | GotongRoyongPayload
+    | AvailabilityPayload
+    | WeighingPayload
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,16 @@ A device's RT comes from here and only from here: payloads never say which RT th
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections import Counter
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bantar.domain.topics import DEVICE_ID_PATTERN, DeviceKind, Topic
+from bantar.domain.topics import DEVICE_ID_PATTERN, READING_ONLY_KINDS, DeviceKind, Topic
 
 CODE_PATTERN = r"^[0-9A-Za-z.\-]{2,40}$"
 """kecamatan, kelurahan and RT codes"""
@@ -88,6 +91,50 @@ class Location(_Strict):
     lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
 
 
+_HEX_EUI = re.compile(r"^[0-9A-Fa-f]{16}$")
+
+
+def normalise_dev_eui(value: str) -> str | None:
+    """A DevEUI as 16 lower-case hex digits, from hex in any case (``-``/``:`` separators
+    allowed) or the base64 of its 8 bytes (ChirpStack v3's protobuf JSON). None if neither."""
+    compact = value.strip().replace("-", "").replace(":", "")
+    if _HEX_EUI.match(compact):
+        return compact.lower()
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == 8 else None
+
+
+ExternalId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s#+]+$")]
+
+
+class ExternalIds(_Strict):
+    """How the device names itself outside ``bantar/v1``: the ids its network server, firmware or
+    camera puts in topics and payloads. Identity always comes from here, never from a payload alone."""
+
+    dev_eui: str | None = Field(default=None, description="LoRaWAN DevEUI (hex; stored lower-case)")
+    tts_device_id: ExternalId | None = Field(default=None, description="The Things Stack device id")
+    tasmota_topic: ExternalId | None = Field(default=None, description="Tasmota's %topic%")
+    esphome_node: ExternalId | None = Field(default=None, description="ESPHome node name (its topic prefix)")
+    camera: ExternalId | None = Field(default=None, description="camera or NVR name (Frigate prefix, Axis serial)")
+
+    @field_validator("dev_eui")
+    @classmethod
+    def _eui(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        compact = value.strip().replace("-", "").replace(":", "")
+        if not _HEX_EUI.match(compact):
+            raise ValueError("must be 16 hex digits, e.g. 0004A30B001C0530")
+        return compact.lower()
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(scheme, id) pairs, as looked up by the source formats."""
+        return [(name, value) for name, value in self.model_dump(exclude_none=True).items()]
+
+
 class Device(_Strict):
     id: Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
     kind: DeviceKind
@@ -106,8 +153,19 @@ class Device(_Strict):
         description="bins only: distance from the sensor to the bin floor, to turn distance into fill %",
     )
 
+    external_ids: ExternalIds | None = Field(
+        default=None, description="ids in other formats (LoRaWAN, Tasmota, ESPHome, cameras): config/sources.yaml"
+    )
+    model: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]{2,40}$",
+        description="device model, e.g. dragino-ldds75: picks the decoder for raw LoRaWAN payloads",
+    )
+
     @model_validator(mode="after")
     def _calibration_fits_kind(self) -> Self:
+        if self.kind in READING_ONLY_KINDS:
+            raise ValueError(f"{self.kind} is a kind of reading, not of device")
         if self.depth_cm is not None and self.kind is not DeviceKind.bin:
             raise ValueError("depth_cm is a bin calibration; this device is not a bin")
         return self
@@ -125,6 +183,9 @@ class Registry(_Strict):
         rt_codes = [rt.code for k in self.kecamatan for kel in k.kelurahan for rt in kel.rts]
         _no_duplicates("RT code", rt_codes)
         _no_duplicates("device id", [d.id for d in self.devices])
+        _no_duplicates(
+            "external id", [f"{k}={v}" for d in self.devices if d.external_ids for k, v in d.external_ids.pairs()]
+        )
         known = set(rt_codes)
         for index, device in enumerate(self.devices):
             if device.rt not in known:
@@ -175,6 +236,10 @@ class RegistryIndex:
                         self.devices.setdefault(web.id, web)
         self.device_by_topic: dict[str, str] = {str(Topic(d.id, d.kind)): d.id for d in self.devices.values()}
         """each device's own topic -> its id: the ingest hot path's lookup (ids and kinds never change)"""
+        self.device_by_external_id: dict[tuple[str, str], str] = {
+            key: d.id for d in registry.devices if d.external_ids for key in d.external_ids.pairs()
+        }
+        """(scheme, external id) -> device id, e.g. ("dev_eui", "0004a30b001c0530")"""
         self._by_rt: dict[str, list[Device]] = {}
         for device in self.devices.values():
             self._by_rt.setdefault(device.rt, []).append(device)

@@ -23,7 +23,14 @@ class DeviceKind(StrEnum):
     poskamling = "poskamling"
     bank_sampah = "bank_sampah"
     gotong_royong = "gotong_royong"
+    availability = "availability"
+    """a reading kind, not a device kind: online/offline/stopped of any device (LWT, status)"""
+    weighing = "weighing"
+    """a reading kind, not a device kind: a scale's weight, before it is paired into a deposit"""
 
+
+READING_ONLY_KINDS = frozenset({DeviceKind.availability, DeviceKind.weighing})
+"""kinds of readings that no registered device is (a camera reports availability, a scale weighings)"""
 
 _KINDS = {kind.value: kind for kind in DeviceKind}  # a dict lookup is 20x cheaper than DeviceKind(...)
 

@@ -32,10 +32,13 @@ from typing import Any
 import httpx
 from influxdb_client.client.write.point import Point
 
+from bantar.domain.availability import AvailabilityRow
 from bantar.domain.errors import StoreError
 from bantar.domain.evidence import BinRow, CctvRow, DepositRow, GotongRoyongRow, PoskamlingRow, RTReadings
 from bantar.domain.intake import DeadLetter
 from bantar.domain.readings import (
+    AvailabilityPayload,
+    AvailabilityState,
     BankSampahPayload,
     BinPayload,
     CctvPayload,
@@ -45,6 +48,7 @@ from bantar.domain.readings import (
     Material,
     PatrolEvent,
     Reading,
+    WeighingPayload,
 )
 from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day
@@ -65,6 +69,8 @@ _PRESENT_FIELD = {
     DeviceKind.poskamling: "event",
     DeviceKind.bank_sampah: "household",
     DeviceKind.gotong_royong: "attendance",
+    DeviceKind.availability: "state",
+    DeviceKind.weighing: "kg",
 }
 """A field every point of the measurement has: what InfluxQL counts to find the points."""
 _KG_FIELDS = [f"{m.value}_kg" for m in Material]
@@ -79,10 +85,16 @@ def _fields(reading: Reading) -> dict[str, Any]:
     body = reading.payload
     match body:
         case BinPayload():
-            return {"fill_pct": _fill_pct(reading), "battery_pct": float(body.battery_pct)}
+            battery = None if body.battery_pct is None else float(body.battery_pct)
+            return {"fill_pct": _fill_pct(reading), "battery_pct": battery}
         case CctvPayload():
-            free_pct = float(body.storage_free_pct)
+            free_pct = None if body.storage_free_pct is None else float(body.storage_free_pct)
             return {"online": body.online, "recording": body.recording, "storage_free_pct": free_pct}
+        case AvailabilityPayload():
+            level = None if body.battery_pct is None else float(body.battery_pct)
+            return {"state": body.state.value, "battery_pct": level}
+        case WeighingPayload():
+            return {"kg": float(body.kg)}
         case DutyEvent():
             return {"event": body.event, "on_duty": body.on_duty, "guards": body.guards}
         case PatrolEvent():
@@ -112,13 +124,13 @@ def line(reading: Reading) -> str:
     escaping: they are formatted directly, 9 -> 2 µs a line. Everything else goes through
     ``Point``; ``tests/unit/test_line_protocol.py`` checks both give the same line."""
     body = reading.payload
-    if isinstance(body, BinPayload):
+    if isinstance(body, BinPayload) and body.battery_pct is not None:
         return (
             f"{SERIES[reading.kind]},device_id={reading.device_id},rt_code={reading.rt_code} "
             f"battery_pct={_number(body.battery_pct)},fill_pct={_number(_fill_pct(reading))},"
             f"received_ms={to_epoch_ms(reading.received_at)}i,seq={reading.seq}i {point_time_ns(reading)}"
         )
-    if isinstance(body, CctvPayload):
+    if isinstance(body, CctvPayload) and body.recording is not None and body.storage_free_pct is not None:
         return (
             f"{SERIES[reading.kind]},device_id={reading.device_id},rt_code={reading.rt_code} "
             f"online={'true' if body.online else 'false'},received_ms={to_epoch_ms(reading.received_at)}i,"
@@ -332,15 +344,20 @@ class InfluxStore(SqliteLedger):
             f"AND time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS}"
         )
         kg_fields = ", ".join(_KG_FIELDS)
-        bins, cctv, posts, deposits, gotong_royong = self.client.query(
+        before = f"WHERE rt_code = {quote_string(rt_code)} AND time < {start_ms * NS_PER_MS}"
+        availability_table = SERIES[DeviceKind.availability]
+        bins, cctv, posts, deposits, gotong_royong, earlier, availability = self.client.query(
             [
                 f"SELECT device_id, fill_pct FROM {SERIES[DeviceKind.bin]} {where}",
                 f"SELECT device_id, online FROM {SERIES[DeviceKind.cctv]} {where}",
                 f"SELECT device_id, event, on_duty, guards FROM {SERIES[DeviceKind.poskamling]} {where}",
                 f"SELECT device_id, household, value_idr, {kg_fields} FROM {SERIES[DeviceKind.bank_sampah]} {where}",
                 f"SELECT attendance FROM {SERIES[DeviceKind.gotong_royong]} {where}",
+                f"SELECT LAST(state) AS state FROM {availability_table} {before} GROUP BY device_id",
+                f"SELECT device_id, state FROM {availability_table} {where}",
             ]
         )
+        online = AvailabilityState.online.value
         return RTReadings(
             [BinRow(r["device_id"], r["time"] // NS_PER_MS, float(r["fill_pct"])) for r in bins],
             [CctvRow(r["device_id"], r["time"] // NS_PER_MS, r["online"]) for r in cctv],
@@ -359,6 +376,8 @@ class InfluxStore(SqliteLedger):
                 for r in deposits
             ],
             [GotongRoyongRow(r["time"] // NS_PER_MS, r["attendance"]) for r in gotong_royong],
+            [AvailabilityRow(r["device_id"], r["time"] // NS_PER_MS, r["state"] == online) for r in earlier]
+            + [AvailabilityRow(r["device_id"], r["time"] // NS_PER_MS, r["state"] == online) for r in availability],
         )
 
     def _distinct_households(self, start_ms: int, end_ms: int, rt_codes: Sequence[str] | None) -> dict[str, int]:

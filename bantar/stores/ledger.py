@@ -21,8 +21,9 @@ from typing import Literal, NamedTuple
 from bantar.domain.errors import Reason, StoreError
 from bantar.domain.evidence import DayEvidence, days_touched
 from bantar.domain.intake import DEAD_LETTER_HEAD_BYTES, DeadLetter, payload_digest
-from bantar.domain.readings import Material, Reading
+from bantar.domain.readings import AvailabilityPayload, AvailabilityState, Material, Reading
 from bantar.domain.scoring import PeriodTotals, longest_run_without
+from bantar.domain.sequences import NO_COUNTER_BASE, SESSION_SPAN
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind, Topic
 from bantar.ports import DirtyMark, SequenceGap
@@ -36,6 +37,8 @@ SERIES: dict[DeviceKind, str] = {
     DeviceKind.poskamling: "poskamling_events",
     DeviceKind.bank_sampah: "bank_sampah_deposits",
     DeviceKind.gotong_royong: "gotong_royong_events",
+    DeviceKind.availability: "availability",
+    DeviceKind.weighing: "weighings",
 }
 """Where each kind of reading lives: a table in SQLite, a measurement in InfluxDB."""
 
@@ -61,6 +64,9 @@ CREATE TABLE IF NOT EXISTS rt_day_evidence (
     rt_code TEXT NOT NULL, day TEXT NOT NULL, {_EVIDENCE_COLUMNS_SQL},
     PRIMARY KEY (rt_code, day)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rt_day_evidence_day ON rt_day_evidence (day);
+CREATE TABLE IF NOT EXISTS latest_content (
+    device_id TEXT NOT NULL, kind TEXT NOT NULL, ts_ms INTEGER NOT NULL, digest INTEGER NOT NULL,
+    online INTEGER, PRIMARY KEY (device_id, kind)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS evidence_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
 INSERT OR IGNORE INTO evidence_version VALUES (1, 0);
 """
@@ -74,9 +80,14 @@ ON CONFLICT (digest) DO UPDATE SET times = times + 1, last_received_ms = exclude
 _UPSERT_DEVICE_STATE = """
 INSERT INTO device_state (device_id, last_seq, last_ts_ms, last_received_ms) VALUES (?, ?, ?, ?)
 ON CONFLICT (device_id) DO UPDATE SET
-    last_ts_ms = CASE WHEN excluded.last_seq > last_seq THEN excluded.last_ts_ms ELSE last_ts_ms END,
+    last_ts_ms = MAX(last_ts_ms, excluded.last_ts_ms),
     last_received_ms = MAX(last_received_ms, excluded.last_received_ms),
     last_seq = MAX(last_seq, excluded.last_seq)
+"""
+_UPSERT_LATEST_CONTENT = """
+INSERT INTO latest_content (device_id, kind, ts_ms, digest, online) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (device_id, kind) DO UPDATE SET ts_ms = excluded.ts_ms, digest = excluded.digest, online = excluded.online
+WHERE excluded.ts_ms >= ts_ms
 """
 MARK_DIRTY = """
 INSERT INTO dirty_rt_days (rt_code, day) VALUES (?, ?)
@@ -90,19 +101,39 @@ class DeviceAndDayNotes(NamedTuple):
 
     devices: list[tuple[str, int, int, int]]
     rt_days: list[tuple[str, str]]
+    contents: Sequence[tuple[str, str, int, int, bool | None]] = ()
+    """(device, kind, ts_ms, digest, online) of readings with derived, uncounted numbers: what a
+    replay of a message without its own time (an LWT, a bare value) is compared with, and for
+    availability whether the device is up"""
 
     @classmethod
     def of(cls, readings: Sequence[Reading]) -> DeviceAndDayNotes:
         latest: dict[str, tuple[int, int, int]] = {}
         days: set[tuple[str, str]] = set()
+        contents: dict[tuple[str, str], tuple[int, int, bool | None]] = {}
         for r in readings:
             ts_ms = to_epoch_ms(r.ts)
-            known = latest.get(r.device_id)
-            if known is None or r.seq > known[0]:
-                latest[r.device_id] = (r.seq, ts_ms, to_epoch_ms(r.received_at))
             for day in days_touched(ts_ms):
                 days.add((r.rt_code, day.isoformat()))
-        return cls([(d, *v) for d, v in latest.items()], sorted(days))
+            if r.seq >= NO_COUNTER_BASE:
+                key = (r.device_id, r.kind.value)
+                if key not in contents or ts_ms >= contents[key][0]:
+                    up = (
+                        r.payload.state is AvailabilityState.online
+                        if isinstance(r.payload, AvailabilityPayload)
+                        else None
+                    )
+                    contents[key] = (ts_ms, r.digest, up)
+            if isinstance(r.payload, AvailabilityPayload) and r.payload.state is not AvailabilityState.online:
+                continue  # the broker's Last Will or a goodbye: not a sign of life
+            seq = r.seq if r.seq < NO_COUNTER_BASE else -1  # only counted numbers are a position
+            received_ms = to_epoch_ms(r.received_at)
+            known = latest.get(r.device_id)
+            if known is None:
+                latest[r.device_id] = (seq, ts_ms, received_ms)
+            else:
+                latest[r.device_id] = (max(seq, known[0]), max(ts_ms, known[1]), max(received_ms, known[2]))
+        return cls([(d, *v) for d, v in latest.items()], sorted(days), [(d, k, *v) for (d, k), v in contents.items()])
 
 
 class SqliteLedger(ABC):
@@ -142,6 +173,8 @@ class SqliteLedger(ABC):
     def _note_devices_and_days(self, notes: DeviceAndDayNotes) -> None:
         self._db.executemany(_UPSERT_DEVICE_STATE, notes.devices)
         self._db.executemany(MARK_DIRTY, notes.rt_days)
+        if notes.contents:
+            self._db.executemany(_UPSERT_LATEST_CONTENT, notes.contents)
 
     def _insert_dead_letters(self, letters: Iterable[DeadLetter]) -> None:
         rows = [
@@ -174,9 +207,12 @@ class SqliteLedger(ABC):
                 for table in tables
                 for row in self._db.execute(
                     "SELECT device_id, SUM(CASE WHEN step <= :bound THEN step - 1 ELSE 0 END), "
-                    "SUM(step > :bound) FROM (SELECT device_id, "
-                    f"seq - LAG(seq) OVER (PARTITION BY device_id ORDER BY seq) AS step FROM {table}) "
-                    "WHERE step > 1 GROUP BY device_id",
+                    "SUM(step > :bound) FROM (SELECT device_id, seq, prev, seq - prev AS step FROM "
+                    "(SELECT device_id, seq, LAG(seq) OVER (PARTITION BY device_id ORDER BY seq) AS prev "
+                    f"FROM {table})) "
+                    f"WHERE step > 1 AND prev < {NO_COUNTER_BASE} "  # time-derived numbers are never a gap
+                    f"AND NOT (seq < {NO_COUNTER_BASE} AND seq / {SESSION_SPAN} = prev / {SESSION_SPAN} + 1) "
+                    "GROUP BY device_id",  # a LoRaWAN node's next session is a boundary, not a gap
                     {"bound": max_gap + 1},
                 )
             )
@@ -187,7 +223,20 @@ class SqliteLedger(ABC):
     # --- devices and dead letters --------------------------------------------------------------
     def last_sequences(self) -> dict[str, int]:
         with self._lock:
-            return dict(self._db.execute("SELECT device_id, last_seq FROM device_state").fetchall())
+            return dict(self._db.execute("SELECT device_id, last_seq FROM device_state WHERE last_seq >= 0").fetchall())
+
+    def online_by_availability(self) -> set[str]:
+        """Devices whose latest availability reading says online: up until their Last Will says
+        otherwise, though they send nothing else (a Frigate NVR, an ESPHome node's status)."""
+        with self._lock:
+            rows = self._db.execute("SELECT device_id FROM latest_content WHERE kind = 'availability' AND online = 1")
+            return {device_id for (device_id,) in rows}
+
+    def latest_contents(self) -> dict[tuple[str, str], int]:
+        """(device, reading kind) -> digest of its latest reading with a derived number."""
+        with self._lock:
+            rows = self._db.execute("SELECT device_id, kind, digest FROM latest_content").fetchall()
+        return {(d, k): digest for d, k, digest in rows}
 
     def last_seen(self) -> dict[str, int]:
         with self._lock:

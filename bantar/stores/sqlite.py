@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bantar.domain.availability import AvailabilityRow
 from bantar.domain.errors import StoreError
 from bantar.domain.evidence import (
     BinRow,
@@ -30,6 +31,8 @@ from bantar.domain.evidence import (
 )
 from bantar.domain.intake import DeadLetter
 from bantar.domain.readings import (
+    AvailabilityPayload,
+    AvailabilityState,
     BankSampahPayload,
     BinPayload,
     CctvPayload,
@@ -39,6 +42,7 @@ from bantar.domain.readings import (
     Material,
     PatrolEvent,
     Reading,
+    WeighingPayload,
 )
 from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import to_epoch_ms
@@ -55,11 +59,17 @@ _MATERIAL_COLUMNS = [f"{m.value}_kg" for m in Material]
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS bin_readings (
-    {_KEY}, fill_pct REAL NOT NULL, battery_pct REAL NOT NULL, digest INTEGER NOT NULL,
+    {_KEY}, fill_pct REAL NOT NULL, battery_pct REAL, digest INTEGER NOT NULL,
     UNIQUE (device_id, seq));
 CREATE TABLE IF NOT EXISTS cctv_heartbeats (
-    {_KEY}, online INTEGER NOT NULL, recording INTEGER NOT NULL, storage_free_pct REAL NOT NULL,
+    {_KEY}, online INTEGER NOT NULL, recording INTEGER, storage_free_pct REAL,
     digest INTEGER NOT NULL, UNIQUE (device_id, seq));
+CREATE TABLE IF NOT EXISTS availability (
+    {_KEY}, state TEXT NOT NULL, battery_pct REAL, digest INTEGER NOT NULL, UNIQUE (device_id, seq));
+CREATE INDEX IF NOT EXISTS availability_rt_ts ON availability (rt_code, ts_ms);
+CREATE TABLE IF NOT EXISTS weighings (
+    {_KEY}, kg REAL NOT NULL, digest INTEGER NOT NULL, UNIQUE (device_id, seq));
+CREATE INDEX IF NOT EXISTS weighings_rt_ts ON weighings (rt_code, ts_ms);
 CREATE TABLE IF NOT EXISTS poskamling_events (
     {_KEY}, event TEXT NOT NULL, on_duty INTEGER, guards INTEGER, checkpoint TEXT,
     category TEXT, note TEXT, digest INTEGER NOT NULL, UNIQUE (device_id, seq));
@@ -117,6 +127,18 @@ def _bank_sampah_row(r: Reading) -> tuple[Any, ...]:
     return (*_common(r), body.deposit_id, body.household, *kgs, body.value_idr, prices, r.digest)
 
 
+def _availability_row(r: Reading) -> tuple[Any, ...]:
+    body = r.payload
+    assert isinstance(body, AvailabilityPayload)
+    return (*_common(r), body.state.value, body.battery_pct, r.digest)
+
+
+def _weighing_row(r: Reading) -> tuple[Any, ...]:
+    body = r.payload
+    assert isinstance(body, WeighingPayload)
+    return (*_common(r), body.kg, r.digest)
+
+
 def _gotong_royong_row(r: Reading) -> tuple[Any, ...]:
     body = r.payload
     assert isinstance(body, GotongRoyongPayload)
@@ -129,6 +151,8 @@ _ROWS: dict[DeviceKind, Callable[[Reading], tuple[Any, ...]]] = {
     DeviceKind.poskamling: _poskamling_row,
     DeviceKind.bank_sampah: _bank_sampah_row,
     DeviceKind.gotong_royong: _gotong_royong_row,
+    DeviceKind.availability: _availability_row,
+    DeviceKind.weighing: _weighing_row,
 }
 _COLUMNS: dict[DeviceKind, list[str]] = {
     DeviceKind.bin: ["fill_pct", "battery_pct"],
@@ -136,6 +160,8 @@ _COLUMNS: dict[DeviceKind, list[str]] = {
     DeviceKind.poskamling: ["event", "on_duty", "guards", "checkpoint", "category", "note"],
     DeviceKind.bank_sampah: ["deposit_id", "household", *_MATERIAL_COLUMNS, "value_idr", "prices_json"],
     DeviceKind.gotong_royong: ["activity", "attendance"],
+    DeviceKind.availability: ["state", "battery_pct"],
+    DeviceKind.weighing: ["kg"],
 }
 
 
@@ -257,7 +283,19 @@ class SqliteStore(SqliteLedger):
                 GotongRoyongRow(t, a)
                 for t, a in db.execute(f"SELECT ts_ms, attendance FROM gotong_royong_events {where}", window)
             ]
-        return RTReadings(bins, cctv, posts, deposits, gotong_royong)
+            availability = [
+                AvailabilityRow(d, t, state == AvailabilityState.online)
+                for d, t, state in db.execute(
+                    "SELECT device_id, MAX(ts_ms), state FROM availability WHERE rt_code = ? AND ts_ms < ? "
+                    "GROUP BY device_id",
+                    window[:2],
+                )
+            ]
+            availability += [
+                AvailabilityRow(d, t, state == AvailabilityState.online)
+                for d, t, state in db.execute(f"SELECT device_id, ts_ms, state FROM availability {where}", window)
+            ]
+        return RTReadings(bins, cctv, posts, deposits, gotong_royong, availability)
 
     def _distinct_households(self, start_ms: int, end_ms: int, rt_codes: Sequence[str] | None) -> dict[str, int]:
         where, args = rt_filter(rt_codes)
