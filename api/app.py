@@ -16,7 +16,7 @@ from api import errors
 from api.deps import known_query_only
 from api.limits import BodyLimit
 from api.ratelimit import TokenBuckets
-from api.routes import admin, assessments, evidence, health, posts
+from api.routes import admin, assessments, bank_book, evidence, field, health, patrols, posts, sign_in
 from bantar.bootstrap import Services
 
 STATIC = Path(__file__).parent / "static"
@@ -60,8 +60,11 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     app.include_router(posts.router)
     app.include_router(assessments.router)
     app.include_router(admin.router)
+    for router in (field.router, sign_in.router, bank_book.router, patrols.router):
+        app.include_router(router)
     app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/app", StaticFiles(directory=STATIC / "field", html=True), name="field-app")
 
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:

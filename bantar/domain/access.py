@@ -42,15 +42,37 @@ class Action(StrEnum):
     post_gotong_royong = "post_gotong_royong"
     assess = "assess"
     administer = "administer"
+    keep_bank_book = "keep_bank_book"
+    """members, prices, withdrawals and corrections of the RT's bank sampah"""
+    read_members = "read_members"
+    """members' names and phones: only the RT's operator and RT head"""
+    read_own_reports = "read_own_reports"
+    """the poskamling's own report history"""
+    manage_checkpoints = "manage_checkpoints"
+    issue_sign_in = "issue_sign_in"
+    """one-time sign-in codes for the RT's operator and security post"""
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {
-    Role.operator: frozenset({Action.read_evidence, Action.read_private, Action.post_deposit}),
-    Role.security_post: frozenset({Action.read_evidence, Action.post_poskamling}),
-    Role.rt_head: frozenset({Action.read_evidence, Action.read_private, Action.post_gotong_royong}),
+    Role.operator: frozenset(
+        {Action.read_evidence, Action.read_private, Action.post_deposit, Action.keep_bank_book, Action.read_members}
+    ),
+    Role.security_post: frozenset({Action.read_evidence, Action.post_poskamling, Action.read_own_reports}),
+    Role.rt_head: frozenset(
+        {
+            Action.read_evidence,
+            Action.read_private,
+            Action.post_gotong_royong,
+            Action.read_members,
+            Action.read_own_reports,
+            Action.manage_checkpoints,
+            Action.issue_sign_in,
+        }
+    ),
     Role.assessor: frozenset({Action.read_evidence, Action.read_private, Action.assess}),
-    Role.admin: frozenset(Action),
+    Role.admin: frozenset(Action) - {Action.read_members},
 }
+"""Members' names and phones stay with the RT's operator and RT head: not even admins read them."""
 
 
 class Principal(BaseModel):

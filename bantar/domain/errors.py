@@ -32,6 +32,17 @@ class Reason(StrEnum):
     wrong_channel = "wrong_channel"
     timestamp_out_of_window = "timestamp_out_of_window"
     sequence_conflict = "sequence_conflict"
+    # the field app (people's entries): sign-in, bank sampah bookkeeping, patrols
+    sign_in_code_unknown = "sign_in_code_unknown"
+    sign_in_code_used = "sign_in_code_used"
+    sign_in_code_expired = "sign_in_code_expired"
+    token_revoked = "token_revoked"  # noqa: S105 (a reason code, not a secret)
+    unknown_member = "unknown_member"
+    no_price = "no_price"
+    insufficient_balance = "insufficient_balance"
+    not_a_checkpoint = "not_a_checkpoint"
+    checkpoint_other_rt = "checkpoint_other_rt"
+    patrol_outside_duty = "patrol_outside_duty"
 
 
 REASON_TEXT_ID: dict[Reason, str] = {
@@ -50,6 +61,16 @@ REASON_TEXT_ID: dict[Reason, str] = {
     Reason.wrong_channel: "Perangkat ini tidak melapor lewat jalur ini",
     Reason.timestamp_out_of_window: "Waktu perangkat di luar rentang yang diterima",
     Reason.sequence_conflict: "Nomor urut sudah dipakai untuk data yang berbeda",
+    Reason.sign_in_code_unknown: "Kode masuk tidak dikenal: periksa tautan atau minta kode baru",
+    Reason.sign_in_code_used: "Kode masuk ini sudah dipakai: minta kode baru kepada ketua RT atau admin",
+    Reason.sign_in_code_expired: "Kode masuk ini sudah kedaluwarsa: minta kode baru kepada ketua RT atau admin",
+    Reason.token_revoked: "Akses ponsel ini sudah dicabut: minta kode masuk baru kepada ketua RT atau admin",
+    Reason.unknown_member: "Anggota tidak terdaftar di RT ini atau sudah dihapus",
+    Reason.no_price: "Belum ada harga untuk bahan ini pada tanggal itu",
+    Reason.insufficient_balance: "Saldo tidak cukup untuk penarikan ini",
+    Reason.not_a_checkpoint: "Kode QR ini bukan kode titik patroli BANTAR",
+    Reason.checkpoint_other_rt: "Kode titik patroli ini milik RT lain",
+    Reason.patrol_outside_duty: "Patroli hanya bisa dicatat saat jaga: mulai jaga dulu",
 }
 
 
