@@ -5,19 +5,19 @@ post's own history of reports. Reports themselves are posts
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, ServicesDep, client_address, require_rt
 from api.errors import AUTHENTICATED, refusals
 from api.params import RTCode
-from api.period import PeriodDep
 from bantar.domain.access import Action
 from bantar.domain.registry import web_device_id
-from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
+from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day, wib_day_bounds_utc
+from bantar.evidence_service import utc_now
 from bantar.domain.topics import DeviceKind
 from bantar.stores.field_records import Checkpoint
 
@@ -73,10 +73,16 @@ def add_checkpoint(
     response_model=list[ReportRow],
     summary="The post's own reports (duties, patrols, incidents), newest first",
 )
-def list_reports(rt_code: RTCode, period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list[ReportRow]:
+def list_reports(
+    rt_code: RTCode,
+    services: ServicesDep,
+    who: PrincipalDep,
+    days: Annotated[int, Query(ge=1, le=92, description="how many WIB days, today included")] = 7,
+) -> list[ReportRow]:
     require_rt(services, who, rt_code, Action.read_own_reports)
-    start, _ = wib_day_bounds_utc(period.start)
-    _, end = wib_day_bounds_utc(period.end)
+    today = wib_day(utc_now())
+    start, _ = wib_day_bounds_utc(today - timedelta(days=days - 1))
+    _, end = wib_day_bounds_utc(today)
     web = web_device_id(rt_code, DeviceKind.poskamling)
     rows = services.store.rt_readings(rt_code, to_epoch_ms(start), to_epoch_ms(end)).poskamling
     return [
