@@ -173,9 +173,9 @@ async function refreshEntries() {
 }
 
 let syncTimer = null;
-async function syncNow() {
+async function syncNow(force) {
   if (!S.session) return;
-  const result = await syncOutbox(S.db, refreshEntries);
+  const result = await syncOutbox(S.db, refreshEntries, force === true);
   await refreshEntries();
   if (result && result.stopped === 'unauthorized') await checkSession();
   const next = S.entries.filter((e) => e.state === 'pending').map((e) => e.next_at);
@@ -254,7 +254,7 @@ function drawTabs(current) {
 }
 
 function view(...children) {
-  $('#view').replaceChildren(...children);
+  $('#view').replaceChildren(...children.flat(2).filter((c) => c !== null && c !== undefined && c !== false));
 }
 
 let listing = null;
@@ -263,6 +263,13 @@ function rerenderIfListing() {
 }
 
 async function route() {
+  const asked = location.hash;
+  document.body.dataset.screen = '';
+  await render();
+  if (location.hash === asked) document.body.dataset.screen = asked;  // drawn: for tests and screen readers alike
+}
+
+async function render() {
   await stopCamera();
   const [path, ...args] = location.hash.replace(/^#\/?/, '').split('/');
   if (location.hash.startsWith('#masuk=')) return signInFromLink(location.hash.slice(7));
@@ -342,7 +349,7 @@ async function screenOutbox() {
   await refreshEntries();
   listing = '#/kirim';
   const entries = [...S.entries].reverse();
-  view(h('h1', {}, t('outbox')), h('button', { id: 'send-now', onclick: syncNow }, t('send_now')),
+  view(h('h1', {}, t('outbox')), h('button', { id: 'send-now', onclick: () => syncNow(true) }, t('send_now')),
     entries.length ? entries.map(entryCard) : h('p', {}, t('nothing')));
 }
 
@@ -354,7 +361,8 @@ function pricesInForce(history, day) {
     const key = `${p.material}|${p.grade}`;
     if (!latest[key] || p.valid_from >= latest[key].valid_from) latest[key] = p;
   }
-  return Object.values(latest).sort((a, b) => `${a.material}|${a.grade}`.localeCompare(`${b.material}|${b.grade}`));
+  const order = Object.keys(S.catalogue.materials);
+  return Object.values(latest).sort((a, b) => order.indexOf(a.material) - order.indexOf(b.material) || a.grade.localeCompare(b.grade));
 }
 
 async function localPrices() {
@@ -797,10 +805,10 @@ async function start() {
   if (S.session) await loadBasics();
   await refreshEntries();
   window.addEventListener('hashchange', route);
-  window.addEventListener('online', syncNow);
+  window.addEventListener('online', () => syncNow(true));
   await route();
   document.body.dataset.ready = '1';
-  syncNow();
+  syncNow(true);
 }
 
 start();

@@ -86,12 +86,12 @@ async function send(session, step, key) {
   return { status: response.status, body: answer };
 }
 
-async function syncOnce(db, onChange) {
+async function syncOnce(db, onChange, force) {
   const session = await kvGet(db, 'session');
   if (!session) return { sent: 0, stopped: 'no_session' };
   let sent = 0;
   for (const entry of await allEntries(db)) {
-    if (entry.state !== 'pending' || entry.next_at > Date.now()) continue;
+    if (entry.state !== 'pending' || (!force && entry.next_at > Date.now())) continue;
     let outcome;
     try {
       const steps = entry.link && !entry.main_done ? [['main', entry], ['link', entry.link]]
@@ -129,10 +129,11 @@ async function syncOnce(db, onChange) {
   return { sent, stopped: null };
 }
 
-async function syncOutbox(db, onChange) {
-  /* one sync at a time across the page and the service worker */
+async function syncOutbox(db, onChange, force) {
+  /* one sync at a time across the page and the service worker; ``force`` (the network is back,
+   * the app opens, the user taps Kirim) sends entries still waiting out their backoff */
   if (self.navigator && navigator.locks) {
-    return navigator.locks.request('bantar-outbox', () => syncOnce(db, onChange));
+    return navigator.locks.request('bantar-outbox', () => syncOnce(db, onChange, force));
   }
-  return syncOnce(db, onChange);
+  return syncOnce(db, onChange, force);
 }
