@@ -91,7 +91,9 @@ def open_phone(profile: Path, width: int = 390) -> WebDriver:
     ):
         options.add_argument(flag)
     # headless windows are at least 500 px wide: emulate the phone's screen instead
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": 844, "pixelRatio": 1}})
+    options.add_experimental_option(
+        "mobileEmulation", {"deviceMetrics": {"width": width, "height": 844, "pixelRatio": 1}}
+    )
     return webdriver.Chrome(service=Service(driver_path), options=options)
 
 
@@ -197,7 +199,9 @@ def qr_file(driver: WebDriver, text: str, folder: Path) -> Path:
 
 def scan(driver: WebDriver, image: Path) -> tuple[str, str]:
     """Feed a photo to the scanner's file input; the outcome's class and text."""
-    driver.execute_script("const r = document.getElementById('scan-result'); r.className = 'hidden'; r.textContent = ''")
+    driver.execute_script(
+        "const r = document.getElementById('scan-result'); r.className = 'hidden'; r.textContent = ''"
+    )
     driver.find_element(By.ID, "scan-file").send_keys(str(image))
     result = driver.find_element(By.ID, "scan-result")
     WebDriverWait(driver, 20).until(lambda _: result.text, "the scan's outcome")
@@ -209,12 +213,14 @@ def prepare_bank(site: Site, rt: str) -> None:
     field.save_member(rt, "hh_ani_0001", "Ani", "0812 1111 2222")
     field.save_member(rt, "hh_budi_0002", "Budi", None)
     yesterday = wib_day(utc_now()) - timedelta(days=1)
-    field.set_price(rt, Price(material=Material.plastic, grade="botol PET", price_idr_per_kg=3000, valid_from=yesterday))
+    field.set_price(
+        rt, Price(material=Material.plastic, grade="botol PET", price_idr_per_kg=3000, valid_from=yesterday)
+    )
     field.set_price(rt, Price(material=Material.paper, grade="kardus", price_idr_per_kg=1500, valid_from=yesterday))
 
 
 def test_offline_entries_are_stored_exactly_once(site: Site, phones: Any, tmp_path: Path) -> None:
-    rt = list(site.services.registry.rts)[0]
+    rt = next(iter(site.services.registry.rts))
     prepare_bank(site, rt)
     for i, label in enumerate(("Gerbang masjid", "Pos ronda", "Ujung gang")):
         site.services.app_db.field.add_checkpoint(rt, Checkpoint(id=f"cp-{i}", label=label))
@@ -352,9 +358,7 @@ def test_sign_in_by_link_once_and_a_revoked_phone_is_told(site: Site, phones: An
     shot(first, "field-revoked.png")
 
 
-def test_no_screen_scrolls_sideways_at_360_px_and_the_rt_head_prints_checkpoints(
-    site: Site, phones: Any
-) -> None:
+def test_no_screen_scrolls_sideways_at_360_px_and_the_rt_head_prints_checkpoints(site: Site, phones: Any) -> None:
     rt = list(site.services.registry.rts)[4]
     prepare_bank(site, rt)
     screens = {

@@ -97,7 +97,7 @@ function h(tag, attrs, ...children) {
     else if (k === 'class') el.className = v;
     else el.setAttribute(k, v === true ? '' : v);
   }
-  for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) el.append(child);
+  for (const child of children.flat(Infinity)) if (child !== null && child !== undefined && child !== false) el.append(child);
   return el;
 }
 
@@ -254,7 +254,7 @@ function drawTabs(current) {
 }
 
 function view(...children) {
-  $('#view').replaceChildren(...children.flat(2).filter((c) => c !== null && c !== undefined && c !== false));
+  $('#view').replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 }
 
 let listing = null;
@@ -732,7 +732,10 @@ async function screenEvidence() {
   const item = (c) => h('div', { class: 'card' }, h('strong', {}, `${name(c.criterion)}: ${T[S.lang].level[c.score]}`), h('p', {}, c.rationale[S.lang]));
   const groups = [['good', (c) => c.score === 2], ['missing', (c) => c.score === 0 || c.score === 1], ['insufficient', (c) => c.score === null]];
   view(h('h1', {}, t('evidence')), scores.fresh ? null : h('p', { class: 'ok' }, t('offline_data')),
-    groups.map(([title, test]) => [h('h2', {}, t(title)), scores.data.criteria.filter(test).map(item)]),
+    groups.map(([title, test]) => {
+      const found = scores.data.criteria.filter(test);
+      return [h('h2', {}, t(title)), found.length ? found.map(item) : h('p', {}, '—')];
+    }),
     h('h2', {}, t('assessor_sees')), h('p', {}, t('assessor_text')),
     h('table', {}, h('tbody', {}, scores.data.criteria.map((c) => h('tr', {}, h('td', {}, name(c.criterion)), h('td', { class: 'num' }, c.score === null ? '—' : `${c.score} / 2`))))));
 }
