@@ -16,7 +16,7 @@ from api.errors import ApiError, refusals
 from bantar.domain.errors import REASON_TEXT_ID, Reason
 from bantar.domain.names_id import INCIDENT_CATEGORIES, MATERIALS
 
-router = APIRouter(prefix="/api/v1/field", tags=["field app"])
+router = APIRouter(prefix="/api/v1/field", tags=["field app"], responses=refusals(422))
 _bearer = HTTPBearer(auto_error=False, description="the phone's token, from its sign-in code")
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -74,7 +74,7 @@ class FieldMe(BaseModel):
     """"RT 3, Kelurahan Sungai Putri" when the scope is one RT"""
 
 
-@router.get("/me", response_model=FieldMe, summary="Who this phone is signed in as", responses=refusals(401))
+@router.get("/me", response_model=FieldMe, summary="Who this phone is signed in as", responses=refusals(401, 422))
 def me(services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> FieldMe:
     token = credentials.credentials if credentials else ""
     who = services.app_db.authenticate(token)

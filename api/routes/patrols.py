@@ -21,7 +21,9 @@ from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import utc_now
 from bantar.stores.field_records import Checkpoint
 
-router = APIRouter(prefix="/api/v1/rts/{rt_code}/poskamling", tags=["poskamling"], responses=refusals(*AUTHENTICATED))
+router = APIRouter(
+    prefix="/api/v1/rts/{rt_code}/poskamling", tags=["poskamling"], responses=refusals(*AUTHENTICATED, 400, 413)
+)
 CHECKPOINT_PREFIX = "BANTAR-CP"
 """a checkpoint's QR code reads BANTAR-CP/<rt code>/<checkpoint id>"""
 

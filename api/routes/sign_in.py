@@ -15,7 +15,7 @@ from bantar.domain.errors import Reason
 from bantar.domain.registry import RegistryIndex
 from bantar.stores.appdb import SignInCodeInfo
 
-router = APIRouter(prefix="/api/v1", tags=["sign-in"])
+router = APIRouter(prefix="/api/v1", tags=["sign-in"], responses=refusals(400, 413, 422))
 RT_HEAD_ISSUES = (Role.operator, Role.security_post)
 
 
@@ -82,7 +82,7 @@ def check_issuer(registry: RegistryIndex, issuer: Principal, body: SignInCodeCre
     response_model=SignInCodeCreated,
     status_code=201,
     summary="Issue a one-time sign-in code for one person (admins; RT heads for their RT's operator and post)",
-    responses=refusals(*AUTHENTICATED),
+    responses=refusals(*AUTHENTICATED, 400, 413),
 )
 def create_code(
     body: SignInCodeCreate, request: Request, services: ServicesDep, who: PrincipalDep
@@ -109,7 +109,7 @@ def create_code(
     "/sign-in-codes",
     response_model=list[SignInCodeInfo],
     summary="Sign-in codes and the phones that used them (admins: all; RT heads: their RT's)",
-    responses=refusals(*AUTHENTICATED),
+    responses=refusals(*AUTHENTICATED, 400, 413),
 )
 def list_codes(services: ServicesDep, who: PrincipalDep) -> list[SignInCodeInfo]:
     require(who, Action.issue_sign_in)
@@ -129,7 +129,7 @@ def list_codes(services: ServicesDep, who: PrincipalDep) -> list[SignInCodeInfo]
     response_model=SignedIn,
     status_code=201,
     summary="Exchange a one-time sign-in code for this phone's token (no token needed)",
-    responses=refusals(404, 409, 422),
+    responses=refusals(400, 404, 409, 413, 422),
 )
 def sign_in(body: SignIn, request: Request, services: ServicesDep) -> SignedIn:
     outcome = services.app_db.redeem_sign_in_code(body.code.strip())
