@@ -10,6 +10,7 @@
 
 const DB_NAME = 'bantar-field';
 const BACKOFF_MAX_MS = 5 * 60 * 1000;
+const SEND_TIMEOUT_MS = 30 * 1000;  // a hung request must not hold the outbox's lock
 
 function openStore() {
   return new Promise((resolve, reject) => {
@@ -80,7 +81,7 @@ async function send(session, step, key) {
   const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.token}` };
   if (key) headers['Idempotency-Key'] = key;
   const body = step.body === null || step.body === undefined ? undefined : JSON.stringify(step.body);
-  const response = await fetch(step.path, { method: step.method, headers, body });
+  const response = await fetch(step.path, { method: step.method, headers, body, signal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
   let answer = null;
   try { answer = await response.json(); } catch (_) { answer = null; }
   return { status: response.status, body: answer };

@@ -1,5 +1,6 @@
-/* The field app's service worker: keeps the app itself on the phone (cache first, so it opens
- * without a network) and sends the outbox on a background sync where the browser has one.
+/* The field app's service worker: keeps the app itself on the phone (answered from the cache, so
+ * it opens without a network, and refreshed behind the scenes, so a new version arrives on the
+ * next open) and sends the outbox on a background sync where the browser has one.
  * API calls are never cached or answered here: they go to the network from the page. */
 'use strict';
 importScripts('outbox.js');
@@ -29,7 +30,13 @@ self.addEventListener('fetch', (event) => {
   const asked = event.request.mode === 'navigate' ? new Request('index.html') : event.request;
   event.respondWith(caches.open(VERSION).then(async (cache) => {
     const hit = await cache.match(asked, { ignoreSearch: true });
-    return hit || fetch(event.request);
+    const fresh = fetch(event.request).then((response) => {
+      if (response.ok) cache.put(asked, response.clone());
+      return response;
+    });
+    if (!hit) return fresh;
+    event.waitUntil(fresh.catch(() => null));
+    return hit;
   }));
 });
 
