@@ -20,6 +20,7 @@ from bantar.domain.intake import IntakeLimits, accept
 from bantar.domain.registry import Registry, web_device_id
 from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind, Topic
+from bantar.field_setup import field_app_lines
 from ingest.broker import free_port
 from tests.field import fresh_services
 from tests.support import payload
@@ -253,3 +254,18 @@ def test_checkpoints_are_kept_per_rt_and_only_the_rt_head_adds_them(
     listed = httpx.get(f"{url}/api/v1/rts/{rt}/poskamling/checkpoints", headers=post).json()
     assert [c["label"] for c in listed] == ["Gerbang masjid"]
     assert date.today()  # the listing needs no period
+
+
+def test_the_demo_prints_working_sign_in_links_for_an_operator_and_a_post(services: Services, url: str) -> None:
+    lines = field_app_lines(services, url).splitlines()
+    assert lines[0].startswith(f"field app {url}/app/")
+    roles = []
+    for line in lines[1:]:
+        code = line.partition("#masuk=")[2]
+        signed = httpx.post(f"{url}/api/v1/sign-in", json={"code": code})
+        assert signed.status_code == 201
+        roles.append(signed.json()["role"])
+        rt = signed.json()["scope_code"]
+    assert roles == ["operator", "security_post"]
+    assert len(services.app_db.field.prices(rt)) == 6  # the operator can record deposits at once
+    assert len(services.app_db.field.checkpoints(rt)) == 3
