@@ -193,26 +193,10 @@ class AppDb:
         return token_id, f"{TOKEN_PREFIX}_{token_id}_{token_secret}"
 
     def sign_in_codes(self) -> list[SignInCodeInfo]:
+        columns = ", ".join(SignInCodeInfo.model_fields)
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, name, role, scope_level, scope_code, created_ms, created_by, expires_ms, used_ms, token_id "
-                "FROM sign_in_codes ORDER BY created_ms"
-            ).fetchall()
-        return [
-            SignInCodeInfo(
-                id=r[0],
-                name=r[1],
-                role=Role(r[2]),
-                scope_level=ScopeLevel(r[3]),
-                scope_code=r[4],
-                created_ms=r[5],
-                created_by=r[6],
-                expires_ms=r[7],
-                used_ms=r[8],
-                token_id=r[9],
-            )
-            for r in rows
-        ]
+            rows = self._db.execute(f"SELECT {columns} FROM sign_in_codes ORDER BY created_ms").fetchall()
+        return [SignInCodeInfo.model_validate(dict(zip(SignInCodeInfo.model_fields, r, strict=True))) for r in rows]
 
     def revoke_token(self, token_id: str) -> bool:
         with self._lock:
