@@ -38,7 +38,6 @@ class Reason(StrEnum):
     sign_in_code_expired = "sign_in_code_expired"
     token_revoked = "token_revoked"  # noqa: S105 (a reason code, not a secret)
     unknown_member = "unknown_member"
-    no_price = "no_price"
     insufficient_balance = "insufficient_balance"
     not_a_checkpoint = "not_a_checkpoint"
     checkpoint_other_rt = "checkpoint_other_rt"
@@ -66,7 +65,6 @@ REASON_TEXT_ID: dict[Reason, str] = {
     Reason.sign_in_code_expired: "Kode masuk ini sudah kedaluwarsa: minta kode baru kepada ketua RT atau admin",
     Reason.token_revoked: "Akses ponsel ini sudah dicabut: minta kode masuk baru kepada ketua RT atau admin",
     Reason.unknown_member: "Anggota tidak terdaftar di RT ini atau sudah dihapus",
-    Reason.no_price: "Belum ada harga untuk bahan ini pada tanggal itu",
     Reason.insufficient_balance: "Saldo tidak cukup untuk penarikan ini",
     Reason.not_a_checkpoint: "Kode QR ini bukan kode titik patroli BANTAR",
     Reason.checkpoint_other_rt: "Kode titik patroli ini milik RT lain",
