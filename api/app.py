@@ -17,7 +17,7 @@ from api.deps import known_query_only
 from api.headers import SecurityHeaders
 from api.limits import BodyLimit
 from api.ratelimit import TokenBuckets
-from api.routes import admin, assessments, evidence, health, posts
+from api.routes import admin, assessments, bank_book, evidence, field, health, patrols, posts, sign_in
 from bantar.bootstrap import Services
 
 STATIC = Path(__file__).parent / "static"
@@ -61,9 +61,12 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     app.include_router(posts.router)
     app.include_router(assessments.router)
     app.include_router(admin.router)
+    for router in (field.router, sign_in.router, bank_book.router, patrols.router):
+        app.include_router(router)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/app", StaticFiles(directory=STATIC / "field", html=True), name="field-app")
 
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:

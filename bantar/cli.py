@@ -19,6 +19,7 @@ from bantar.cli_common import (
     setup_logging,
     stop_on_signals,
 )
+from bantar.cli_field import signin
 from bantar.cli_sim import load, replay, simulate
 from bantar.domain.access import Role, ScopeLevel, scope_problem
 from bantar.domain.errors import RegistryError
@@ -352,3 +353,4 @@ def broker_config(
 main.add_command(simulate)
 main.add_command(replay)
 main.add_command(load)
+main.add_command(signin)

@@ -21,6 +21,7 @@ from api.server import BackgroundServer
 from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.timebase import wib_day
+from bantar.field_setup import field_app_lines
 from ingest.broker import MosquittoProcess, embedded_broker, free_port, mosquitto_binary
 from ingest.runner import run_ingestor
 from simulators.engine import Simulation
@@ -94,6 +95,7 @@ def run_demo(
             )
             token = _demo_token(services)
             click.echo(f"an assessor token for the whole city (kept in {DEMO_TOKEN_FILE}): {token}")
+            click.echo(field_app_lines(services, server.url))
             summary = _summary_lines(server.url, token)
             if keep_running and not stop.is_set():
                 click.echo("ingestor and API keep running; Ctrl-C stops")

@@ -15,6 +15,8 @@ class CuttableProxy:
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._closed = False
+        self.refusing = False
+        """while set, new connections are closed at once, as an unreachable server's would fail"""
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -23,6 +25,9 @@ class CuttableProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self.refusing:
+                client.close()
+                continue
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
             with self._lock:
                 self._sockets += [client, upstream]

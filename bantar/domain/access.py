@@ -56,11 +56,20 @@ class Action(StrEnum):
     manage_tokens = "manage_tokens"
     manage_devices = "manage_devices"
     read_audit = "read_audit"
+    keep_bank_book = "keep_bank_book"
+    """members, prices, withdrawals and corrections of the RT's bank sampah"""
+    read_members = "read_members"
+    """members' names and phones: only the RT's operator and RT head"""
+    read_own_reports = "read_own_reports"
+    """the poskamling's own report history"""
+    manage_checkpoints = "manage_checkpoints"
+    issue_sign_in = "issue_sign_in"
+    """one-time sign-in codes for the field app"""
 
     @property
     def writes(self) -> bool:
         """A write: a refusal of it is audited."""
-        return self not in (Action.read_evidence, Action.read_private, Action.read_audit)
+        return self not in _READS
 
 
 class Where(StrEnum):
@@ -68,6 +77,9 @@ class Where(StrEnum):
     city = "city-wide tokens only"
 
 
+_READS = frozenset(
+    {Action.read_evidence, Action.read_private, Action.read_audit, Action.read_members, Action.read_own_reports}
+)
 _ALL = frozenset(Role)
 MATRIX: dict[Action, tuple[frozenset[Role], Where]] = {
     Action.read_evidence: (_ALL, Where.in_scope),
@@ -79,6 +91,11 @@ MATRIX: dict[Action, tuple[frozenset[Role], Where]] = {
     Action.manage_tokens: (frozenset({Role.admin}), Where.in_scope),
     Action.manage_devices: (frozenset({Role.admin}), Where.in_scope),
     Action.read_audit: (frozenset({Role.admin}), Where.city),
+    Action.keep_bank_book: (frozenset({Role.operator}), Where.in_scope),
+    Action.read_members: (frozenset({Role.operator, Role.rt_head}), Where.in_scope),
+    Action.read_own_reports: (frozenset({Role.security_post, Role.rt_head}), Where.in_scope),
+    Action.manage_checkpoints: (frozenset({Role.rt_head}), Where.in_scope),
+    Action.issue_sign_in: (frozenset({Role.rt_head, Role.admin}), Where.in_scope),
 }
 """role x action x scope, decided once: who may take each action, and where"""
 

@@ -42,6 +42,16 @@ class Reason(StrEnum):
     sensor_fault = "sensor_fault"
     no_mapped_field = "no_mapped_field"
     undecodable_payload = "undecodable_payload"
+    # the field app (people's entries): sign-in, bank sampah bookkeeping, patrols
+    sign_in_code_unknown = "sign_in_code_unknown"
+    sign_in_code_used = "sign_in_code_used"
+    sign_in_code_expired = "sign_in_code_expired"
+    token_revoked = "token_revoked"  # noqa: S105 (a reason code, not a secret)
+    unknown_member = "unknown_member"
+    insufficient_balance = "insufficient_balance"
+    not_a_checkpoint = "not_a_checkpoint"
+    checkpoint_other_rt = "checkpoint_other_rt"
+    patrol_outside_duty = "patrol_outside_duty"
     # --- HTTP only ---
     missing_token = "missing_token"  # noqa: S105 (a reason code, not a secret)
     invalid_token = "invalid_token"  # noqa: S105 (a reason code, not a secret)
@@ -180,6 +190,42 @@ CATALOGUE: dict[Reason, Text] = {
     Reason.not_found: Text("Alamat tidak ditemukan", "no such address"),
     Reason.method_not_allowed: Text("Metode tidak diizinkan untuk alamat ini", "method not allowed here"),
     Reason.unsupported_media_type: Text("Isi harus berupa JSON", "the body must be JSON"),
+    Reason.sign_in_code_unknown: Text(
+        "Kode masuk tidak dikenal: periksa tautan atau minta kode baru",
+        "unknown sign-in code: check the link or ask for a new code",
+    ),
+    Reason.sign_in_code_used: Text(
+        "Kode masuk ini sudah dipakai: minta kode baru kepada ketua RT atau admin",
+        "this sign-in code was already used: ask the RT head or an admin for a new one",
+    ),
+    Reason.sign_in_code_expired: Text(
+        "Kode masuk ini sudah kedaluwarsa: minta kode baru kepada ketua RT atau admin",
+        "this sign-in code has expired: ask the RT head or an admin for a new one",
+    ),
+    Reason.token_revoked: Text(
+        "Akses ponsel ini sudah dicabut: minta kode masuk baru kepada ketua RT atau admin",
+        "this phone's access was revoked: ask the RT head or an admin for a new sign-in code",
+    ),
+    Reason.unknown_member: Text(
+        "Anggota tidak terdaftar di RT ini atau sudah dihapus",
+        "no such member in this RT (or removed)",
+    ),
+    Reason.insufficient_balance: Text(
+        "Saldo tidak cukup untuk penarikan ini",
+        "the balance does not cover this withdrawal",
+    ),
+    Reason.not_a_checkpoint: Text(
+        "Kode QR ini bukan kode titik patroli BANTAR",
+        "this QR code is not a BANTAR patrol checkpoint",
+    ),
+    Reason.checkpoint_other_rt: Text(
+        "Kode titik patroli ini milik RT lain",
+        "this checkpoint belongs to another RT",
+    ),
+    Reason.patrol_outside_duty: Text(
+        "Patroli hanya bisa dicatat saat jaga: mulai jaga dulu",
+        "a patrol can only be recorded during a duty: start the duty first",
+    ),
 }
 """every reason's text, keyed by code: the one catalogue for dead letters, counters and HTTP"""
 

@@ -17,6 +17,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bantar.domain.names_id import INCIDENT_CATEGORIES, MATERIALS, code_for
 from bantar.domain.topics import DeviceKind
 
 MAX_SEQ = 2**53 - 1
@@ -108,6 +109,12 @@ class IncidentCategory(StrEnum):
     suspicious = "suspicious"
     other = "other"
 
+    @classmethod
+    def _missing_(cls, value: object) -> IncidentCategory | None:
+        """The Indonesian name (``pencurian``) stands for its code (``theft``)."""
+        code = code_for(INCIDENT_CATEGORIES, value)
+        return None if code is None else cls(code)
+
 
 class IncidentEvent(_Payload):
     event: Literal["incident"]
@@ -125,6 +132,12 @@ class Material(StrEnum):
     glass = "glass"
     organic = "organic"
     other = "other"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Material | None:
+        """The Indonesian name (``plastik``) stands for its code (``plastic``)."""
+        code = code_for(MATERIALS, value)
+        return None if code is None else cls(code)
 
 
 Kg = Annotated[float, Field(gt=0, le=500)]

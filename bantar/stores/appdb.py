@@ -20,7 +20,8 @@ from pydantic import BaseModel
 
 from bantar.domain.access import Principal, Role, ScopeLevel
 from bantar.domain.assessment import Assessment
-from bantar.domain.errors import StoreError
+from bantar.domain.errors import Reason, StoreError
+from bantar.stores.field_records import FIELD_SCHEMA, FieldRecords
 from bantar.stores.files import private_file
 
 _SCHEMA = """
@@ -46,6 +47,8 @@ CREATE TRIGGER IF NOT EXISTS assessments_kept BEFORE DELETE ON assessments
     BEGIN SELECT RAISE(ABORT, 'assessments are never deleted'); END;
 """
 TOKEN_PREFIX = "bnt"  # noqa: S105 (a label in front of tokens, not a secret)
+SIGN_IN_TTL_S = 7 * 86400
+"""a sign-in code not used within a week expires"""
 
 
 class TokenInfo(BaseModel):
@@ -56,6 +59,20 @@ class TokenInfo(BaseModel):
     scope_code: str | None
     created_ms: int
     revoked_ms: int | None
+
+
+class SignInCodeInfo(BaseModel):
+    id: str
+    name: str
+    role: Role
+    scope_level: ScopeLevel
+    scope_code: str | None
+    created_ms: int
+    created_by: str | None
+    expires_ms: int
+    used_ms: int | None
+    token_id: str | None
+    """the phone's token once the code was used: revoke it to lock the phone out"""
 
 
 class AuditEntry(BaseModel):
@@ -123,8 +140,10 @@ class AppDb:
             for missing in ("prev_hash", "hash"):
                 if missing not in columns:  # a log written before the chain: its old rows stay unlinked
                     self._db.execute(f"ALTER TABLE audit_log ADD COLUMN {missing} TEXT")
+            self._db.executescript(FIELD_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the application database {path}: {exc}") from exc
+        self.field = FieldRecords(self._db, self._lock)
 
     # --- tokens ---------------------------------------------------------------------------------
     @contextmanager
@@ -171,6 +190,78 @@ class AppDb:
         return Principal(
             token_id=token_id, name=row[0], role=Role(row[1]), scope_level=ScopeLevel(row[2]), scope_code=row[3]
         )
+
+    def token_revoked(self, token: str) -> bool:
+        """Is this a real token that has been revoked (not merely unknown)?"""
+        _, _, rest = token.partition("_")
+        token_id, _, secret = rest.partition("_")
+        with self._lock:
+            row = self._db.execute(
+                "SELECT secret_sha256, revoked_ms FROM api_tokens WHERE id = ?", (token_id,)
+            ).fetchone()
+        return row is not None and row[1] is not None and hmac.compare_digest(row[0], _sha256(secret))
+
+    # --- one-time sign-in codes -----------------------------------------------------------------
+    def create_sign_in_code(
+        self, name: str, role: Role, scope_level: ScopeLevel, scope_code: str | None, created_by: str | None
+    ) -> tuple[str, str]:
+        """Return (code id, the code). A phone exchanges the code for a token once."""
+        code_id, secret = secrets.token_hex(4), secrets.token_urlsafe(18)
+        now = _now_ms()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO sign_in_codes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                (
+                    code_id,
+                    _sha256(secret),
+                    name,
+                    role.value,
+                    scope_level.value,
+                    scope_code,
+                    now,
+                    created_by,
+                    now + SIGN_IN_TTL_S * 1000,
+                ),
+            )
+        return code_id, f"{code_id}.{secret}"
+
+    def redeem_sign_in_code(self, code: str) -> tuple[str, str] | Reason:
+        """Exchange a code for a new token (token id, token) in one transaction, or say why not."""
+        code_id, _, secret = code.partition(".")
+        now = _now_ms()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT secret_sha256, name, role, scope_level, scope_code, expires_ms, used_ms "
+                    "FROM sign_in_codes WHERE id = ?",
+                    (code_id,),
+                ).fetchone()
+                if row is None or not hmac.compare_digest(row[0], _sha256(secret)):
+                    return Reason.sign_in_code_unknown
+                if row[6] is not None:
+                    return Reason.sign_in_code_used
+                if row[5] <= now:
+                    return Reason.sign_in_code_expired
+                token_id, token_secret = secrets.token_hex(4), secrets.token_urlsafe(24)
+                self._db.execute(
+                    "INSERT INTO api_tokens VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                    (token_id, row[1], row[2], row[3], row[4], _sha256(token_secret), now),
+                )
+                self._db.execute(
+                    "UPDATE sign_in_codes SET used_ms = ?, token_id = ? WHERE id = ?", (now, token_id, code_id)
+                )
+                self._db.execute("COMMIT")
+            finally:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+        return token_id, f"{TOKEN_PREFIX}_{token_id}_{token_secret}"
+
+    def sign_in_codes(self) -> list[SignInCodeInfo]:
+        columns = ", ".join(SignInCodeInfo.model_fields)
+        with self._lock:
+            rows = self._db.execute(f"SELECT {columns} FROM sign_in_codes ORDER BY created_ms").fetchall()
+        return [SignInCodeInfo.model_validate(dict(zip(SignInCodeInfo.model_fields, r, strict=True))) for r in rows]
 
     def revoke_token(self, token_id: str, note: AuditNote | None = None) -> bool:
         with self._transaction() as db:

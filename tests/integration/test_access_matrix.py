@@ -82,6 +82,27 @@ PROBES: dict[Action, Probe] = {
         token, "PATCH", f"/api/v1/devices/{geo.bin_of[rt]}", json={"active": True}
     ),
     Action.read_audit: lambda town, geo, token, rt, key: town.call(token, "GET", "/api/v1/audit"),
+    Action.keep_bank_book: lambda town, geo, token, rt, key: town.call(
+        token,
+        "PUT",
+        f"/api/v1/rts/{rt}/bank-sampah/prices",
+        json={"material": "plastik", "price_idr_per_kg": 3000, "valid_from": "2026-11-01"},
+    ),
+    Action.read_members: lambda town, geo, token, rt, key: town.call(
+        token, "GET", f"/api/v1/rts/{rt}/bank-sampah/members"
+    ),
+    Action.read_own_reports: lambda town, geo, token, rt, key: town.call(
+        token, "GET", f"/api/v1/rts/{rt}/poskamling/reports"
+    ),
+    Action.manage_checkpoints: lambda town, geo, token, rt, key: town.call(
+        token, "POST", f"/api/v1/rts/{rt}/poskamling/checkpoints", json={"label": key}
+    ),
+    Action.issue_sign_in: lambda town, geo, token, rt, key: town.call(
+        token,
+        "POST",
+        "/api/v1/sign-in-codes",
+        json={"name": key, "role": "operator", "scope_level": "rt", "scope_code": rt},
+    ),
 }
 """one request per action; a new Action without a probe here fails the matrix test"""
 

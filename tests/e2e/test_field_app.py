@@ -1,0 +1,400 @@
+"""The field app on a phone-sized headless Chromium (390x844): offline entries stored exactly
+once, a page killed mid-sync, sign-in by link, a revoked phone, no sideways scrolling at 360 px.
+
+"Offline" is the page's DevTools network emulation *and* a gate in front of the server that
+refuses every connection: the emulation alone does not reach the service worker's own fetches
+(``test_offline_entries_are_stored_exactly_once`` checks that the worker is cut off too)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from api.app import create_app
+from api.server import BackgroundServer
+from bantar.bootstrap import Services
+from bantar.domain.access import Role, ScopeLevel
+from bantar.domain.bank_sampah import Price
+from bantar.domain.readings import Material
+from bantar.domain.registry import Registry, web_device_id
+from bantar.domain.timebase import wib_day
+from bantar.domain.topics import DeviceKind
+from bantar.evidence_service import utc_now
+from bantar.stores.field_records import Checkpoint
+from ingest.broker import free_port
+from tests.field import fresh_services
+from tests.proxy import CuttableProxy
+from tests.support import REPO, wait_until
+
+SHOTS = REPO / "docs" / "img"
+NO_SIDEWAYS = "return document.documentElement.scrollWidth <= window.innerWidth"
+
+
+class Site:
+    def __init__(self, services: Services, proxy: CuttableProxy) -> None:
+        self.services, self.proxy = services, proxy
+        self.url = f"http://127.0.0.1:{proxy.port}"
+
+    def code(self, name: str, role: Role, rt: str) -> str:
+        return self.services.app_db.create_sign_in_code(name, role, ScopeLevel.rt, rt, "test")[1]
+
+    def deposits(self, rt: str) -> int:
+        return len(self.services.store.rt_readings(rt, 0, 2**53).deposits)
+
+    def post_reports(self, rt: str) -> list[str]:
+        web = web_device_id(rt, DeviceKind.poskamling)
+        return [r.event for r in self.services.store.rt_readings(rt, 0, 2**53).poskamling if r.device_id == web]
+
+
+@pytest.fixture(scope="module")
+def site(small_registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    services = fresh_services(small_registry, tmp_path_factory.mktemp("field-app"))
+    server = BackgroundServer(create_app(services, run_evidence_loop=False), free_port()).start()
+    proxy = CuttableProxy(int(server.url.rsplit(":", 1)[1]))
+    yield Site(services, proxy)
+    proxy.close()
+    server.stop()
+    services.close()
+
+
+def open_phone(profile: Path, width: int = 390) -> WebDriver:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    if not Path(chromium).exists() or not Path(driver_path).exists():
+        pytest.fail("chromium and chromium-driver are not installed: .ci/run installs them (apt-get)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    # headless windows are at least 500 px wide: emulate the phone's screen instead
+    options.add_experimental_option(
+        "mobileEmulation", {"deviceMetrics": {"width": width, "height": 844, "pixelRatio": 1}}
+    )
+    return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+@pytest.fixture
+def phones(tmp_path: Path) -> Iterator[Any]:
+    opened: list[WebDriver] = []
+
+    def phone(name: str, width: int = 390) -> WebDriver:
+        driver = open_phone(tmp_path / name, width)
+        opened.append(driver)
+        return driver
+
+    yield phone
+    for driver in opened:
+        with contextlib.suppress(Exception):
+            driver.quit()
+
+
+def wait_js(driver: WebDriver, script: str, what: str, timeout: float = 20) -> Any:
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: d.execute_script(script), what)
+
+
+def app_ready(driver: WebDriver) -> None:
+    """The page has started and the service worker controls it (so it opens offline)."""
+    wait_js(
+        driver,
+        "return document.body.dataset.ready === '1' && !!navigator.serviceWorker.controller",
+        "the app to start under its service worker",
+        30,
+    )
+
+
+def sign_in(driver: WebDriver, site: Site, code: str) -> None:
+    driver.get(f"{site.url}/app/#masuk={code}")
+    wait_js(driver, "return !location.hash.includes('masuk=') && document.body.dataset.ready === '1'", "sign-in")
+    wait_js(driver, "return document.body.dataset.offlineReady === '1'", "the service worker to be active", 30)
+    driver.refresh()  # the second load is served by the service worker
+    app_ready(driver)
+
+
+def pending(driver: WebDriver) -> int:
+    return int(driver.find_element(By.ID, "outbox-status").get_attribute("data-pending") or 0)
+
+
+def go_offline(driver: WebDriver, site: Site) -> None:
+    site.proxy.refusing = True
+    site.proxy.cut()
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+
+
+def go_online(driver: WebDriver, site: Site, latency_ms: int = 0) -> None:
+    site.proxy.refusing = False
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": latency_ms, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+
+
+def worker_fetch(driver: WebDriver, path: str) -> str:
+    """A GET under /app/ that the service worker does not hold: it goes to its own network."""
+    return str(
+        driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0]).then(r => done('status ' + r.status)).catch(e => done('failed ' + e));",
+            path,
+        )
+    )
+
+
+def visit(driver: WebDriver, screen: str, css: str) -> None:
+    driver.execute_script("location.hash = arguments[0]", f"#/{screen}")
+    wait_js(driver, f"return document.body.dataset.screen === '#/{screen}'", f"#/{screen} to be drawn")
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, css), f"#/{screen} to show {css}")
+
+
+def shot(driver: WebDriver, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / name))
+
+
+def deposit(driver: WebDriver, member: str, material_index: int, kg: str) -> None:
+    visit(driver, "setor", "#kg")
+    Select(driver.find_element(By.ID, "member")).select_by_visible_text(member)
+    Select(driver.find_element(By.ID, "material")).select_by_index(material_index)
+    driver.find_element(By.ID, "kg").send_keys(kg)
+    driver.find_element(By.ID, "save").click()
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "receipt"), "the receipt")
+
+
+def qr_file(driver: WebDriver, text: str, folder: Path) -> Path:
+    """The QR image the RT head's print page draws for ``text`` (the same vendored generator)."""
+    data_url = driver.execute_script(
+        "const q = qrcode(0, 'M'); q.addData(arguments[0]); q.make(); return q.createDataURL(8, 16);", text
+    )
+    path = folder / f"qr-{abs(hash(text))}.gif"
+    path.write_bytes(base64.b64decode(data_url.split(",", 1)[1]))
+    return path
+
+
+def scan(driver: WebDriver, image: Path) -> tuple[str, str]:
+    """Feed a photo to the scanner's file input; the outcome's class and text."""
+    driver.execute_script(
+        "const r = document.getElementById('scan-result'); r.className = 'hidden'; r.textContent = ''"
+    )
+    driver.find_element(By.ID, "scan-file").send_keys(str(image))
+    result = driver.find_element(By.ID, "scan-result")
+    WebDriverWait(driver, 20).until(lambda _: result.text, "the scan's outcome")
+    return str(result.get_attribute("class")), result.text
+
+
+def prepare_bank(site: Site, rt: str) -> None:
+    field = site.services.app_db.field
+    field.save_member(rt, "hh_ani_0001", "Ani", "0812 1111 2222")
+    field.save_member(rt, "hh_budi_0002", "Budi", None)
+    yesterday = wib_day(utc_now()) - timedelta(days=1)
+    field.set_price(
+        rt, Price(material=Material.plastic, grade="botol PET", price_idr_per_kg=3000, valid_from=yesterday)
+    )
+    field.set_price(rt, Price(material=Material.paper, grade="kardus", price_idr_per_kg=1500, valid_from=yesterday))
+
+
+def test_offline_entries_are_stored_exactly_once(site: Site, phones: Any, tmp_path: Path) -> None:
+    rt = next(iter(site.services.registry.rts))
+    prepare_bank(site, rt)
+    for i, label in enumerate(("Gerbang masjid", "Pos ronda", "Ujung gang")):
+        site.services.app_db.field.add_checkpoint(rt, Checkpoint(id=f"cp-{i}", label=label))
+
+    operator, post = phones("operator"), phones("post")
+    sign_in(operator, site, site.code("Bu Sari", Role.operator, rt))
+    sign_in(post, site, site.code("Pos ronda RT", Role.security_post, rt))
+    visit(operator, "setor", "#kg")
+    go_offline(operator, site)
+    go_offline(post, site)
+    assert worker_fetch(operator, "/app/not-cached").startswith("failed")  # the worker is offline too
+    entered = [("Ani", 0, "2,5"), ("Budi", 1, "10"), ("Ani", 1, "0,75"), ("Budi", 0, "1,2"), ("Ani", 0, "3")]
+    for member, material, kg in entered:
+        deposit(operator, member, material, kg)
+    assert "Jumlah: Rp 9.000" in operator.find_element(By.ID, "receipt").text  # 3 kg x Rp 3.000
+    shot(operator, "field-receipt.png")
+    assert pending(operator) == 5
+    assert operator.find_element(By.ID, "outbox-status").text == "5 belum terkirim"
+    operator.refresh()  # reload with no network: the app still opens, the entries are still there
+    app_ready(operator)
+    visit(operator, "kirim", ".entry")
+    assert pending(operator) == 5
+    assert len(operator.find_elements(By.CSS_SELECTOR, ".badge.pending")) == 5
+    shot(operator, "field-outbox-offline.png")
+
+    visit(post, "patroli", "#scan-file")
+    images = [qr_file(post, f"BANTAR-CP/{rt}/cp-{i}", tmp_path) for i in range(3)]
+    outcome = scan(post, images[0])
+    assert "error" in outcome[0]
+    assert "mulai jaga" in outcome[1]  # a scan outside the duty is refused with its reason
+    visit(post, "jaga", "#guards")
+    post.find_element(By.ID, "guards").clear()
+    post.find_element(By.ID, "guards").send_keys("3")
+    post.find_element(By.ID, "duty-start").click()
+    WebDriverWait(post, 20).until(lambda d: d.find_elements(By.ID, "duty-end"), "the duty to start")
+    shot(post, "field-duty.png")
+    visit(post, "patroli", "#scan-file")
+    for image in images:
+        kind, text = scan(post, image)
+        assert "ok" in kind, text
+    other_rt = list(site.services.registry.rts)[1]
+    kind, text = scan(post, qr_file(post, f"BANTAR-CP/{other_rt}/cp-0", tmp_path))
+    assert (kind, text) == ("error", "Kode titik patroli ini milik RT lain")
+    kind, text = scan(post, qr_file(post, "https://example.com/not-a-checkpoint", tmp_path))
+    assert "bukan kode titik patroli" in text
+    shot(post, "field-patrol.png")
+    visit(post, "kejadian", "button[data-code='theft']")
+    assert post.find_element(By.CSS_SELECTOR, "button[data-code='theft']").text == "pencurian"
+    post.find_element(By.CSS_SELECTOR, "button[data-code='theft']").click()
+    post.find_element(By.ID, "note").send_keys("Sepeda motor hilang di ujung gang")
+    post.find_element(By.ID, "save").click()
+    WebDriverWait(post, 20).until(lambda _: pending(post) == 5, "five poskamling entries on the phone")
+    shot(post, "field-incident.png")
+    post.refresh()
+    app_ready(post)
+    assert pending(post) == 5
+
+    assert site.deposits(rt) == 0
+    assert site.post_reports(rt) == []
+    go_online(operator, site)
+    go_online(post, site)
+    for phone in (operator, post):
+        WebDriverWait(phone, 60).until(lambda d: pending(d) == 0, "the outbox to empty")
+    assert site.deposits(rt) == 5
+    assert sorted(site.post_reports(rt)) == ["duty", "incident", "patrol", "patrol", "patrol"]
+    visit(operator, "kirim", ".badge.sent")
+    assert len(operator.find_elements(By.CSS_SELECTOR, ".badge.sent")) == 5
+    operator.find_element(By.ID, "send-now").click()  # another sync: nothing is sent twice
+    visit(post, "riwayat", "#reports tr")
+    shot(post, "field-history.png")
+    assert site.deposits(rt) == 5
+    assert len(site.post_reports(rt)) == 5
+    visit(operator, "buku/hh_ani_0001", "#balance")
+    stored = site.services.store.rt_readings(rt, 0, 2**53).deposits
+    balance = sum(d.value_idr for d in stored if d.household == "hh_ani_0001")
+    assert balance == 2.5 * 3000 + 0.75 * 1500 + 3 * 3000
+    wait_js(operator, f"return document.getElementById('balance').dataset.idr === '{balance}'", "Ani's balance")
+    shot(operator, "field-book.png")
+
+
+def browser_process(driver: WebDriver) -> int:
+    """The pid of the Chromium that chromedriver started for this driver (its direct child)."""
+    parent = str(driver.service.process.pid)  # type: ignore[attr-defined]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[1] == parent:
+                return int(stat.parent.name)
+    raise AssertionError("no Chromium process under chromedriver")
+
+
+def test_a_page_killed_mid_sync_still_stores_each_entry_once(site: Site, phones: Any, tmp_path: Path) -> None:
+    rt = list(site.services.registry.rts)[2]
+    prepare_bank(site, rt)
+    operator = phones("killed")
+    sign_in(operator, site, site.code("Pak Dedi", Role.operator, rt))
+    visit(operator, "setor", "#kg")
+    go_offline(operator, site)
+    for member, kg in (("Ani", "1,5"), ("Budi", "2"), ("Ani", "4,25"), ("Budi", "0,5")):
+        deposit(operator, member, 0, kg)
+    assert pending(operator) == 4
+    go_online(operator, site, latency_ms=1500)  # every answer takes 1.5 s to come back
+    wait_until(lambda: site.deposits(rt) >= 1, 30, "the first deposit to reach the server")
+    os.kill(browser_process(operator), signal.SIGKILL)  # stored, but the phone never heard so
+    with contextlib.suppress(Exception):
+        operator.quit()
+    assert site.deposits(rt) < 4
+
+    reopened = phones("killed")  # the same phone (profile) opens the app again
+    reopened.get(f"{site.url}/app/")
+    app_ready(reopened)
+    WebDriverWait(reopened, 60).until(lambda d: pending(d) == 0, "the outbox to empty after the restart")
+    assert site.deposits(rt) == 4
+    statuses = [e.detail.get("status") for e in site.services.app_db.audit_entries(1000) if e.target == rt]
+    assert "duplicate" in statuses  # the entry sent before the kill was sent again, and kept once
+
+
+def test_sign_in_by_link_once_and_a_revoked_phone_is_told(site: Site, phones: Any) -> None:
+    rt = list(site.services.registry.rts)[3]
+    code = site.code("Bu Rina", Role.operator, rt)
+    first = phones("first")
+    sign_in(first, site, code)
+    assert "Bu Rina" in first.find_element(By.ID, "who").text
+    second = phones("second")
+    second.get(f"{site.url}/app/#masuk={code}")
+    WebDriverWait(second, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#message.error"), "the refusal")
+    assert "sudah dipakai" in second.find_element(By.ID, "message").text
+    shot(second, "field-sign-in-reused.png")
+    token_id = next(c.token_id for c in site.services.app_db.sign_in_codes() if c.name == "Bu Rina")
+    assert token_id is not None
+    assert site.services.app_db.revoke_token(token_id)
+    first.refresh()
+    WebDriverWait(first, 20).until(lambda d: d.find_elements(By.ID, "revoked"), "the revoked message")
+    assert "Akses ponsel ini sudah dicabut" in first.find_element(By.ID, "revoked").text
+    shot(first, "field-revoked.png")
+
+
+def test_no_screen_scrolls_sideways_at_360_px_and_the_rt_head_prints_checkpoints(site: Site, phones: Any) -> None:
+    rt = list(site.services.registry.rts)[4]
+    prepare_bank(site, rt)
+    screens = {
+        Role.operator: ["setor", "anggota", "harga", "rekap", "buku/hh_ani_0001", "tarik/hh_ani_0001", "kirim"],
+        Role.security_post: ["jaga", "patroli", "kejadian", "riwayat", "kirim"],
+        Role.rt_head: ["gotong", "bukti", "titik", "kode", "kirim"],
+    }
+    for role, names in screens.items():
+        phone = phones(f"narrow-{role}", width=360)
+        sign_in(phone, site, site.code(f"{role} {rt}", role, rt))
+        if role is Role.rt_head:
+            visit(phone, "titik", "#cp-label")
+            for n, label in enumerate(("Gerbang masjid", "Lapangan voli"), start=1):
+                phone.find_element(By.ID, "cp-label").send_keys(label)
+                phone.find_element(By.ID, "add-checkpoint").click()
+                WebDriverWait(phone, 20).until(
+                    lambda d, n=n: len(d.find_elements(By.CSS_SELECTOR, ".checkpoint")) == n, f"checkpoint {n}"
+                )
+            assert len(phone.find_elements(By.CSS_SELECTOR, ".checkpoint img[data-qr]")) == 2
+            shot(phone, "field-checkpoints.png")
+            visit(phone, "kode", "#c-name")
+            phone.find_element(By.ID, "c-name").send_keys("Pak Joko (pos ronda)")
+            Select(phone.find_element(By.ID, "c-role")).select_by_value("security_post")
+            phone.find_element(By.ID, "make-code").click()
+            WebDriverWait(phone, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#new-code .link"), "a link")
+            assert "/app/#masuk=" in phone.find_element(By.CSS_SELECTOR, "#new-code .link").text
+            shot(phone, "field-sign-in-code.png")
+        for name in names:
+            visit(phone, name, "main h1")
+            wait_js(phone, "return !document.querySelector('main').textContent.includes('…')", name, 5)
+            assert phone.execute_script(NO_SIDEWAYS), f"{role} #/{name} scrolls sideways at 360 px"
+            if role is Role.operator and name == "setor":
+                phone.find_element(By.ID, "kg").send_keys("2,5")
+                shot(phone, "field-deposit.png")
+            if role is Role.rt_head and name == "bukti":
+                shot(phone, "field-evidence.png")
+        phone.find_element(By.ID, "lang").click()
+        WebDriverWait(phone, 20).until(lambda d: d.find_element(By.ID, "lang").text == "ID", "English")
+        assert phone.execute_script(NO_SIDEWAYS)
