@@ -41,14 +41,17 @@ class Action(StrEnum):
     post_poskamling = "post_poskamling"
     post_gotong_royong = "post_gotong_royong"
     assess = "assess"
+    acknowledge_alert = "acknowledge_alert"
     administer = "administer"
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.operator: frozenset({Action.read_evidence, Action.read_private, Action.post_deposit}),
     Role.security_post: frozenset({Action.read_evidence, Action.post_poskamling}),
-    Role.rt_head: frozenset({Action.read_evidence, Action.read_private, Action.post_gotong_royong}),
-    Role.assessor: frozenset({Action.read_evidence, Action.read_private, Action.assess}),
+    Role.rt_head: frozenset(
+        {Action.read_evidence, Action.read_private, Action.post_gotong_royong, Action.acknowledge_alert}
+    ),
+    Role.assessor: frozenset({Action.read_evidence, Action.read_private, Action.assess, Action.acknowledge_alert}),
     Role.admin: frozenset(Action),
 }
 
