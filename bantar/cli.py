@@ -18,6 +18,7 @@ from bantar.cli_common import (
     setup_logging,
     stop_on_signals,
 )
+from bantar.cli_notify import notify
 from bantar.cli_sim import load, replay, simulate
 from bantar.domain.access import Role, ScopeLevel, scope_problem
 from bantar.domain.errors import RegistryError
@@ -303,3 +304,4 @@ def broker_config(out: Path, health_password: str | None, ingest_members: int) -
 main.add_command(simulate)
 main.add_command(replay)
 main.add_command(load)
+main.add_command(notify)
