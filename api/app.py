@@ -16,7 +16,7 @@ from api import errors
 from api.deps import known_query_only
 from api.limits import BodyLimit
 from api.ratelimit import TokenBuckets
-from api.routes import admin, alerts, assessments, evidence, health, posts
+from api.routes import admin, alerts, assessments, evidence, health, posts, reports
 from bantar.bootstrap import Services
 
 STATIC = Path(__file__).parent / "static"
@@ -67,6 +67,7 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     app.include_router(health.router)
     app.include_router(evidence.router)
     app.include_router(alerts.router)
+    app.include_router(reports.router)
     app.include_router(posts.router)
     app.include_router(assessments.router)
     app.include_router(admin.router)
