@@ -26,7 +26,7 @@ from tests.support import REPO, bantar_env, store_directly
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-LONG_RUNNING = {"influxdb", "mosquitto", "ingest", "api", "grafana"}
+LONG_RUNNING = {"influxdb", "mosquitto", "ingest", "api", "grafana", "notify", "ntfy"}
 _VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 
 
@@ -112,7 +112,7 @@ def test_no_secret_is_written_in_the_file_and_every_variable_is_in_the_example()
 def test_the_settings_compose_gives_bantar_are_valid_and_point_at_the_services(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in ("ingest", "api"):
+    for name in ("ingest", "api", "notify"):
         env = {**environment("broker-config"), **environment(name)}
         for key, value in env.items():
             monkeypatch.setenv(key, value)
@@ -215,3 +215,17 @@ def test_every_dashboard_query_returns_data_from_a_real_influxdb(
         ]
         answers = influx_store.client.query(concrete)  # an InfluxQL error raises
         assert any(answers), f"no data for the dashboard panel {panel}"
+
+
+def test_notifications_go_to_the_stacks_own_ntfy_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in environment("notify").items():
+        monkeypatch.setenv(key, value)
+    for key, value in {k: interpolate(str(v), EXAMPLE) for k, v in COMPOSE["x-bantar"]["environment"].items()}.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.notify.link_secret is not None
+    urls = [u.get_secret_value() for u in settings.notify.channels.values()]
+    assert urls
+    assert all(u.startswith("ntfy://ntfy/") for u in urls)
+    assert SERVICES["notify"]["command"] == ["bantar", "notify", "send"]
+    assert SERVICES["ntfy"]["ports"] == ["${NTFY_PORT:-8090}:80"]
