@@ -108,10 +108,13 @@ class AlertService:
             log.info("alerts: %d opened, %d resolved, %d reminders/escalations planned", opened, resolved, followed)
         return opened, resolved, followed
 
-    def run(self, stop: threading.Event, every_s: float) -> None:
+    def run(self, stop: threading.Event, every_s: float, then: Callable[[], object] | None = None) -> None:
+        """Sync every ``every_s`` until ``stop``; ``then`` runs after each sync (scheduled reports)."""
         while not stop.is_set():
             try:
                 self.sync()
+                if then is not None:
+                    then()
             except Exception:  # keep the loop alive; the next pass retries the whole sync
                 log.exception("alert sync failed; will retry")
             stop.wait(every_s)

@@ -15,6 +15,7 @@ from bantar.evidence_service import EvidenceQueries, EvidenceUpdater, utc_now
 from bantar.notify_file import load_notification_rules
 from bantar.ports import ReadingStore
 from bantar.registry_file import load_registry
+from bantar.report_schedule import ReportDeliveries
 from bantar.rules_file import load_criteria, load_rules
 from bantar.settings import Settings
 from bantar.stores.alertbook import AlertBook
@@ -66,6 +67,7 @@ class Services:
     criteria: dict[str, dict[str, str]]
     """criterion -> its name in Bahasa Indonesia (id) and English (en)"""
     alerts: AlertService
+    reports: ReportDeliveries
 
     def close(self) -> None:
         self.store.close()
@@ -83,6 +85,7 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) ->
     # collector's scans, which otherwise paused city-wide views for ~0.2 s (bench/evidence.py).
     gc.freeze()
     queries = EvidenceQueries(store, registry, rules, now)
+    alerts = build_alert_service(settings, registry, queries, now)
     return Services(
         settings=settings,
         store=store,
@@ -92,7 +95,8 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) ->
         queries=queries,
         app_db=app_db,
         criteria=load_criteria(settings.criteria),
-        alerts=build_alert_service(settings, registry, queries, now),
+        alerts=alerts,
+        reports=ReportDeliveries(alerts.book, queries, registry, alerts.rules, settings.notify.public_url, now),
     )
 
 

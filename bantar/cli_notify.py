@@ -48,12 +48,16 @@ def notify_check() -> None:
 
 @notify.command("sync")
 def notify_sync() -> None:
-    """Sync the alert set with the evidence once and plan due reminders and escalations."""
+    """Sync the alert set with the evidence once; plan due reminders, escalations and reports."""
     settings = settings_or_exit()
     setup_logging(settings)
     with services_session(settings) as services:
         opened, resolved, followed = services.alerts.sync()
-    click.echo(f"{opened} alerts opened, {resolved} resolved, {followed} reminders/escalations planned")
+        reports = services.reports.plan()
+    click.echo(
+        f"{opened} alerts opened, {resolved} resolved, {followed} reminders/escalations planned, "
+        f"{reports} scheduled reports planned"
+    )
 
 
 @notify.command("send")

@@ -33,6 +33,11 @@ def load_notification_rules(
         missing = [c for c in recipient.channels if c not in channels]
         if missing:
             warnings.append(f"{path}: {label}: field 'channels': no URL for {', '.join(missing)} in the settings")
+    for i, schedule in enumerate(rules.reports):
+        if not registry.rts_in(schedule.level, schedule.code):
+            problems.append(
+                f"reports[{i}] (id {schedule.id!r}): field 'code': {schedule.code!r} is not a {schedule.level}"
+            )
     for code in rules.digest.kelurahan:
         if not registry.rts_in("kelurahan", code):
             problems.append(f"digest: field 'kelurahan': {code!r} is not a kelurahan of the registry")

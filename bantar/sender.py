@@ -15,11 +15,13 @@ JSON webhooks) so a receiver can drop the repeat.
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import groupby
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import apprise
@@ -46,6 +48,8 @@ class Message:
     channel: str
     title: str
     body: str
+    attachment: tuple[str, bytes] | None = None
+    """(file name, content) of a scheduled report"""
 
 
 def messages(rows: list[OutboxRow]) -> list[Message]:
@@ -54,7 +58,16 @@ def messages(rows: list[OutboxRow]) -> list[Message]:
     for digest, group in groupby(sorted(rows, key=lambda r: (r.digest or "", r.id)), key=lambda r: r.digest):
         items = list(group)
         if digest is None:
-            out += [Message((r.id,), r.channel, r.title, r.body) for r in items]
+            out += [
+                Message(
+                    (r.id,),
+                    r.channel,
+                    r.title,
+                    r.body,
+                    None if r.attachment is None else (r.attachment_name or "laporan", r.attachment),
+                )
+                for r in items
+            ]
         else:
             title = digest.split("|", 3)[3]
             body = "\n\n".join(f"{i}. {r.title}\n{r.body}" for i, r in enumerate(items, 1))
@@ -69,13 +82,21 @@ def with_header(url: str, ids: tuple[int, ...]) -> str:
     return f"{url}{joiner}+X-Bantar-Notification={'-'.join(map(str, ids))}"
 
 
-def deliver(url: str, title: str, body: str) -> str | None:
+def deliver(url: str, title: str, body: str, attachment: tuple[str, bytes] | None = None) -> str | None:
     """Send through Apprise; None when the channel accepted it, else why not (no URL in it)."""
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return "channel_url_invalid"
-    with apprise.LogCapture(level=logging.WARNING) as captured:
-        ok = notifier.notify(title=title, body=body)
+    with (
+        tempfile.TemporaryDirectory(prefix="bantar-report-") as folder,
+        apprise.LogCapture(level=logging.WARNING) as captured,
+    ):
+        attach = None
+        if attachment is not None:
+            path = Path(folder) / Path(attachment[0]).name
+            path.write_bytes(attachment[1])
+            attach = str(path)
+        ok = notifier.notify(title=title, body=body, attach=attach)
     if ok:
         return None
     lines = [line for line in captured.getvalue().splitlines() if line.strip()]
@@ -120,7 +141,7 @@ class Sender:
             error = (
                 "channel_not_configured"
                 if url is None
-                else deliver(with_header(url, message.ids), message.title, message.body)
+                else deliver(with_header(url, message.ids), message.title, message.body, message.attachment)
             )
             done_ms = int(self.clock() * 1000)
             if error is None:

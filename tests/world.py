@@ -14,6 +14,7 @@ from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater
 from bantar.notify_file import load_notification_rules
 from bantar.ports import ReadingStore
+from bantar.report_schedule import ReportDeliveries
 from bantar.rules_file import load_criteria, load_rules
 from bantar.settings import Settings
 from bantar.stores.alertbook import AlertBook
@@ -85,4 +86,5 @@ def services_for(world: World, app_db: Path) -> Services:
         app_db=AppDb(app_db),
         criteria=load_criteria(REPO / "config/criteria.yaml"),
         alerts=alerts,
+        reports=ReportDeliveries(alerts.book, queries, world.registry, rules, "http://bantar.test", queries.now),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -147,12 +147,36 @@ class Escalation(_Strict):
         return self
 
 
+class ReportSchedule(_Strict):
+    """A monthly report sent by email (or any channel taking attachments) on a day of the month."""
+
+    id: str = Field(pattern=NAME)
+    report: Literal["bank_sampah", "evidence_recap"]
+    level: Literal["rt", "kelurahan", "kecamatan"]
+    code: str = Field(min_length=1, max_length=40)
+    format: Literal["xlsx", "csv"] = "xlsx"
+    recipients: list[str] = Field(min_length=1, description="recipient ids")
+    day: int = Field(default=1, ge=1, le=28, description="day of the month (WIB) the last month's report goes out")
+    at: time = Field(default=time(8, 0), description="WIB")
+
+    def due(self, moment: datetime) -> tuple[datetime, date] | None:
+        """When this month's sending was due and the first day of the month it reports on;
+        None before it is due."""
+        local = moment.astimezone(WIB)
+        when = datetime.combine(local.date().replace(day=self.day), self.at, tzinfo=WIB)
+        if moment < when:
+            return None
+        first = local.date().replace(day=1)
+        return when, (first - timedelta(days=1)).replace(day=1)
+
+
 class NotificationRules(_Strict):
     recipients: list[Recipient] = []
     rules: list[Rule] = []
     quiet_hours: QuietHours | None = None
     digest: Digest = Digest()
     escalation: Escalation = Escalation()
+    reports: list[ReportSchedule] = []
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:
@@ -161,7 +185,14 @@ class NotificationRules(_Strict):
             if r.id in seen:
                 raise ValueError(f"recipient id {r.id!r} appears twice")
             seen.add(r.id)
+        for schedule in self.reports:
+            unknown = [r for r in schedule.recipients if r not in seen]
+            if unknown:
+                raise ValueError(f"report {schedule.id!r} names unknown recipients: {', '.join(unknown)}")
         return self
+
+    def recipient(self, recipient_id: str) -> Recipient:
+        return next(r for r in self.recipients if r.id == recipient_id)
 
     def rule_for(self, kind: str) -> Rule | None:
         return next((r for r in self.rules if kind in r.kinds), None)

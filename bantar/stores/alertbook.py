@@ -34,14 +34,15 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_live_per_cause ON alerts (cause) WHERE state != 'resolved';
 CREATE INDEX IF NOT EXISTS alerts_by_rt ON alerts (rt_code, state);
 CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, alert_id INTEGER NOT NULL REFERENCES alerts (id),
+    id INTEGER PRIMARY KEY AUTOINCREMENT, alert_id INTEGER REFERENCES alerts (id),
     recipient TEXT NOT NULL, channel TEXT NOT NULL, stage TEXT NOT NULL, digest TEXT,
-    title TEXT NOT NULL, body TEXT NOT NULL,
+    title TEXT NOT NULL, body TEXT NOT NULL, attachment BLOB, attachment_name TEXT,
     state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'cancelled')), due_ms INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0, lease_owner TEXT, lease_until_ms INTEGER, sent_ms INTEGER,
     last_error TEXT, created_ms INTEGER NOT NULL,
     UNIQUE (alert_id, recipient, channel, stage));
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, due_ms);
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_report_once ON outbox (recipient, channel, stage) WHERE alert_id IS NULL;
 CREATE TABLE IF NOT EXISTS delivery_attempts (
     id INTEGER PRIMARY KEY AUTOINCREMENT, outbox_id INTEGER NOT NULL REFERENCES outbox (id),
     at_ms INTEGER NOT NULL, worker TEXT NOT NULL, ok INTEGER NOT NULL, error TEXT);
@@ -83,11 +84,14 @@ class Notification(NamedTuple):
     body: str
     due_ms: int
     digest: str | None = None
+    attachment: bytes | None = None
+    attachment_name: str | None = None
 
 
 class OutboxRow(NamedTuple):
     id: int
-    alert_id: int
+    alert_id: int | None
+    """None: a scheduled report"""
     recipient: str
     channel: str
     stage: str
@@ -95,11 +99,13 @@ class OutboxRow(NamedTuple):
     title: str
     body: str
     attempts: int
+    attachment: bytes | None
+    attachment_name: str | None
 
 
 class OutboxStatus(BaseModel):
     id: int
-    alert_id: int
+    alert_id: int | None
     recipient: str
     channel: str
     stage: str
@@ -117,7 +123,12 @@ _ALERT_COLUMNS = (
     "id, cause, kind, rt_code, state, opened_ms, acknowledged_by, acknowledged_ms, note, resolved_ms, "
     "stages_planned, detail"
 )
-_OUTBOX_COLUMNS = "id, alert_id, recipient, channel, stage, digest, title, body, attempts"
+_OUTBOX_COLUMNS = "id, alert_id, recipient, channel, stage, digest, title, body, attempts, attachment, attachment_name"
+
+
+def _outbox_values(alert_id: int | None, n: Notification, now_ms: int) -> tuple[Any, ...]:
+    return (alert_id, n.recipient, n.channel, n.stage, n.digest, n.title, n.body, n.attachment, n.attachment_name,
+            n.due_ms, now_ms)  # fmt: skip
 
 
 def _alert(row: Sequence[Any]) -> StoredAlert:
@@ -167,12 +178,23 @@ class AlertBook:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def _insert(self, db: sqlite3.Connection, alert_id: int, rows: Sequence[Notification], now_ms: int) -> None:
+    def _insert(self, db: sqlite3.Connection, alert_id: int | None, rows: Sequence[Notification], now_ms: int) -> None:
         db.executemany(
-            "INSERT OR IGNORE INTO outbox (alert_id, recipient, channel, stage, digest, title, body, state, due_ms, "
-            "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-            [(alert_id, n.recipient, n.channel, n.stage, n.digest, n.title, n.body, n.due_ms, now_ms) for n in rows],
+            "INSERT OR IGNORE INTO outbox (alert_id, recipient, channel, stage, digest, title, body, attachment, "
+            "attachment_name, state, due_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            [_outbox_values(alert_id, n, now_ms) for n in rows],
         )
+
+    # --- scheduled reports ------------------------------------------------------------------------
+    def has_stage(self, stage: str) -> bool:
+        """Was a report with this stage (``report:<schedule>:<month>``) already put in the outbox?"""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM outbox WHERE stage = ? LIMIT 1", (stage,)).fetchone() is not None
+
+    def add_report(self, rows: Sequence[Notification], now_ms: int) -> None:
+        """Messages carrying a report, not tied to an alert; once per recipient, channel and stage."""
+        with self._transaction() as db:
+            self._insert(db, None, rows, now_ms)
 
     # --- the alert set ----------------------------------------------------------------------------
     def sync(self, current: Sequence[CurrentAlert], now_ms: int, plan: Planner) -> tuple[int, int]:

@@ -4,6 +4,7 @@ receives a lapse."""
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import sqlite3
@@ -11,12 +12,17 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bantar.alerting import AckLinks, AlertService
 from bantar.domain.notifications import NotificationRules
+from bantar.domain.timebase import WIB
+from bantar.report_schedule import ReportDeliveries
+from bantar.reports import bank_sampah
 from bantar.stores.alertbook import AlertBook
 from tests.receivers import SmtpReceiver, WebhookReceiver
 from tests.support import REPO, bantar_env, wait_until
@@ -197,3 +203,41 @@ def test_a_failing_receiver_gets_retries_until_it_answers(world: World, tmp_path
     assert [ok for ok, _ in attempts].count(0) == 3
     assert all(error and "127.0.0.1" not in error for ok, error in attempts if not ok)
     assert per_row == len(expected) + 3
+
+
+def test_a_scheduled_report_is_emailed_once_as_xlsx_with_the_apis_totals(world: World, tmp_path: Path) -> None:
+    kel = world.registry.rts[world.lapsing[0]].kelurahan_code
+    rules = NotificationRules.model_validate(
+        {
+            "recipients": [{"id": "dlh", "name": "DLH", "role": "dlh", "scope": "city", "channels": ["mail-dlh"]}],
+            "reports": [
+                {"id": "bs-kel", "report": "bank_sampah", "level": "kelurahan", "code": kel, "recipients": ["dlh"]}
+            ],
+        }
+    )
+    app_db = tmp_path / "app.db"
+    book = AlertBook(app_db)
+    clock = [datetime(2026, 11, 1, 7, 59, tzinfo=WIB)]
+    deliveries = ReportDeliveries(book, world.queries, world.registry, rules, "http://bantar.test", lambda: clock[0])
+    assert deliveries.plan() == 0, "not due before 08:00 WIB on the 1st"
+    clock[0] += timedelta(minutes=1)
+    assert deliveries.plan() == 1
+    clock[0] += timedelta(hours=3)
+    assert deliveries.plan() == 0, "once a month"
+    book.close()
+    smtp = SmtpReceiver().start()
+    sender = start_sender(app_db, json.dumps({"mail-dlh": smtp.url("dlh@example.org")}), tmp_path / "sender.log")
+    try:
+        wait_until(lambda: pending(app_db) == 0, 60, "the report to be sent")
+    finally:
+        sender.send_signal(signal.SIGTERM)
+        sender.wait(20)
+        smtp.stop()
+    (message,) = smtp.messages
+    assert "Laporan bank sampah" in str(message["Subject"])
+    (attachment,) = [p for p in message.walk() if p.get_filename()]
+    assert attachment.get_filename() == "bs-kel-2026-10.xlsx"
+    sheet = load_workbook(io.BytesIO(attachment.get_payload(decode=True)), read_only=True)["data"]
+    rows = list(sheet.iter_rows(values_only=True))
+    expected = bank_sampah(world.store, world.registry, "kelurahan", kel, date(2026, 10, 1), date(2026, 10, 31))
+    assert list(rows[2 + len(expected.rows)]) == expected.totals
