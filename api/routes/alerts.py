@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +28,9 @@ STATES: dict[str, list[AlertState]] = {
     "resolved": ["resolved"],
     "all": ["open", "acknowledged", "resolved"],
 }
+
+
+AlertId = Annotated[int, Path(ge=1, le=2**62, description="the alert's id")]
 
 
 class AlertItem(BaseModel):
@@ -127,7 +130,7 @@ def _acknowledge(services: Services, alert: StoredAlert, by: str, note: str | No
     summary="Acknowledge an alert: stops its reminders and escalations (RT head, assessor)",
     responses=refusals(409),
 )
-def acknowledge(alert_id: int, body: Ack, request: Request, services: ServicesDep, who: PrincipalDep) -> AlertItem:
+def acknowledge(alert_id: AlertId, body: Ack, request: Request, services: ServicesDep, who: PrincipalDep) -> AlertItem:
     alert = _alert_or_404(services, alert_id)
     require_rt(services, who, alert.rt_code, Action.acknowledge_alert)
     done = _acknowledge(services, alert, who.name, body.note)
@@ -141,7 +144,7 @@ Recipient = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[a-z0-9
 Signature = Annotated[str, Query(min_length=10, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-def _signed(services: Services, alert_id: int, r: str, sig: str) -> StoredAlert:
+def _signed(services: Services, alert_id: AlertId, r: str, sig: str) -> StoredAlert:
     if not services.alerts.links.valid(alert_id, r, sig):
         raise ApiError(403, "bad_signature", "this acknowledgement link is not valid", "Tautan ini tidak sah")
     return _alert_or_404(services, alert_id)
@@ -153,7 +156,7 @@ _PAGE = """<!doctype html><html lang="id"><meta charset="utf-8">
 
 
 @router.get("/alerts/{alert_id}/ack-link", response_class=HTMLResponse, include_in_schema=False)
-def ack_page(alert_id: int, r: Recipient, sig: Signature, services: ServicesDep) -> HTMLResponse:
+def ack_page(alert_id: AlertId, r: Recipient, sig: Signature, services: ServicesDep) -> HTMLResponse:
     """The link in a message opens a page with one button (link previews never acknowledge)."""
     alert = _signed(services, alert_id, r, sig)
     text = escape(str(alert.detail.get("message_id") or alert.kind))
@@ -168,7 +171,9 @@ def ack_page(alert_id: int, r: Recipient, sig: Signature, services: ServicesDep)
 
 
 @router.post("/alerts/{alert_id}/ack-link", response_class=HTMLResponse, include_in_schema=False)
-def ack_by_link(alert_id: int, r: Recipient, sig: Signature, request: Request, services: ServicesDep) -> HTMLResponse:
+def ack_by_link(
+    alert_id: AlertId, r: Recipient, sig: Signature, request: Request, services: ServicesDep
+) -> HTMLResponse:
     alert = _signed(services, alert_id, r, sig)
     if alert.state == "open":
         _acknowledge(services, alert, f"link:{r}", None)
@@ -187,7 +192,7 @@ def ack_by_link(alert_id: int, r: Recipient, sig: Signature, request: Request, s
     response_model=list[OutboxStatus],
     summary="What was (or will be) sent about an alert: each message, its state and attempts",
 )
-def notifications(alert_id: int, services: ServicesDep, who: PrincipalDep) -> list[OutboxStatus]:
+def notifications(alert_id: AlertId, services: ServicesDep, who: PrincipalDep) -> list[OutboxStatus]:
     alert = _alert_or_404(services, alert_id)
     require_rt(services, who, alert.rt_code, Action.read_evidence)
     return services.alerts.book.outbox(alert_id)

@@ -20,12 +20,11 @@ from bantar.reports import Level, Table, bank_sampah, evidence_recap, open_data,
 router = APIRouter(prefix="/api/v1", tags=["reports"], responses=refusals(*AUTHENTICATED))
 Format = Literal["json", "csv", "xlsx"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_FILES: dict[str, Any] = {
-    "json": {"responses": {200: {"description": "the table: columns with descriptions, rows, totals, notes"}}},
-    "files": {
-        "content": {"text/csv": {}, XLSX: {}, "application/json": {}},
-        "description": "JSON, CSV or XLSX (format=)",
-    },
+TABLE_FILES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/json": {}, "text/csv": {}, XLSX: {}},
+        "description": "the table (columns with descriptions, rows, totals, notes) as JSON, CSV or XLSX (format=)",
+    }
 }
 
 
@@ -51,7 +50,7 @@ def _answer(table: Table, fmt: Format, name: str) -> Response:
 @router.get(
     "/reports/bank-sampah",
     summary="Monthly bank sampah report of an RT, a kelurahan or a kecamatan (kg per material, members, turnover)",
-    responses={200: _FILES["files"]},
+    responses=TABLE_FILES,
 )
 def bank_sampah_report(
     period: PeriodDep,
@@ -69,7 +68,7 @@ def bank_sampah_report(
 @router.get(
     "/reports/evidence-recap",
     summary="The programme's monthly evidence recap per RT: suggested levels, coverage, alerts",
-    responses={200: _FILES["files"]},
+    responses=TABLE_FILES,
 )
 def evidence_recap_report(
     period: PeriodDep,
