@@ -132,20 +132,8 @@ def _outbox_values(alert_id: int | None, n: Notification, now_ms: int) -> tuple[
 
 
 def _alert(row: Sequence[Any]) -> StoredAlert:
-    return StoredAlert(
-        id=row[0],
-        cause=row[1],
-        kind=row[2],
-        rt_code=row[3],
-        state=row[4],
-        opened_ms=row[5],
-        acknowledged_by=row[6],
-        acknowledged_ms=row[7],
-        note=row[8],
-        resolved_ms=row[9],
-        stages_planned=row[10],
-        detail=json.loads(row[11]),
-    )
+    fields = dict(zip(StoredAlert.model_fields, row, strict=True))
+    return StoredAlert(**{**fields, "detail": json.loads(fields["detail"])})
 
 
 class AlertBook:
@@ -362,21 +350,7 @@ class AlertBook:
                 "FROM outbox WHERE ? IS NULL OR alert_id = ? ORDER BY id",
                 (alert_id, alert_id),
             ).fetchall()
-        return [
-            OutboxStatus(
-                id=r[0],
-                alert_id=r[1],
-                recipient=r[2],
-                channel=r[3],
-                stage=r[4],
-                state=r[5],
-                due_ms=r[6],
-                attempts=r[7],
-                sent_ms=r[8],
-                last_error=r[9],
-            )
-            for r in rows
-        ]
+        return [OutboxStatus(**dict(zip(OutboxStatus.model_fields, r, strict=True))) for r in rows]
 
     def pending(self) -> int:
         with self._lock:
