@@ -128,7 +128,7 @@ def _acknowledge(services: Services, alert: StoredAlert, by: str, note: str | No
     "/alerts/{alert_id}/ack",
     response_model=AlertItem,
     summary="Acknowledge an alert: stops its reminders and escalations (RT head, assessor)",
-    responses=refusals(409),
+    responses=refusals(400, 409, 413),
 )
 def acknowledge(alert_id: AlertId, body: Ack, request: Request, services: ServicesDep, who: PrincipalDep) -> AlertItem:
     alert = _alert_or_404(services, alert_id)
