@@ -17,7 +17,19 @@ from api.deps import known_query_only
 from api.headers import SecurityHeaders
 from api.limits import BodyLimit
 from api.ratelimit import TokenBuckets
-from api.routes import admin, assessments, bank_book, evidence, field, health, patrols, posts, sign_in
+from api.routes import (
+    admin,
+    alerts,
+    assessments,
+    bank_book,
+    evidence,
+    field,
+    health,
+    patrols,
+    posts,
+    reports,
+    sign_in,
+)
 from bantar.bootstrap import Services
 
 STATIC = Path(__file__).parent / "static"
@@ -28,18 +40,27 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        loop = None
+        loops = []
         if run_evidence_loop:
-            loop = threading.Thread(
-                target=services.updater.run,
-                args=(stop, services.settings.evidence_every_s, services.queries.warm),
-                name="evidence",
-                daemon=True,
-            )
-            loop.start()
+            loops = [
+                threading.Thread(
+                    target=services.updater.run,
+                    args=(stop, services.settings.evidence_every_s, services.queries.warm),
+                    name="evidence",
+                    daemon=True,
+                ),
+                threading.Thread(
+                    target=services.alerts.run,
+                    args=(stop, services.settings.notify.sync_every_s),
+                    name="alerts",
+                    daemon=True,
+                ),
+            ]
+            for loop in loops:
+                loop.start()
         yield
         stop.set()
-        if loop is not None:
+        for loop in loops:
             loop.join(timeout=10)
 
     app = FastAPI(
@@ -58,6 +79,8 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     errors.install(app)
     app.include_router(health.router)
     app.include_router(evidence.router)
+    app.include_router(alerts.router)
+    app.include_router(reports.router)
     app.include_router(posts.router)
     app.include_router(assessments.router)
     app.include_router(admin.router)

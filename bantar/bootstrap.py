@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bantar.alerting import AckLinks, AlertService
 from bantar.domain.registry import RegistryIndex
 from bantar.domain.scoring import Rules
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater, utc_now
+from bantar.notify_file import load_notification_rules
 from bantar.ports import ReadingStore
 from bantar.registry_file import load_registry
+from bantar.report_schedule import ReportDeliveries
 from bantar.rules_file import load_criteria, load_rules
 from bantar.settings import Settings
+from bantar.stores.alertbook import AlertBook
 from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
 
@@ -61,10 +66,13 @@ class Services:
     app_db: AppDb
     criteria: dict[str, dict[str, str]]
     """criterion -> its name in Bahasa Indonesia (id) and English (en)"""
+    alerts: AlertService
+    reports: ReportDeliveries
 
     def close(self) -> None:
         self.store.close()
         self.app_db.close()
+        self.alerts.book.close()
 
 
 def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) -> Services:
@@ -76,13 +84,36 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) ->
     # The registry (thousands of long-lived models) never changes: keep it out of the garbage
     # collector's scans, which otherwise paused city-wide views for ~0.2 s (bench/evidence.py).
     gc.freeze()
+    queries = EvidenceQueries(store, registry, rules, now)
+    alerts = build_alert_service(settings, registry, queries, now)
     return Services(
         settings=settings,
         store=store,
         registry=registry,
         rules=rules,
         updater=EvidenceUpdater(store, registry, rules),
-        queries=EvidenceQueries(store, registry, rules, now),
+        queries=queries,
         app_db=app_db,
         criteria=load_criteria(settings.criteria),
+        alerts=alerts,
+        reports=ReportDeliveries(alerts.book, queries, registry, alerts.rules, settings.notify.public_url, now),
+    )
+
+
+def build_alert_service(
+    settings: Settings, registry: RegistryIndex, queries: EvidenceQueries, now: Callable[[], datetime]
+) -> AlertService:
+    notify = settings.notify
+    rules, warnings = load_notification_rules(notify.rules, registry, notify.channels.keys())
+    for warning in warnings:
+        logging.getLogger("bantar.alerts").warning("%s", warning)
+    secret = notify.link_secret.get_secret_value().encode() if notify.link_secret else None
+    return AlertService(
+        AlertBook(settings.app_db, settings.sqlite.busy_timeout_ms),
+        queries.alerts,
+        registry,
+        rules,
+        AckLinks(notify.public_url, secret),
+        now,
+        queries.store.evidence_version,
     )

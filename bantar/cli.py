@@ -20,6 +20,7 @@ from bantar.cli_common import (
     stop_on_signals,
 )
 from bantar.cli_field import signin
+from bantar.cli_notify import notify
 from bantar.cli_sim import load, replay, simulate
 from bantar.domain.access import Role, ScopeLevel, scope_problem
 from bantar.domain.errors import RegistryError
@@ -354,3 +355,4 @@ main.add_command(simulate)
 main.add_command(replay)
 main.add_command(load)
 main.add_command(signin)
+main.add_command(notify)

@@ -124,6 +124,30 @@ class InfluxSettings(BaseModel):
     )
 
 
+class NotifySettings(BaseModel):
+    """Alert notifications (docs/notifications.md). Channel URLs are secrets: never logged."""
+
+    rules: Path = Field(default=Path("config/notifications.yaml"), description="recipients, rules, schedules")
+    channels: dict[str, SecretStr] = Field(
+        default={},
+        description='channel name -> Apprise URL, as JSON: {"wa-rt-001": "whatsapp://...", "tim-kel": "mailtos://..."}',
+    )
+    public_url: str = Field(default="http://127.0.0.1:8080", description="where people reach the API and dashboard")
+    link_secret: SecretStr | None = Field(default=None, description="signs acknowledgement links (none: no links)")
+    worker: str = Field(
+        default="sender-1",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="this sender's name; one process per name (at start it takes back its own leases)",
+    )
+    lease_s: float = Field(default=120.0, gt=0, le=3600, description="how long a claimed message is reserved")
+    batch: int = Field(default=20, ge=1, le=1000, description="messages claimed at once")
+    poll_s: float = Field(default=5.0, gt=0, le=600, description="how often the sender looks for due messages")
+    retry_base_s: float = Field(default=30.0, gt=0, description="first retry after a failure; doubles each time")
+    retry_max_s: float = Field(default=3600.0, gt=0, description="longest pause between retries")
+    send_timeout_s: float = Field(default=20.0, gt=0, le=300, description="per message and channel")
+    sync_every_s: float = Field(default=60.0, gt=0, le=3600, description="how often the API syncs the alert set")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANTAR_", env_nested_delimiter="__", extra="ignore")
 
@@ -142,6 +166,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     ingest: IngestSettings = IngestSettings()
     api: ApiSettings = ApiSettings()
+    notify: NotifySettings = NotifySettings()
     evidence_every_s: float = Field(default=10.0, gt=0, le=3600, description="how often the API derives new evidence")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bantar.alerting import AckLinks, AlertService
 from bantar.bootstrap import Services
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.scoring import Rules
 from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater
+from bantar.notify_file import load_notification_rules
 from bantar.ports import ReadingStore
+from bantar.report_schedule import ReportDeliveries
 from bantar.rules_file import load_criteria, load_rules
 from bantar.settings import Settings
+from bantar.stores.alertbook import AlertBook
 from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
 from simulators.engine import Simulation
@@ -61,13 +65,26 @@ class World:
 
 def services_for(world: World, app_db: Path) -> Services:
     """The API's services over the world's store, with the clock just after the world ends."""
+    queries = EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1))
+    rules, _ = load_notification_rules(REPO / "config/notifications.yaml", world.registry, ())
+    alerts = AlertService(
+        AlertBook(app_db),
+        queries.alerts,
+        world.registry,
+        rules,
+        AckLinks("http://bantar.test", b"test-link-secret"),
+        queries.now,
+        world.store.evidence_version,
+    )
     return Services(
         settings=Settings(),
         store=world.store,
         registry=world.registry,
         rules=world.rules,
         updater=world.updater,
-        queries=EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1)),
+        queries=queries,
         app_db=AppDb(app_db),
         criteria=load_criteria(REPO / "config/criteria.yaml"),
+        alerts=alerts,
+        reports=ReportDeliveries(alerts.book, queries, world.registry, rules, "http://bantar.test", queries.now),
     )

@@ -19,7 +19,7 @@ from bantar.domain.evidence import DayEvidence
 from bantar.domain.registry import Award, Category, RTPlace
 from bantar.domain.timebase import from_epoch_ms
 from bantar.domain.topics import DeviceKind
-from bantar.evidence_service import Alert, PeriodScores, Summary
+from bantar.evidence_service import PeriodScores, Summary
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"], responses=refusals(*AUTHENTICATED))
 Level = Literal["city", "kecamatan", "kelurahan"]
@@ -89,11 +89,6 @@ class EvidenceList(BaseModel):
     count: int
 
 
-class AlertList(BaseModel):
-    data: list[Alert]
-    count: int
-
-
 def _rt(services: Services, who: Principal, code: str) -> str:
     require_rt(services, who, code, Action.read_evidence)
     return code
@@ -152,9 +147,14 @@ def rt_scores(rt_code: RTCode, period: PeriodDep, services: ServicesDep, who: Pr
     return services.queries.scores(_rt(services, who, rt_code), period.start, period.end)
 
 
+class AreaSummary(Summary):
+    alert_states: dict[str, int]
+    """persisted alerts of the area by state: open, acknowledged, resolved"""
+
+
 @router.get(
     "/summary",
-    response_model=Summary,
+    response_model=AreaSummary,
     summary="RTs per suggested level, coverage and open alerts, for the city, a kecamatan or a kelurahan",
 )
 def summary(
@@ -163,29 +163,12 @@ def summary(
     who: PrincipalDep,
     level: Level = "city",
     code: AreaCode = None,
-) -> Summary:
-    return services.queries.summary(level, _scope(services, who, level, code), period.start, period.end)
-
-
-@router.get("/alerts", response_model=AlertList, summary="Open re-assessment and silent-device alerts")
-def alerts(
-    services: ServicesDep,
-    who: PrincipalDep,
-    level: Level | None = None,
-    code: AreaCode = None,
-    kind: Literal["reassessment", "device_silent"] | None = None,
-) -> AlertList:
-    """Without a level: every alert inside the token's scope."""
-    if level is None:
-        require(who, Action.read_evidence)
-        codes = [c for c, place in services.registry.rts.items() if who.covers(place)]
-    else:
-        scope = _scope(services, who, level, code)
-        codes = services.registry.rts_in(level, scope)
-    found = services.queries.alerts(codes)
-    if kind:
-        found = [a for a in found if a.kind == kind]
-    return AlertList(data=found, count=len(found))
+) -> AreaSummary:
+    scope = _scope(services, who, level, code)
+    found = services.queries.summary(level, scope, period.start, period.end)
+    services.alerts.refresh()
+    states = services.alerts.book.state_counts(None if level == "city" else services.registry.rts_in(level, scope))
+    return AreaSummary(**found.model_dump(), alert_states=states)
 
 
 @router.get(

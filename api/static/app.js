@@ -116,10 +116,11 @@ async function areaView(levelName, code) {
       <div class="card"><b>${counts(inArea, "bersih")}</b>${t("bersih")}: ${t("baik")} / ${t("sedang")} / ${t("kurang")} / ${t("none")}</div>
       <div class="card"><b>${counts(inArea, "aman")}</b>${t("aman")}: ${t("baik")} / ${t("sedang")} / ${t("kurang")} / ${t("none")}</div>
       <div class="card"><b>${covered.length ? num(100 * covered.reduce((s, r) => s + r.coverage, 0) / covered.length) + " %" : "–"}</b>${t("coverage")}</div>
-      <div class="card" id="alert-card"><b>${num(reassess)}</b>${t("reassess")} · ${num(silent)} ${t("devices")}</div>
+      <div class="card" id="alert-card"><b>${num(reassess)}</b>${t("reassess")} · ${num(silent)} ${t("devices")}<br><span class="muted" id="alert-states"></span></div>
     </div>
     ${levelName !== "kelurahan" ? `<h2>${t(sub)}</h2><div id="areas"></div>` : ""}
     <h2>${t("rts")}</h2><div id="rt-table"></div>`;
+  alertStates(levelName, code);
   if (levelName !== "kelurahan") {
     grid(document.getElementById("areas"), [
       { name: t(sub), formatter: (cell) => gridjs.html(cell) }, t("rts"),
@@ -158,8 +159,7 @@ async function rtView(code) {
       <div class="card"><b>${esc(scores.category.category)}</b>${t("award")} ${rupiah(scores.category.award_idr)}</div>
       <div class="card"><b>${num(rt.devices.length)}</b>${t("device")}</div>
     </div>
-    <h2>${t("alerts")}</h2><div id="alerts">${mine.length ? mine.map((a) =>
-      `<div class="alert ${a.kind === "device_silent" ? "device" : "reassess"}">${esc(a.message_id)}</div>`).join("") : `<p class="muted">${t("noAlerts")}</p>`}</div>
+    <h2>${t("alerts")}</h2><div id="alerts">${alertItems(mine)}</div><p id="reports">${reportLinks(rt.kelurahan_code)}</p>
     <h2>${t("scores")}</h2>
     <table class="plain" id="scores"><tr><th>${t("criterion")}</th><th>${t("score")}</th><th>${t("rule")}</th></tr>
     ${scores.criteria.map((c) => `<tr><td>${esc(c.criterion)}</td><td>${level(c.score)}</td><td>${esc(c.rationale[lang])}<br>
@@ -197,6 +197,7 @@ async function rtView(code) {
     const opened = await api("/api/v1/assessments", { method: "POST", body: { rt_code: code, ...period() } });
     location.hash = `#/assessment/${opened.assessment.id}`;
   });
+  wireAlerts();
 }
 
 async function assessmentView(id) {
@@ -298,3 +299,64 @@ function setup() {
 }
 
 document.addEventListener("DOMContentLoaded", setup);
+
+// --- Alerts as work items (acknowledge, counts) and report downloads --------------------------
+const ALERT_TEXT = {
+  id: { ack: "Tanggapi", acked: "ditanggapi", open_: "terbuka", resolved: "selesai", note: "Catatan tindak lanjut (boleh kosong):",
+    bankSampah: "Laporan bank sampah (XLSX)", recap: "Rekap bukti (XLSX)", openData: "Data terbuka (CSV)" },
+  en: { ack: "Acknowledge", acked: "acknowledged", open_: "open", resolved: "resolved", note: "Follow-up note (optional):",
+    bankSampah: "Waste bank report (XLSX)", recap: "Evidence recap (XLSX)", openData: "Open data (CSV)" },
+};
+const at = (key) => ALERT_TEXT[lang][key];
+
+function alertItems(list) {
+  if (!list.length) return `<p class="muted">${t("noAlerts")}</p>`;
+  const me = JSON.parse(sessionStorage.getItem("bantar-me") || "{}");
+  const may = ["rt_head", "assessor", "admin"].includes(me.role);
+  return list.map((a) => `<div class="alert ${a.kind === "device_silent" ? "device" : "reassess"}" data-alert="${a.id}">
+    ${esc(a.message_id)} <span class="muted">· ${a.state === "open" ? at("open_") : `${at("acked")} ${esc(a.acknowledged_by)}${a.note ? `: ${esc(a.note)}` : ""}`}</span>
+    ${a.state === "open" && may ? `<button class="ack" data-ack="${a.id}">${at("ack")}</button>` : ""}</div>`).join("");
+}
+
+function wireAlerts() {
+  for (const button of document.querySelectorAll("button[data-ack]")) {
+    button.addEventListener("click", async () => {
+      const note = prompt(at("note"));
+      if (note === null) return;
+      await api(`/api/v1/alerts/${button.dataset.ack}/ack`, { method: "POST", body: { note: note || null } });
+      render();
+    });
+  }
+  for (const link of document.querySelectorAll("a[data-download]")) {
+    link.addEventListener("click", async (event) => {
+      event.preventDefault();
+      const url = new URL(link.dataset.download, location.origin);
+      const response = await fetch(url, { headers: { Authorization: `Bearer ${sessionStorage.getItem("bantar-token") || ""}` } });
+      if (!response.ok) return;
+      const file = URL.createObjectURL(await response.blob());
+      const a = Object.assign(document.createElement("a"), { href: file, download: link.dataset.name });
+      a.click();
+      URL.revokeObjectURL(file);
+    });
+  }
+}
+
+function reportLinks(kelurahan) {
+  const month = (period().end || "").slice(0, 7);
+  const q = `level=kelurahan&code=${encodeURIComponent(kelurahan)}&month=${month}`;
+  const { start, end } = period();
+  return [[`/api/v1/reports/bank-sampah?${q}&format=xlsx`, at("bankSampah"), `bank-sampah-${kelurahan}-${month}.xlsx`],
+    [`/api/v1/reports/evidence-recap?${q}&format=xlsx`, at("recap"), `rekap-bukti-${kelurahan}-${month}.xlsx`],
+    [`/api/v1/open-data/daily-evidence.csv?level=kelurahan&code=${encodeURIComponent(kelurahan)}&start=${start}&end=${end}`, at("openData"), `bukti-harian-${kelurahan}.csv`]]
+    .map(([href, label, name]) => `<a href="#" data-download="${esc(href)}" data-name="${esc(name)}">${esc(label)}</a>`).join(" · ");
+}
+
+async function alertStates(levelName, code) {
+  const target = document.getElementById("alert-states");
+  if (!target) return;
+  try {
+    const s = await api("/api/v1/summary", { params: { level: levelName, code: levelName === "city" ? null : code, ...period() } });
+    const n = s.alert_states || {};
+    target.textContent = `${num(n.open)} ${at("open_")} · ${num(n.acknowledged)} ${at("acked")} · ${num(n.resolved)} ${at("resolved")}`;
+  } catch { /* counts are a hint; the page works without them */ }
+}

@@ -65,6 +65,8 @@ class Action(StrEnum):
     manage_checkpoints = "manage_checkpoints"
     issue_sign_in = "issue_sign_in"
     """one-time sign-in codes for the field app"""
+    acknowledge_alert = "acknowledge_alert"
+    """take an alert as a work item: stops its reminders and escalation"""
 
     @property
     def writes(self) -> bool:
@@ -96,6 +98,7 @@ MATRIX: dict[Action, tuple[frozenset[Role], Where]] = {
     Action.read_own_reports: (frozenset({Role.security_post, Role.rt_head}), Where.in_scope),
     Action.manage_checkpoints: (frozenset({Role.rt_head}), Where.in_scope),
     Action.issue_sign_in: (frozenset({Role.rt_head, Role.admin}), Where.in_scope),
+    Action.acknowledge_alert: (frozenset({Role.rt_head, Role.assessor}), Where.in_scope),
 }
 """role x action x scope, decided once: who may take each action, and where"""
 

@@ -72,6 +72,9 @@ class Reason(StrEnum):
     unknown_kelurahan = "unknown_kelurahan"
     unknown_token = "unknown_token"  # noqa: S105 (a reason code, not a secret)
     unknown_assessment = "unknown_assessment"
+    unknown_alert = "unknown_alert"
+    alert_resolved = "alert_resolved"
+    bad_signature = "bad_signature"
     assessment_signed = "assessment_signed"
     assessment_incomplete = "assessment_incomplete"
     assessment_open = "assessment_open"
@@ -178,6 +181,11 @@ CATALOGUE: dict[Reason, Text] = {
     Reason.unknown_kelurahan: Text("Kelurahan {code} tidak terdaftar", "kelurahan {code} is not in the registry"),
     Reason.unknown_token: Text("Token {code} tidak aktif", "no active token {code}"),
     Reason.unknown_assessment: Text("Penilaian {code} tidak ada", "no assessment {code}"),
+    Reason.unknown_alert: Text("Peringatan {code} tidak ada", "no alert {code}"),
+    Reason.alert_resolved: Text(
+        "Peringatan {code} sudah selesai: penyebabnya sudah berakhir", "alert {code} was resolved: its cause ended"
+    ),
+    Reason.bad_signature: Text("Tautan ini tidak sah", "this acknowledgement link is not valid"),
     Reason.assessment_signed: Text(
         "Penilaian sudah ditandatangani dan tidak dapat diubah; buat koreksi",
         "the assessment is signed and cannot change; open a correction",

@@ -14,6 +14,7 @@ import pytest
 from bantar.domain.access import MATRIX, Action, Role, ScopeLevel, Where, matrix_rows
 from bantar.domain.registry import Kecamatan, Registry
 from bantar.settings import ApiSettings
+from bantar.stores.alertbook import CurrentAlert
 from tests.integration.test_access import DEPOSIT, Town, opened_town
 from tests.support import REPO
 
@@ -57,6 +58,14 @@ Probe = Callable[[Town, Geography, str, str, str], httpx.Response]
 _n = itertools.count()
 
 
+def _acknowledge(town: Town, geo: Geography, token: str, rt: str, key: str) -> httpx.Response:
+    """Acknowledge an alert of this RT, opened for the probe (device silent)."""
+    book = town.services.alerts.book
+    book.sync([CurrentAlert(f"probe:{key}", "device_silent", rt, {})], 0, lambda _alert: [])
+    alert = next(a for a in book.alerts([rt], ["open"]) if a.cause == f"probe:{key}")
+    return town.call(token, "POST", f"/api/v1/alerts/{alert.id}/ack", json={"note": key})
+
+
 def _post(what: str, body: dict[str, object]) -> Probe:
     def probe(town: Town, geo: Geography, token: str, rt: str, key: str) -> httpx.Response:
         return town.post(token, rt, what, body, key)
@@ -97,6 +106,7 @@ PROBES: dict[Action, Probe] = {
     Action.manage_checkpoints: lambda town, geo, token, rt, key: town.call(
         token, "POST", f"/api/v1/rts/{rt}/poskamling/checkpoints", json={"label": key}
     ),
+    Action.acknowledge_alert: _acknowledge,
     Action.issue_sign_in: lambda town, geo, token, rt, key: town.call(
         token,
         "POST",

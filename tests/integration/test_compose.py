@@ -26,7 +26,7 @@ from tests.support import REPO, bantar_env, store_directly
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-LONG_RUNNING = {"influxdb", "mosquitto", "ingest", "api", "grafana", "caddy"}
+LONG_RUNNING = {"influxdb", "mosquitto", "ingest", "api", "grafana", "caddy", "notify", "ntfy"}
 _VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 
 
@@ -238,7 +238,7 @@ def test_least_privilege_and_transport_security_in_the_stack() -> None:
     assert SERVICES["mosquitto"]["ports"] == ["${MQTT_TLS_PORT:-8883}:8883"]
     assert "--tls" in " ".join(SERVICES["broker-config"]["command"])
     published = {name for name, service in SERVICES.items() if service.get("ports")}
-    assert published == {"mosquitto", "caddy", "grafana"}
+    assert published == {"mosquitto", "caddy", "grafana", "ntfy"}
     caddyfile = REPO / "deploy/caddy/Caddyfile"
     assert "reverse_proxy api:8080" in caddyfile.read_text()
     caddy_ip = SERVICES["caddy"]["networks"]["default"]["ipv4_address"]
@@ -251,3 +251,17 @@ def test_least_privilege_and_transport_security_in_the_stack() -> None:
         timeout=60,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def test_notifications_go_to_the_stacks_own_ntfy_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in environment("notify").items():
+        monkeypatch.setenv(key, value)
+    for key, value in {k: interpolate(str(v), EXAMPLE) for k, v in COMPOSE["x-bantar"]["environment"].items()}.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.notify.link_secret is not None
+    urls = [u.get_secret_value() for u in settings.notify.channels.values()]
+    assert urls
+    assert all(u.startswith("ntfy://ntfy/") for u in urls)
+    assert SERVICES["notify"]["command"] == ["bantar", "notify", "send"]
+    assert SERVICES["ntfy"]["ports"] == ["${NTFY_PORT:-8090}:80"]

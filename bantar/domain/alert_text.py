@@ -1,0 +1,62 @@
+"""What a notification says, in Bahasa Indonesia. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bantar.domain.registry import RTPlace
+from bantar.domain.timebase import WIB
+
+KIND_LABEL: dict[str, str] = {
+    "reassessment": "Perlu penilaian ulang",
+    "device_silent": "Perangkat tidak melapor",
+    "data_quality": "Mutu data sensor bermasalah",
+    "flood_danger": "Tingkat bahaya banjir",
+    "assessment_signed": "Penilaian telah ditandatangani",
+}
+LEVEL_WORD = {"rt": "RT", "kelurahan": "kelurahan", "kecamatan": "kecamatan", "city": "kota"}
+
+
+def wib_text(moment: datetime) -> str:
+    return moment.astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
+
+
+def where(place: RTPlace) -> str:
+    return f"RT {place.rt.number:03d} Kel. {place.kelurahan_name}, Kec. {place.kecamatan_name} ({place.rt.code})"
+
+
+def stage_line(stage: str, opened: datetime, escalation_levels: list[str]) -> str:
+    if stage.startswith("reminder-"):
+        return f"Pengingat ke-{stage.partition('-')[2]}: belum ditanggapi sejak {wib_text(opened)}."
+    if stage.startswith("escalation-"):
+        step = int(stage.partition("-")[2])
+        level = escalation_levels[step - 1] if step <= len(escalation_levels) else "?"
+        return f"Eskalasi ke tingkat {LEVEL_WORD.get(level, level)}: belum ditanggapi sejak {wib_text(opened)}."
+    return f"Dibuka {wib_text(opened)}."
+
+
+def render(
+    kind: str,
+    detail: dict[str, Any],
+    place: RTPlace,
+    stage: str,
+    opened: datetime,
+    ack_link: str | None,
+    escalation_levels: list[str],
+) -> tuple[str, str]:
+    """(title, body) of one notification."""
+    label = KIND_LABEL.get(kind, kind.replace("_", " "))
+    title = f"[BANTAR] {label}: RT {place.rt.number:03d} {place.kelurahan_name}"
+    lines = [
+        f"{label} — {where(place)}",
+        str(detail.get("message_id") or ""),
+        stage_line(stage, opened, escalation_levels),
+    ]
+    if ack_link:
+        lines.append(f"Tandai sudah ditangani: {ack_link}")
+    return title, "\n".join(line for line in lines if line)
+
+
+def digest_title(kelurahan_name: str, day: str) -> str:
+    return f"[BANTAR] Ringkasan harian Kel. {kelurahan_name} — {day}"
