@@ -30,7 +30,6 @@ import pyarrow.parquet as pq
 from bantar.archive.intervals import compact
 from bantar.archive.parts import ARCHIVED, ArchivedKind, publish, write_temporary
 from bantar.domain.timebase import wib_day
-from bantar.domain.topics import DeviceKind
 from bantar.stores.archive_sqlite import PartRecord, SqliteArchiveSide, wib_day_start_ms
 from bantar.stores.ledger import SERIES
 

@@ -18,11 +18,29 @@ from typing import NamedTuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bantar.domain.errors import StoreError
 from bantar.domain.availability import AVAILABILITY_KINDS, AvailabilityKind
+from bantar.domain.errors import StoreError
 from bantar.domain.topics import DeviceKind
 
 KEY = ("device_id", "rt_code", "seq", "ts_ms")
+TYPES: dict[str, pa.DataType] = {
+    "device_id": pa.string(),
+    "rt_code": pa.string(),
+    "seq": pa.int64(),
+    "ts_ms": pa.int64(),
+    "received_ms": pa.int64(),
+    "fill_pct": pa.float64(),
+    "battery_pct": pa.float64(),
+    "online": pa.bool_(),
+    "recording": pa.bool_(),
+    "event": pa.string(),
+    "on_duty": pa.bool_(),
+    "guards": pa.int64(),
+    "checkpoint": pa.string(),
+    "category": pa.string(),
+    "note": pa.string(),
+}
+"""The Arrow type of every column an archived kind keeps (SQLite's integers 0/1 become booleans)."""
 _DELTA = ("seq", "ts_ms", "received_ms", "from_ms", "to_ms", "count", "first_seq")
 _SPLIT = ("fill_pct", "battery_pct")
 ROW_GROUP = 1_000_000
@@ -46,6 +64,10 @@ ARCHIVED: dict[DeviceKind, ArchivedKind] = {
 }
 """Bank sampah deposits and gotong royong events (a few a week per RT, and period views count
 distinct households over them) stay in the hot store."""
+
+
+def hot_schema(spec: ArchivedKind) -> pa.Schema:
+    return pa.schema([(name, TYPES[name]) for name in (*KEY, *spec.fields)])
 
 
 class PartFacts(NamedTuple):

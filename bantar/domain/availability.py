@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from bantar.domain.topics import DeviceKind
 
@@ -39,7 +39,8 @@ AVAILABILITY_KINDS: dict[DeviceKind, AvailabilityKind] = {
 }
 
 
-class StateInterval(NamedTuple):
+@dataclass(frozen=True)
+class StateInterval:
     device_id: str
     rt_code: str
     state: tuple[Any, ...]

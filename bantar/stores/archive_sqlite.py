@@ -9,6 +9,7 @@ it); after it, the part is the only copy. Readers see the archive only through t
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -18,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bantar.archive.intervals import expand
-from bantar.archive.parts import ARCHIVED, KEY, ArchivedKind
+from bantar.archive.parts import ARCHIVED, KEY, ArchivedKind, hot_schema
 from bantar.domain.errors import StoreError
 from bantar.domain.evidence import DAY_MS, EPOCH_ORDINAL, WIB_OFFSET_MS, BinRow, CctvRow, PoskamlingRow, RTReadings
 from bantar.domain.topics import DeviceKind
@@ -90,8 +91,13 @@ class SqliteArchiveSide(SqliteLedger):
                 "ORDER BY device_id, seq",
                 (start, start + DAY_MS, high),
             ).fetchall()
-        data = pa.table(list(zip(*rows, strict=True)) if rows else [[] for _ in columns], names=columns)
-        return HotSlice(spec.kind, day, data, high)
+        schema = hot_schema(spec)
+        values: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
+        arrays = [
+            pa.array([None if v is None else bool(v) for v in column] if t == pa.bool_() else column, t)
+            for column, t in zip(values, schema.types, strict=True)
+        ]
+        return HotSlice(spec.kind, day, pa.Table.from_arrays(arrays, schema=schema), high)
 
     def commit_part(self, part: PartRecord, hot: HotSlice) -> None:
         """List the part and delete the hot rows it holds, in one transaction."""
@@ -195,4 +201,6 @@ def _merged(hot: list[R], archived: list[R]) -> list[R]:
     if not archived:
         return hot
     seen = {(r.device_id, r.ts_ms) for r in archived}
-    return sorted([*archived, *(r for r in hot if (r.device_id, r.ts_ms) not in seen)], key=lambda r: r.ts_ms)
+    merged = archived + [r for r in hot if (r.device_id, r.ts_ms) not in seen]
+    merged.sort(key=lambda r: r.ts_ms)
+    return merged

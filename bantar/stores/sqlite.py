@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bantar.archive.parts import ARCHIVED
 from bantar.domain.errors import StoreError
 from bantar.domain.evidence import (
     BinRow,
@@ -43,7 +44,6 @@ from bantar.domain.readings import (
 from bantar.domain.timebase import to_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
-from bantar.archive.parts import ARCHIVED
 from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA, SqliteArchiveSide, merge_archived
 from bantar.stores.ledger import SERIES, DeviceAndDayNotes, Synchronous, conflict_letter, rt_filter
 
