@@ -36,10 +36,21 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
                 daemon=True,
             )
             loop.start()
+        archive = None
+        archive_settings = services.settings.archive
+        if run_evidence_loop and services.archiver is not None and archive_settings.enabled:
+            archive = threading.Thread(
+                target=services.archiver.run_every,
+                args=(stop, archive_settings.every_h * 3600),
+                name="archive",
+                daemon=True,
+            )
+            archive.start()
         yield
         stop.set()
-        if loop is not None:
-            loop.join(timeout=10)
+        for thread in (loop, archive):
+            if thread is not None:
+                thread.join(timeout=10)
 
     app = FastAPI(
         title="BANTAR evidence service",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bantar.archive.archiver import Archiver
 from bantar.domain.registry import RegistryIndex
 from bantar.domain.scoring import Rules
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater, utc_now
@@ -21,7 +22,8 @@ from bantar.stores.sqlite import SqliteStore
 def build_store(settings: Settings) -> ReadingStore:
     match settings.store:
         case "sqlite":
-            return SqliteStore(settings.sqlite.path, settings.sqlite.synchronous, settings.sqlite.busy_timeout_ms)
+            sqlite = settings.sqlite
+            return SqliteStore(sqlite.path, sqlite.synchronous, sqlite.busy_timeout_ms, settings.archive_root())
         case "influxdb":
             from bantar.stores.influxdb import InfluxClient, InfluxStore  # an optional dependency
 
@@ -38,6 +40,13 @@ def build_store(settings: Settings) -> ReadingStore:
             if influx.create_database:
                 client.create_database()
             return InfluxStore(client, influx.ledger_path, settings.sqlite.synchronous, settings.sqlite.busy_timeout_ms)
+
+
+def build_archiver(settings: Settings, store: ReadingStore, now: Callable[[], datetime] = utc_now) -> Archiver | None:
+    """The archiver of the embedded store (the InfluxDB store keeps its retention to InfluxDB)."""
+    if not isinstance(store, SqliteStore):
+        return None
+    return Archiver(store, settings.archive_root(), settings.archive.hot_days, now)
 
 
 def build_registry(settings: Settings) -> RegistryIndex:
@@ -61,6 +70,7 @@ class Services:
     app_db: AppDb
     criteria: dict[str, dict[str, str]]
     """criterion -> its name in Bahasa Indonesia (id) and English (en)"""
+    archiver: Archiver | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -85,4 +95,5 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) ->
         queries=EvidenceQueries(store, registry, rules, now),
         app_db=app_db,
         criteria=load_criteria(settings.criteria),
+        archiver=build_archiver(settings, store, now),
     )

@@ -103,6 +103,22 @@ class InfluxSettings(BaseModel):
     )
 
 
+class ArchiveSettings(BaseModel):
+    """Readings older than the hot window move to monthly folders of Parquet parts (docs/archive.md)."""
+
+    path: Path | None = Field(
+        default=None, description="the archive's folder; default: 'archive' next to the SQLite file"
+    )
+    hot_days: int = Field(
+        default=7,
+        ge=1,
+        le=400,
+        description="whole WIB days of raw readings kept in the hot store (7 keeps a city-year near 5 GB)",
+    )
+    every_h: float = Field(default=24.0, gt=0, le=24 * 31, description="how often the API process archives")
+    enabled: bool = Field(default=True, description="archive from the API process (bantar archive works regardless)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANTAR_", env_nested_delimiter="__", extra="ignore")
 
@@ -117,8 +133,12 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     ingest: IngestSettings = IngestSettings()
     api: ApiSettings = ApiSettings()
+    archive: ArchiveSettings = ArchiveSettings()
     evidence_every_s: float = Field(default=10.0, gt=0, le=3600, description="how often the API derives new evidence")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def archive_root(self) -> Path:
+        return self.archive.path or self.sqlite.path.parent / "archive"
 
     @model_validator(mode="after")
     def _window_holds_a_batch(self) -> Self:

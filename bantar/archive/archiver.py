@@ -17,6 +17,8 @@ run; a redelivery of an archived reading is dropped then.
 from __future__ import annotations
 
 import fcntl
+import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ from bantar.domain.timebase import wib_day
 from bantar.stores.archive_sqlite import PartRecord, SqliteArchiveSide, wib_day_start_ms
 from bantar.stores.ledger import SERIES
 
+log = logging.getLogger("bantar.archive")
 STEPS = ("selected", "written", "published", "committed")
 """Where ``on_step`` is called for each part: the crash test kills the archiver at each."""
 
@@ -60,6 +63,17 @@ class Archiver:
         on_step: Callable[[str], None] = _nothing,
     ) -> None:
         self.store, self.root, self.hot_days, self.now, self.on_step = store, root, hot_days, now, on_step
+
+    def run_every(self, stop: threading.Event, every_s: float) -> None:
+        """Archive now and then every ``every_s`` until ``stop`` is set (the API process runs
+        this in a thread); a failed run is logged and retried at the next turn."""
+        while not stop.is_set():
+            try:
+                done = self.run()
+                log.info("archived %d readings in %d parts", done.readings, done.parts)
+            except Exception:
+                log.exception("archive run failed; its hot rows stay, the next run retries")
+            stop.wait(every_s)
 
     def cutoff_ms(self) -> int:
         """Readings before WIB midnight ``hot_days`` days ago leave the hot store."""
