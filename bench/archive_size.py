@@ -89,7 +89,7 @@ def main() -> None:
     start = END - timedelta(days=args.days)
     simulation = Simulation(sample, start=start, end=END, seed=19, scenarios=["healthy", "faulty-sensors:0.1"])
     print(
-        f"sample: {len(rts)} of {CITY_RTS} RTs, {len(sample.devices)} devices, {args.days} days (shared, loaded machine)"
+        f"sample: {len(rts)} of {CITY_RTS} RTs, {len(sample.devices)} devices, {args.days} days (loaded machine)"
     )
     with tempfile.TemporaryDirectory(prefix="bantar-archive-bench-") as tmp:
         work = Path(tmp)
