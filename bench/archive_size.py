@@ -88,9 +88,7 @@ def main() -> None:
     registry = RegistryIndex(sample)
     start = END - timedelta(days=args.days)
     simulation = Simulation(sample, start=start, end=END, seed=19, scenarios=["healthy", "faulty-sensors:0.1"])
-    print(
-        f"sample: {len(rts)} of {CITY_RTS} RTs, {len(sample.devices)} devices, {args.days} days (loaded machine)"
-    )
+    print(f"sample: {len(rts)} of {CITY_RTS} RTs, {len(sample.devices)} devices, {args.days} days (loaded machine)")
     with tempfile.TemporaryDirectory(prefix="bantar-archive-bench-") as tmp:
         work = Path(tmp)
         store = SqliteStore(work / "sample.db", synchronous="NORMAL", archive_root=work / "archive")
