@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.deps import known_query_only
 from api.limits import BodyLimit
+from api.metrics import exposition, metrics_registry
 from api.ratelimit import TokenBuckets
 from api.routes import admin, assessments, evidence, health, posts
 from bantar.bootstrap import Services
@@ -73,6 +74,12 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     app.include_router(admin.router)
     app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    metrics = metrics_registry(services)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return exposition(metrics)
 
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:

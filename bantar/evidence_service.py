@@ -101,6 +101,8 @@ class EvidenceUpdater:
     def __init__(self, store: ReadingStore, registry: RegistryIndex, rules: Rules) -> None:
         self.store, self.registry, self.rules = store, registry, rules
         self._devices = {code: registry.devices_in(code, channel=None) for code in registry.rts}
+        self.derived_total = 0
+        """RT-days derived since start (for the metrics)"""
 
     def derive(self, rt_code: str, day: date) -> DayEvidence:
         start_ms, end_ms = readings_window(day)
@@ -114,6 +116,7 @@ class EvidenceUpdater:
         known = [m for m in marks if m.rt_code in self.registry.rts]
         evidence = [self.derive(m.rt_code, m.day) for m in known]
         self.store.save_evidence(evidence, marks)
+        self.derived_total += len(marks)
         return len(marks)
 
     def update_all(self, batch: int = 500) -> int:

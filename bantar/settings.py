@@ -63,6 +63,10 @@ class IngestSettings(BaseModel):
     heartbeat_file: Path | None = Field(
         default=None, description="touched with every counters log line: a liveness check for containers"
     )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="serve Prometheus metrics on this port (off when unset)"
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="address the metrics port listens on")
     device_switches_every_s: float = Field(
         default=30.0, gt=0, description="how often the admins' device on/off switches are re-read"
     )

@@ -11,6 +11,7 @@ from bantar.ports import ReadingStore
 from bantar.settings import Settings
 from ingest.counters import IngestCounters
 from ingest.inbox import Inbox
+from ingest.metrics import IngestCollector, serve_metrics
 from ingest.mqtt import MqttSource
 from ingest.service import Inbound, IngestService
 
@@ -48,14 +49,22 @@ def run_ingestor(
             "so gaps are counted from the store (bantar stats), not live",
             settings.mqtt.shared_group,
         )
+    stop_metrics = None
+    if config.metrics_port is not None:
+        collector = IngestCollector(service.counters, inbox.__len__)
+        stop_metrics = serve_metrics(collector, config.metrics_host, config.metrics_port)
     source = MqttSource(settings.mqtt, inbox, service.counters, receive_maximum=config.window)
-    source.start()
-    if ready is not None:
-        ready.set()
     try:
-        return service.run(source, stop)
+        source.start()
+        if ready is not None:
+            ready.set()
+        try:
+            return service.run(source, stop)
+        finally:
+            source.stop()
     finally:
-        source.stop()
+        if stop_metrics is not None:
+            stop_metrics()
 
 
 def follow_device_switches(

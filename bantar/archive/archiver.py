@@ -63,6 +63,9 @@ class Archiver:
         on_step: Callable[[str], None] = _nothing,
     ) -> None:
         self.store, self.root, self.hot_days, self.now, self.on_step = store, root, hot_days, now, on_step
+        self.totals = ArchiveRun()
+        """everything archived since start, and how many runs (for the metrics)"""
+        self.runs = self.failures = 0
 
     def run_every(self, stop: threading.Event, every_s: float) -> None:
         """Archive now and then every ``every_s`` until ``stop`` is set (the API process runs
@@ -72,6 +75,7 @@ class Archiver:
                 done = self.run()
                 log.info("archived %d readings in %d parts", done.readings, done.parts)
             except Exception:
+                self.failures += 1
                 log.exception("archive run failed; its hot rows stay, the next run retries")
             stop.wait(every_s)
 
@@ -92,6 +96,10 @@ class Archiver:
                         result.readings += part.readings
                         result.rows += part.rows
                         result.by_kind[kind.value] = result.by_kind.get(kind.value, 0) + part.readings
+        self.runs += 1
+        self.totals.parts += result.parts
+        self.totals.readings += result.readings
+        self.totals.rows += result.rows
         return result
 
     @contextmanager
