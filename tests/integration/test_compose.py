@@ -26,7 +26,7 @@ from tests.support import REPO, bantar_env, store_directly
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-LONG_RUNNING = {"influxdb", "mosquitto", "ingest", "api", "grafana"}
+LONG_RUNNING = {"influxdb", "mosquitto", "ingest", "api", "prometheus", "grafana"}
 _VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 
 
@@ -215,3 +215,16 @@ def test_every_dashboard_query_returns_data_from_a_real_influxdb(
         ]
         answers = influx_store.client.query(concrete)  # an InfluxQL error raises
         assert any(answers), f"no data for the dashboard panel {panel}"
+
+
+def test_prometheus_scrapes_both_services_where_they_serve_metrics() -> None:
+    config = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
+    targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    ingest_port = environment("ingest")["BANTAR_INGEST__METRICS_PORT"]
+    assert targets == {"bantar-ingest": [f"ingest:{ingest_port}"], "bantar-api": ["api:8080"]}
+    assert environment("ingest")["BANTAR_INGEST__METRICS_HOST"] == "0.0.0.0"
+    assert "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in SERVICES["prometheus"]["volumes"]
+    source = yaml.safe_load((REPO / "deploy/grafana/provisioning/datasources/prometheus.yaml").read_text())
+    (prometheus,) = source["datasources"]
+    health = json.loads((REPO / "deploy/grafana/dashboards/service-health.json").read_text())
+    assert {t["datasource"]["uid"] for p in health["panels"] for t in p["targets"]} == {prometheus["uid"]}

@@ -3,6 +3,8 @@ readings flow through a real Mosquitto, then checked against what the store hold
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 import threading
@@ -91,6 +93,11 @@ def test_both_processes_count_what_was_stored(
         assert a[("bantar_evidence_derived_rt_days_total", ())] >= count_rows(db, "rt_day_evidence") > 0
         assert a[("bantar_archive_runs_total", ())] >= 1  # the daily run starts with the process
         assert a[("bantar_archive_readings_total", ())] == 0  # nothing older than the hot window
+
+        dashboard = json.loads((REPO / "deploy/grafana/dashboards/service-health.json").read_text())
+        used = {n for p in dashboard["panels"] for t in p["targets"] for n in re.findall(r"bantar_\w+", t["expr"])}
+        served = {name for name, _ in [*m, *a]}
+        assert used <= served, used - served  # the service-health dashboard asks for what is exposed
     finally:
         api.terminate()
         api.wait(10)
