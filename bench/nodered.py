@@ -71,42 +71,39 @@ def install() -> Path:
 
 
 def flow(mqtt_port: int, influx_port: int, database: str, client_id: str, batched: bool) -> list[dict[str, Any]]:
-    tab = {"id": "tab", "type": "tab", "label": "bantar"}
-    broker = {
-        "id": "broker", "type": "mqtt-broker", "name": "mosquitto", "broker": "127.0.0.1", "port": str(mqtt_port),
-        "clientid": client_id, "autoConnect": True, "usetls": False, "protocolVersion": "4", "keepalive": "60",
-        "cleansession": False, "birthTopic": "", "closeTopic": "", "willTopic": "",
-    }  # fmt: skip
-    influx = {
-        "id": "influx", "type": "influxdb", "hostname": "127.0.0.1", "port": str(influx_port), "protocol": "http",
-        "database": database, "name": "", "usetls": False, "influxdbVersion": "1.x",
-    }  # fmt: skip
-    source = {
-        "id": "in", "type": "mqtt in", "z": "tab", "topic": "bantar/v1/+/bin", "qos": "1", "datatype": "utf8",
-        "broker": "broker", "nl": False, "rap": True, "rh": 0, "inputs": 0, "wires": [["json"]],
-    }  # fmt: skip
-    parse = {"id": "json", "type": "json", "z": "tab", "property": "payload", "action": "obj", "wires": [["fn"]]}
-    shape = {
-        "id": "fn", "type": "function", "z": "tab", "func": AS_POINT if batched else PER_MESSAGE, "outputs": 1,
-        "wires": [["join" if batched else "out"]],
-    }  # fmt: skip
+    """The flow's nodes; ids are plain hex like the editor's (Node-RED takes any property value
+    equal to a node id for a reference, so an id like "json" would clash with a type)."""
+    tab, broker, influx, source, parse, shape, join, sink = (f"b000000{i}" for i in range(1, 9))
+
+    def node(node_id: str, kind: str, wires: list[str] | None = None, **props: Any) -> dict[str, Any]:
+        return {"id": node_id, "type": kind, "z": tab, "wires": [wires] if wires else [], **props}
+
+    config = [
+        {"id": tab, "type": "tab", "label": "bantar"},
+        {
+            "id": broker, "type": "mqtt-broker", "name": "mosquitto", "broker": "127.0.0.1", "port": str(mqtt_port),
+            "clientid": client_id, "autoConnect": True, "usetls": False, "protocolVersion": "4", "keepalive": "60",
+            "cleansession": False, "birthTopic": "", "closeTopic": "", "willTopic": "",
+        },
+        {
+            "id": influx, "type": "influxdb", "hostname": "127.0.0.1", "port": str(influx_port), "protocol": "http",
+            "database": database, "name": "", "usetls": False, "influxdbVersion": "1.x",
+        },
+    ]  # fmt: skip
+    nodes = [
+        node(source, "mqtt in", [parse], topic="bantar/v1/+/bin", qos="1", datatype="utf8", broker=broker, inputs=0),
+        node(parse, "json", [shape], property="payload", action="obj"),
+        node(shape, "function", [join if batched else sink], func=AS_POINT if batched else PER_MESSAGE, outputs=1),
+    ]
     if batched:
-        sink = [
-            {
-                "id": "join", "type": "join", "z": "tab", "mode": "custom", "build": "array", "property": "payload",
-                "propertyType": "msg", "key": "topic", "joiner": "\\n", "joinerType": "str", "accumulate": False,
-                "timeout": "1", "count": "1000", "reduceRight": False, "wires": [["out"]],
-            },
-            {"id": "out", "type": "influxdb batch", "z": "tab", "influxdb": "influx", "precision": "ms", "wires": []},
+        nodes += [
+            node(join, "join", [sink], mode="custom", build="array", property="payload", propertyType="msg",
+                 key="topic", joiner="\\n", joinerType="str", accumulate=False, timeout="1", count="1000"),
+            node(sink, "influxdb batch", influxdb=influx, precision="ms"),
         ]  # fmt: skip
     else:
-        sink = [
-            {
-                "id": "out", "type": "influxdb out", "z": "tab", "influxdb": "influx", "measurement": "bin_readings",
-                "precision": "ms", "retentionPolicy": "", "wires": [],
-            }
-        ]  # fmt: skip
-    return [tab, broker, influx, source, parse, shape, *sink]
+        nodes.append(node(sink, "influxdb out", influxdb=influx, measurement="bin_readings", precision="ms"))
+    return [*config, *nodes]
 
 
 class NodeRed:
