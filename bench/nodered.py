@@ -5,7 +5,8 @@ on the same Mosquitto, the same publisher and the same InfluxDB (1.6.7), in one 
 
 Node-RED (npm ``node-red`` 4 and ``node-red-contrib-influxdb`` 0.7) is installed by this script
 into ``bench/.node-red/`` (not committed). Two flows, both ``mqtt in`` at QoS 1 with a persistent
-session (fixed client id, clean session off) -> ``json`` -> ``function``:
+session (fixed client id, clean session off, and "automatically unsubscribe" off: by default a
+stopped flow unsubscribes, and the broker keeps nothing for it) -> ``json`` -> ``function``:
 - *per message*: -> ``influxdb out`` (one HTTP write per message);
 - *batched*: -> ``join`` (1,000 messages or 1 s) -> ``influxdb batch``.
 Each point's time is the device time and its tag the device, so a redelivery overwrites itself:
@@ -83,7 +84,7 @@ def flow(mqtt_port: int, influx_port: int, database: str, client_id: str, batche
         {
             "id": broker, "type": "mqtt-broker", "name": "mosquitto", "broker": "127.0.0.1", "port": str(mqtt_port),
             "clientid": client_id, "autoConnect": True, "usetls": False, "protocolVersion": "4", "keepalive": "60",
-            "cleansession": False, "birthTopic": "", "closeTopic": "", "willTopic": "",
+            "cleansession": False, "autoUnsubscribe": False, "birthTopic": "", "closeTopic": "", "willTopic": "",
         },
         {
             "id": influx, "type": "influxdb", "hostname": "127.0.0.1", "port": str(influx_port), "protocol": "http",
@@ -136,9 +137,10 @@ class NodeRed:
         self.process.wait(60)
 
 
-def settled(count: Callable[[], int], until: int) -> tuple[int, float, float]:
-    """Wait until ``count()`` reaches ``until`` or stops moving; (final count, time of the first
-    stored point, time of the last change)."""
+def settled(count: Callable[[], int], until: int, first_within_s: float = 60.0) -> tuple[int, float, float]:
+    """Wait until ``count()`` reaches ``until`` or stops moving (or nothing came at all within
+    ``first_within_s``); (final count, time of the first stored point, time of the last change)."""
+    began = time.time()
     first = last = 0.0
     seen = -1
     while True:
@@ -147,8 +149,8 @@ def settled(count: Callable[[], int], until: int) -> tuple[int, float, float]:
             first = now
         if n != seen:
             seen, last = n, now
-        if n >= until or (first and now - last > SETTLED_S):
-            return n, first, last
+        if n >= until or (first and now - last > SETTLED_S) or (not first and now - began > first_within_s):
+            return n, first or now, last
         time.sleep(0.1)
 
 
@@ -208,7 +210,7 @@ def run_nodered(
             out["live"] = f"{stored / (last - started):,.0f}" + ("" if stored == n else f" ({stored / n:.0%} kept)")
             node.stop()
         elif mode == "drain":
-            node.stop()  # the session exists; the burst waits for it
+            node.stop()  # the session and its subscription stay (autoUnsubscribe off); the burst waits
             bench.publish(n)
             node.start()
             stored, first, last = settled(count, n)
