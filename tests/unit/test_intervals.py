@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bantar.archive.intervals import compact, expand
 from bantar.domain.availability import AVAILABILITY_KINDS, StateInterval
 from bantar.domain.evidence import CctvRow, PoskamlingRow, RTReadings, derive_day, readings_window
-from bantar.domain.registry import RegistryIndex
+from bantar.domain.registry import RT, Device, RegistryIndex
 from bantar.domain.topics import DeviceKind
 
 CCTV = AVAILABILITY_KINDS[DeviceKind.cctv].state
@@ -55,6 +55,15 @@ def heartbeats(device_id: str, rt_code: str, plan: list[str], start_ms: int, ste
     return rows
 
 
+def rt_with(registry: RegistryIndex, kind: DeviceKind) -> tuple[RT, list[Device]]:
+    """The first RT with a device of ``kind``, and its devices."""
+    for place in registry.rts.values():
+        devices = registry.devices_in(place.rt.code)
+        if any(d.kind is kind for d in devices):
+            return place.rt, devices
+    raise AssertionError(f"no RT with a {kind} device")
+
+
 def as_table(rows: list[dict[str, object]], state: tuple[str, ...]) -> pa.Table:
     columns = ["device_id", "rt_code", "seq", "ts_ms", *state]
     return pa.table({c: [r[c] for r in rows] for c in columns})
@@ -65,12 +74,7 @@ def as_table(rows: list[dict[str, object]], state: tuple[str, ...]) -> pa.Table:
 def test_cctv_intervals_give_back_the_heartbeats_and_their_evidence(
     registry_index: RegistryIndex, plans: list[list[str]], offset_s: int
 ) -> None:
-    rt = next(
-        p.rt
-        for p in registry_index.rts.values()
-        if any(d.kind is DeviceKind.cctv for d in registry_index.devices_in(p.rt.code))
-    )
-    devices = registry_index.devices_in(rt.code)
+    rt, devices = rt_with(registry_index, DeviceKind.cctv)
     cameras = [d for d in devices if d.kind is DeviceKind.cctv]
     start_ms = readings_window(DAY)[0] + offset_s * 1000
     rows = [
@@ -113,12 +117,7 @@ def test_cctv_intervals_give_back_the_heartbeats_and_their_evidence(
 def test_poskamling_status_intervals_keep_every_event(
     registry_index: RegistryIndex, statuses: list[tuple[bool, int, bool]]
 ) -> None:
-    rt = next(
-        p.rt
-        for p in registry_index.rts.values()
-        if any(d.kind is DeviceKind.poskamling for d in registry_index.devices_in(p.rt.code))
-    )
-    devices = registry_index.devices_in(rt.code)
+    rt, devices = rt_with(registry_index, DeviceKind.poskamling)
     post = next(d for d in devices if d.kind is DeviceKind.poskamling)
     start_ms = readings_window(DAY)[0]
     rows = []
