@@ -6,8 +6,8 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from bantar.archive.archiver import Archiver
 from bantar.domain.registry import RegistryIndex
 from bantar.domain.scoring import Rules
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater, utc_now
@@ -17,6 +17,9 @@ from bantar.rules_file import load_criteria, load_rules
 from bantar.settings import Settings
 from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from bantar.archive.archiver import Archiver
 
 
 def build_store(settings: Settings) -> ReadingStore:
@@ -46,6 +49,8 @@ def build_archiver(settings: Settings, store: ReadingStore, now: Callable[[], da
     """The archiver of the embedded store (the InfluxDB store keeps its retention to InfluxDB)."""
     if not isinstance(store, SqliteStore):
         return None
+    from bantar.archive.archiver import Archiver  # pyarrow: only where the archive is used
+
     return Archiver(store, settings.archive_root(), settings.archive.hot_days, now)
 
 

@@ -11,7 +11,6 @@ from bantar.ports import ReadingStore
 from bantar.settings import Settings
 from ingest.counters import IngestCounters
 from ingest.inbox import Inbox
-from ingest.metrics import IngestCollector, serve_metrics
 from ingest.mqtt import MqttSource
 from ingest.service import Inbound, IngestService
 
@@ -51,6 +50,8 @@ def run_ingestor(
         )
     stop_metrics = None
     if config.metrics_port is not None:
+        from ingest.metrics import IngestCollector, serve_metrics  # prometheus-client only when asked
+
         collector = IngestCollector(service.counters, inbox.__len__)
         stop_metrics = serve_metrics(collector, config.metrics_host, config.metrics_port)
     source = MqttSource(settings.mqtt, inbox, service.counters, receive_maximum=config.window)

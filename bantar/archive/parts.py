@@ -18,6 +18,7 @@ from typing import NamedTuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bantar.archive.kinds import ARCHIVED_KINDS
 from bantar.domain.availability import AVAILABILITY_KINDS, AvailabilityKind
 from bantar.domain.errors import StoreError
 from bantar.domain.topics import DeviceKind
@@ -55,15 +56,13 @@ class ArchivedKind:
 
 
 ARCHIVED: dict[DeviceKind, ArchivedKind] = {
-    DeviceKind.bin: ArchivedKind(DeviceKind.bin, ("received_ms", "fill_pct", "battery_pct"), None),
-    **{
-        kind: ArchivedKind(kind, spec.state, spec)
-        for kind, spec in AVAILABILITY_KINDS.items()
-        if kind in (DeviceKind.cctv, DeviceKind.poskamling)
-    },
+    kind: ArchivedKind(kind, AVAILABILITY_KINDS[kind].state, AVAILABILITY_KINDS[kind])
+    if kind in AVAILABILITY_KINDS
+    else ArchivedKind(kind, ("received_ms", "fill_pct", "battery_pct"), None)
+    for kind in ARCHIVED_KINDS
 }
-"""Bank sampah deposits and gotong royong events (a few a week per RT, and period views count
-distinct households over them) stay in the hot store."""
+"""What each archived kind keeps (``kinds.ARCHIVED_KINDS``): availability kinds as intervals of
+their state; bins as rows."""
 
 
 def hot_schema(spec: ArchivedKind) -> pa.Schema:

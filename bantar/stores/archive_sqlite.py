@@ -12,18 +12,18 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-
-from bantar.archive.intervals import expand
-from bantar.archive.parts import ARCHIVED, KEY, ArchivedKind, hot_schema
+from bantar.archive.kinds import ARCHIVED_KINDS
 from bantar.domain.errors import StoreError
 from bantar.domain.evidence import DAY_MS, EPOCH_ORDINAL, WIB_OFFSET_MS, BinRow, CctvRow, PoskamlingRow, RTReadings
 from bantar.domain.topics import DeviceKind
 from bantar.stores.ledger import SERIES, SqliteLedger
+
+if TYPE_CHECKING:  # pyarrow loads only when the archive is used: the ingestor starts without it
+    import pyarrow as pa
+
+    from bantar.archive.parts import ArchivedKind
 
 ARCHIVE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS archive_parts (
@@ -81,6 +81,10 @@ class SqliteArchiveSide(SqliteLedger):
         return sorted(date.fromordinal(EPOCH_ORDINAL + d) for d in days)
 
     def hot_slice(self, spec: ArchivedKind, day: date) -> HotSlice:
+        import pyarrow as pa
+
+        from bantar.archive.parts import KEY, hot_schema
+
         start = wib_day_start_ms(day)
         columns = [*KEY, *spec.fields]
         table = SERIES[spec.kind]
@@ -133,8 +137,7 @@ class SqliteArchiveSide(SqliteLedger):
     def archived(self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int) -> pa.Table | None:
         """Archived readings of ``kind`` (of one RT, or all) in [start_ms, end_ms), intervals
         expanded; None when no part covers the window."""
-        spec = ARCHIVED.get(kind)
-        if spec is None or self.archive_root is None:
+        if kind not in ARCHIVED_KINDS or self.archive_root is None:
             return None
         with self._lock:
             paths = [
@@ -146,6 +149,14 @@ class SqliteArchiveSide(SqliteLedger):
             ]
         if not paths:
             return None
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        from bantar.archive.intervals import expand
+        from bantar.archive.parts import ARCHIVED
+
+        spec = ARCHIVED[kind]
         where = None if rt_code is None else pc.field("rt_code") == rt_code
         tables = [pq.read_table(self.archive_root / p, filters=where) for p in paths]
         table = pa.concat_tables(tables)
@@ -166,6 +177,9 @@ class SqliteArchiveSide(SqliteLedger):
         return found
 
     def _part_rts(self, part: PartRecord) -> list[str]:
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
         assert self.archive_root is not None
         column = pq.read_table(self.archive_root / part.path, columns=["rt_code"])["rt_code"]
         return [str(v) for v in pc.unique(column).to_pylist()]

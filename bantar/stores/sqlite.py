@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bantar.archive.parts import ARCHIVED
+from bantar.archive.kinds import ARCHIVED_KINDS
 from bantar.domain.errors import StoreError
 from bantar.domain.evidence import (
     BinRow,
@@ -270,7 +270,7 @@ class SqliteStore(SqliteArchiveSide):
                 for t, a in db.execute(f"SELECT ts_ms, attendance FROM gotong_royong_events {where}", window)
             ]
         hot = RTReadings(bins, cctv, posts, deposits, gotong_royong)
-        return merge_archived(hot, {kind: self.archived(kind, rt_code, start_ms, end_ms) for kind in ARCHIVED})
+        return merge_archived(hot, {kind: self.archived(kind, rt_code, start_ms, end_ms) for kind in ARCHIVED_KINDS})
 
     def _distinct_households(self, start_ms: int, end_ms: int, rt_codes: Sequence[str] | None) -> dict[str, int]:
         where, args = rt_filter(rt_codes)
