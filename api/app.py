@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -16,6 +16,7 @@ from api import errors
 from api.deps import known_query_only
 from api.headers import SecurityHeaders
 from api.limits import BodyLimit
+from api.metrics import exposition, metrics_registry
 from api.ratelimit import TokenBuckets
 from api.routes import (
     admin,
@@ -56,6 +57,16 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
                     daemon=True,
                 ),
             ]
+            archive_settings = services.settings.archive
+            if services.archiver is not None and archive_settings.enabled:
+                loops.append(
+                    threading.Thread(
+                        target=services.archiver.run_every,
+                        args=(stop, archive_settings.every_h * 3600),
+                        name="archive",
+                        daemon=True,
+                    )
+                )
             for loop in loops:
                 loop.start()
         yield
@@ -90,6 +101,12 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/app", StaticFiles(directory=STATIC / "field", html=True), name="field-app")
+
+    metrics = metrics_registry(services)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return exposition(metrics)
 
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bantar.alerting import AckLinks, AlertService
 from bantar.domain.registry import RegistryIndex
@@ -22,11 +23,15 @@ from bantar.stores.alertbook import AlertBook
 from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
 
+if TYPE_CHECKING:
+    from bantar.archive.archiver import Archiver
+
 
 def build_store(settings: Settings) -> ReadingStore:
     match settings.store:
         case "sqlite":
-            return SqliteStore(settings.sqlite.path, settings.sqlite.synchronous, settings.sqlite.busy_timeout_ms)
+            sqlite = settings.sqlite
+            return SqliteStore(sqlite.path, sqlite.synchronous, sqlite.busy_timeout_ms, settings.archive_root())
         case "influxdb":
             from bantar.stores.influxdb import InfluxClient, InfluxStore  # an optional dependency
 
@@ -43,6 +48,15 @@ def build_store(settings: Settings) -> ReadingStore:
             if influx.create_database:
                 client.create_database()
             return InfluxStore(client, influx.ledger_path, settings.sqlite.synchronous, settings.sqlite.busy_timeout_ms)
+
+
+def build_archiver(settings: Settings, store: ReadingStore, now: Callable[[], datetime] = utc_now) -> Archiver | None:
+    """The archiver of the embedded store (the InfluxDB store keeps its retention to InfluxDB)."""
+    if not isinstance(store, SqliteStore):
+        return None
+    from bantar.archive.archiver import Archiver  # pyarrow: only where the archive is used
+
+    return Archiver(store, settings.archive_root(), settings.archive.hot_days, now)
 
 
 def build_registry(settings: Settings) -> RegistryIndex:
@@ -68,6 +82,7 @@ class Services:
     """criterion -> its name in Bahasa Indonesia (id) and English (en)"""
     alerts: AlertService
     reports: ReportDeliveries
+    archiver: Archiver | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -97,6 +112,7 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) ->
         criteria=load_criteria(settings.criteria),
         alerts=alerts,
         reports=ReportDeliveries(alerts.book, queries, registry, alerts.rules, settings.notify.public_url, now),
+        archiver=build_archiver(settings, store, now),
     )
 
 

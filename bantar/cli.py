@@ -210,6 +210,23 @@ def evidence_rebuild() -> None:
         click.echo(f"derived evidence for {services.updater.rebuild():,} RT-days from scratch")
 
 
+@main.command()
+def archive() -> None:
+    """Move readings older than the hot window (BANTAR_ARCHIVE__HOT_DAYS) into the archive."""
+    settings = settings_or_exit()
+    setup_logging(settings)
+    with services_session(settings) as services:
+        if services.archiver is None:
+            click.echo("the InfluxDB store keeps its history with InfluxDB's retention policy (docs/archive.md)")
+            return
+        done = services.archiver.run()
+        kinds = ", ".join(f"{kind} {n:,}" for kind, n in sorted(done.by_kind.items())) or "nothing"
+        click.echo(
+            f"archived {done.readings:,} readings as {done.rows:,} rows in {done.parts} parts ({kinds}); "
+            f"removed {done.orphans_removed} files an interrupted run left"
+        )
+
+
 @main.group()
 def token() -> None:
     """API tokens: each has a role and a scope (an RT, a kelurahan, a kecamatan or the city)."""

@@ -64,10 +64,45 @@ class VersionedCache:
         return value
 
 
+class WarmSummaries:
+    """The latest summaries of the default period, per area, swapped in whole by the evidence
+    loop after each turn. A set is served for at most ``max_age`` after it was made: the loop
+    remakes it within a turn of any change, so a summary follows the evidence by one turn (as
+    the evidence follows the readings) and never waits for its own recompute."""
+
+    def __init__(self, max_age: timedelta = timedelta(seconds=90)) -> None:
+        self.max_age = max_age
+        self._summaries: dict[tuple[str, str | None], Summary] = {}
+        self._made: tuple[int, datetime, date, date] | None = None
+
+    def get(self, level: str, code: str | None, start: date, end: date, now: datetime) -> Summary | None:
+        made, summaries = self._made, self._summaries
+        if made is None or (made[2], made[3]) != (start, end) or not timedelta(0) <= now - made[1] <= self.max_age:
+            return None
+        return summaries.get((level, code))
+
+    def stale(self, version: int, now: datetime, start: date, end: date) -> bool:
+        made = self._made
+        minute = int(now.timestamp() // 60)
+        return made is None or (made[0], int(made[1].timestamp() // 60), made[2], made[3]) != (
+            version,
+            minute,
+            start,
+            end,
+        )
+
+    def replace(
+        self, summaries: dict[tuple[str, str | None], Summary], version: int, now: datetime, start: date, end: date
+    ) -> None:
+        self._summaries, self._made = summaries, (version, now, start, end)
+
+
 class EvidenceUpdater:
     def __init__(self, store: ReadingStore, registry: RegistryIndex, rules: Rules) -> None:
         self.store, self.registry, self.rules = store, registry, rules
         self._devices = {code: registry.devices_in(code, channel=None) for code in registry.rts}
+        self.derived_total = 0
+        """RT-days derived since start (for the metrics)"""
 
     def derive(self, rt_code: str, day: date) -> DayEvidence:
         start_ms, end_ms = readings_window(day)
@@ -81,6 +116,7 @@ class EvidenceUpdater:
         known = [m for m in marks if m.rt_code in self.registry.rts]
         evidence = [self.derive(m.rt_code, m.day) for m in known]
         self.store.save_evidence(evidence, marks)
+        self.derived_total += len(marks)
         return len(marks)
 
     def update_all(self, batch: int = 500) -> int:
@@ -96,14 +132,14 @@ class EvidenceUpdater:
 
     def run(self, stop: threading.Event, every_s: float = 10.0, on_update: Callable[[], object] | None = None) -> None:
         """Keep evidence current until ``stop`` is set (the API process runs this in a thread);
-        after each change, ``on_update`` can refresh cached views before anyone asks."""
+        after each turn, ``on_update`` can refresh cached views before anyone asks."""
         while not stop.is_set():
             try:
                 derived = self.update_all()
                 if derived:
                     log.info("derived evidence for %d RT-days", derived)
-                    if on_update is not None:
-                        on_update()
+                if on_update is not None:
+                    on_update()
             except Exception:  # keep the service alive; the marks stay and are retried
                 log.exception("evidence update failed; will retry")
             stop.wait(every_s)
@@ -155,6 +191,7 @@ class EvidenceQueries:
         self.store, self.registry, self.rules, self.now = store, registry, rules, now
         self._devices = {code: registry.devices_in(code) for code in registry.rts}
         self._cache = VersionedCache(entries=64)
+        self._warm = WarmSummaries()
 
     def _complete(self, totals: PeriodTotals | None, devices: Sequence[Device], start: date, end: date) -> PeriodTotals:
         """Add what was expected over the period, from the registry: a device that sent
@@ -206,7 +243,11 @@ class EvidenceQueries:
     def summary(
         self, level: Literal["city", "kecamatan", "kelurahan"], code: str | None, start: date, end: date
     ) -> Summary:
-        """Cached per evidence version and minute (silent-device alerts age with the clock)."""
+        """Every area's summary of the default period is kept warm (``warm``); other periods are
+        cached per evidence version and minute (silent-device alerts age with the clock)."""
+        ready = self._warm.get(level, code, start, end, self.now())
+        if ready is not None:
+            return ready
         minute = int(self.now().timestamp() // 60)
         key = ("summary", level, code, start, end, minute)
         return self._cache.get(key, self.store.evidence_version(), lambda: self._summary(level, code, start, end))
@@ -217,18 +258,50 @@ class EvidenceQueries:
         return yesterday - timedelta(days=29), yesterday
 
     def warm(self) -> None:
-        """Compute the default city summary now, so the next request finds it ready."""
-        self.summary("city", None, *self.default_period())
+        """Summaries of the default period for the city, every kecamatan and every kelurahan,
+        recomputed when the evidence changed or the minute turned (the evidence loop calls this
+        each turn): one read of the period's totals and one pass over the alerts for all of them.
+        Requests meanwhile get the previous set, so none waits for the recompute (``WarmSummaries``)."""
+        start, end = self.default_period()
+        version, now = self.store.evidence_version(), self.now()
+        if not self._warm.stale(version, now, start, end):
+            return
+        codes = self.registry.rts_in("city", None)
+        scores = self.bulk_scores(codes, start, end)
+        alerts: dict[str, Counter[str]] = {}
+        for alert in self.alerts(codes):
+            alerts.setdefault(alert.rt_code, Counter())[alert.kind] += 1
+        areas: list[tuple[Literal["city", "kecamatan", "kelurahan"], str | None]] = [("city", None)]
+        areas += [("kecamatan", c) for c in sorted({p.kecamatan_code for p in self.registry.rts.values()})]
+        areas += [("kelurahan", c) for c in sorted({p.kelurahan_code for p in self.registry.rts.values()})]
+        fresh: dict[tuple[str, str | None], Summary] = {}
+        for level, code in areas:
+            area = self.registry.rts_in(level, code)
+            counted = sum((alerts.get(c, Counter()) for c in area), Counter[str]())
+            fresh[(level, code)] = self._summarise(level, code, start, end, area, scores, counted)
+        self._warm.replace(fresh, version, now, start, end)
 
     def _summary(
         self, level: Literal["city", "kecamatan", "kelurahan"], code: str | None, start: date, end: date
     ) -> Summary:
         codes = self.registry.rts_in(level, code)
-        scores = self.bulk_scores(codes, start, end)
+        alerts = Counter[str](a.kind for a in self.alerts(codes))
+        return self._summarise(level, code, start, end, codes, self.bulk_scores(codes, start, end), alerts)
+
+    def _summarise(
+        self,
+        level: Literal["city", "kecamatan", "kelurahan"],
+        code: str | None,
+        start: date,
+        end: date,
+        codes: Sequence[str],
+        scores: dict[str, PeriodScores],
+        alerts: Counter[str],
+    ) -> Summary:
         counts: dict[str, LevelCounts] = {name: LevelCounts(criterion=name) for name in self.rules.criteria}
         coverage: dict[str, list[float]] = {"bin": [], "cctv": [], "poskamling": []}
         metric_kind = {"bin_overflow_share": "bin", "cctv_uptime": "cctv", "staffed_night_share": "poskamling"}
-        for result in scores.values():
+        for result in (scores[c] for c in codes):
             for criterion in result.criteria:
                 slot = counts[criterion.criterion]
                 word = {2: "baik", 1: "sedang", 0: "kurang", None: "insufficient"}[criterion.score]
@@ -237,7 +310,6 @@ class EvidenceQueries:
                     kind = metric_kind.get(indicator.metric)
                     if kind and indicator.coverage is not None:
                         coverage[kind].append(indicator.coverage)
-        alerts = Counter[str](a.kind for a in self.alerts(codes))
         name = "Kota Jambi"
         if level != "city":
             place = self.registry.rts[codes[0]] if codes else None

@@ -77,6 +77,10 @@ class IngestSettings(BaseModel):
         ge=1,
         description="a larger jump in a device's seq is reported as a reset or fault, not as lost messages",
     )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="serve Prometheus metrics on this port (off when unset)"
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="address the metrics port listens on")
     device_switches_every_s: float = Field(
         default=30.0, gt=0, description="how often the admins' device on/off switches are re-read"
     )
@@ -148,6 +152,22 @@ class NotifySettings(BaseModel):
     sync_every_s: float = Field(default=60.0, gt=0, le=3600, description="how often the API syncs the alert set")
 
 
+class ArchiveSettings(BaseModel):
+    """Readings older than the hot window move to monthly folders of Parquet parts (docs/archive.md)."""
+
+    path: Path | None = Field(
+        default=None, description="the archive's folder; default: 'archive' next to the SQLite file"
+    )
+    hot_days: int = Field(
+        default=7,
+        ge=1,
+        le=400,
+        description="whole WIB days of raw readings kept in the hot store (7 keeps a city-year near 5 GB)",
+    )
+    every_h: float = Field(default=24.0, gt=0, le=24 * 31, description="how often the API process archives")
+    enabled: bool = Field(default=True, description="archive from the API process (bantar archive works regardless)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANTAR_", env_nested_delimiter="__", extra="ignore")
 
@@ -167,8 +187,12 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     api: ApiSettings = ApiSettings()
     notify: NotifySettings = NotifySettings()
+    archive: ArchiveSettings = ArchiveSettings()
     evidence_every_s: float = Field(default=10.0, gt=0, le=3600, description="how often the API derives new evidence")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def archive_root(self) -> Path:
+        return self.archive.path or self.sqlite.path.parent / "archive"
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Self:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -184,6 +185,32 @@ class Bench:
         t = self._times(self.consumer(count, persistent=True))
         self.forget("bench-count")
         return Figure(count / (t["last"] - t["first"]), (t["cpu_last"] - t["cpu_first"]) * 1e6 / count)
+
+    def mosquitto_sub_live(self, count: int) -> Figure | None:
+        """Mosquitto's own C client at QoS 1, counting (``-C``): the broker's delivery limit."""
+        sub = shutil.which("mosquitto_sub")
+        if sub is None:
+            return None
+        child = subprocess.Popen(
+            [sub, "-p", str(self.port), "-q", "1", "-t", "bantar/v1/#", "-C", str(count), "-i", "bench-c-sub"],
+            stdout=subprocess.DEVNULL,
+        )
+        time.sleep(0.5)
+        started = self.publish(count)
+        child.wait(900)
+        return Figure(count / (time.time() - started))
+
+    def mosquitto_sub_drain(self, count: int) -> Figure | None:
+        sub = shutil.which("mosquitto_sub")
+        if sub is None:
+            return None
+        argv = [sub, "-p", str(self.port), "-q", "1", "-t", "bantar/v1/#", "-c", "-i", "bench-c-drain"]
+        subprocess.run([*argv, "-W", "1"], stdout=subprocess.DEVNULL, check=False)  # the session, then away
+        self.publish(count)
+        started = time.time()
+        subprocess.run([*argv, "-C", str(count)], stdout=subprocess.DEVNULL, check=True, timeout=900)
+        self.forget("bench-c-drain")
+        return Figure(count / (time.time() - started))
 
     def forget(self, *client_ids: str) -> None:
         """Discard these persistent sessions (a clean-session connect): otherwise the broker would
@@ -375,6 +402,12 @@ def main() -> None:
             if influx:
                 bantar_influx = median(rounds["influxdb"])
                 print(f"  bantar ingest, InfluxDB, every guarantee on{bantar_influx}   (median)")
+            c_client = bench.mosquitto_sub_live(n)
+            print(
+                f"  mosquitto_sub -q 1, counting (C client)    {c_client}"
+                if c_client
+                else "  mosquitto_sub: not installed (Debian mosquitto-clients): no C-client ceiling in this run"
+            )
             naive = bench.subscriber_live(args.naive_messages, naive=True)
             print(f"  naive ingest, commit per message ({args.naive_messages:,})  {naive}")
             print("drain (backlog waiting in the broker):")
@@ -384,7 +417,11 @@ def main() -> None:
                 bench.fresh_store("influxdb", "influx-drain")
                 influx_drain = bench.bantar_drain(n)
             ceiling_drain = bench.subscriber_drain(n)
+            c_drain = bench.mosquitto_sub_drain(n)
             print(f"  broker ceiling, bare counting subscriber   {ceiling_drain}")
+            if c_drain:
+                print(f"  mosquitto_sub -q 1, counting (C client)    {c_drain}")
+                print(f"  => drain bantar / mosquitto_sub = {bantar_drain.rate / c_drain.rate:.0%}")
             print(f"  bantar ingest, SQLite                      {bantar_drain}")
             if influx:
                 print(f"  bantar ingest, InfluxDB                    {influx_drain}")

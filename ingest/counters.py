@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 
 from bantar.domain.errors import Reason
+
+BATCH_MS_BOUNDS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000)
+"""Upper bounds of the batch latency histogram's buckets (ms); one more bucket above the last."""
 
 
 @dataclass
@@ -21,6 +25,8 @@ class IngestCounters:
     store_retries: int = 0
     batch_ms_total: float = 0.0
     batch_ms_max: float = 0.0
+    batch_ms_counts: list[int] = field(default_factory=lambda: [0] * (len(BATCH_MS_BOUNDS) + 1))
+    """batches per latency bucket (``BATCH_MS_BOUNDS``, then the rest)"""
     stale_acks: int = 0
     """acknowledgements not sent because the connection that delivered the message is gone (the
     broker redelivers; the store recognises the duplicate)"""
@@ -29,6 +35,7 @@ class IngestCounters:
         self.batches += 1
         self.batch_ms_total += elapsed_ms
         self.batch_ms_max = max(self.batch_ms_max, elapsed_ms)
+        self.batch_ms_counts[bisect_left(BATCH_MS_BOUNDS, elapsed_ms)] += 1
 
     @property
     def rejected_total(self) -> int:

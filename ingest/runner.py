@@ -116,6 +116,12 @@ def run_ingestor(
             "so gaps are counted from the store (bantar stats), not live",
             settings.mqtt.shared_group,
         )
+    stop_metrics = None
+    if settings.ingest.metrics_port is not None:
+        from ingest.metrics import IngestCollector, serve_metrics  # prometheus-client only when asked
+
+        collector = IngestCollector(service.counters, inbox.__len__)
+        stop_metrics = serve_metrics(collector, settings.ingest.metrics_host, settings.ingest.metrics_port)
     extra = source_connections(settings, load_sources(settings.sources), registry, store) if settings.sources else []
     source = MqttSource(settings.mqtt, inbox, service.counters, receive_maximum=settings.ingest.window)
     source.start()
@@ -125,6 +131,8 @@ def run_ingestor(
     except ConnectionError:
         stop.set()
         source.stop()
+        if stop_metrics is not None:
+            stop_metrics()
         raise
     if ready is not None:
         ready.set()
@@ -135,6 +143,8 @@ def run_ingestor(
         for connection in extra:
             if connection.thread is not None:
                 connection.thread.join(60)
+        if stop_metrics is not None:
+            stop_metrics()
 
 
 def follow_device_switches(

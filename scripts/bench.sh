@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark in one command, each printing its figures and its ratios from the same run:
 # ingest (SQLite, InfluxDB, shared subscription), the store's cost as it grows, evidence and API
-# latency (SQLite and InfluxDB, 1,635 RTs x 365 days), and the 10-minute memory soak. About 30
+# latency (SQLite and InfluxDB, 1,635 RTs x 365 days), bytes per reading hot and archived, the Node-RED peer
+# (installed by npm into bench/.node-red), and the 10-minute memory soak. About 30
 # minutes; --quick: about 8.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,11 +11,15 @@ PY=${BANTAR_VENV:-.venv}/bin/python
 if [ "${1:-}" = "--quick" ]; then
   "$PY" bench/ingest.py --messages 50000 --repeat 1
   "$PY" bench/store_growth.py --rows 200000
+  "$PY" bench/archive_size.py --every 40 --days 2
+  "$PY" bench/nodered.py --messages 20000
   "$PY" bench/evidence.py --hours 3 --requests 20
   "$PY" bench/soak.py --minutes 2 --burst 50000
 else
   "$PY" bench/ingest.py
   "$PY" bench/store_growth.py
+  "$PY" bench/archive_size.py
+  "$PY" bench/nodered.py
   "$PY" bench/evidence.py --hours 6 --requests 30
   "$PY" bench/soak.py
 fi

@@ -270,6 +270,11 @@ class SqliteLedger(ABC):
             ).fetchall()
         return [DirtyMark(rt, date.fromisoformat(day), gen) for rt, day, gen in rows]
 
+    def pending_rt_days(self) -> int:
+        """RT-days marked and not yet derived: the evidence loop's queue."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM dirty_rt_days").fetchone()[0])
+
     def _mark_dirty(self, rt_days: Iterable[tuple[str, str]]) -> int:
         """Mark RT-days (``(rt_code, ISO day)``) for derivation; the number of marks pending after."""
         with self._writing():

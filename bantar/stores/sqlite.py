@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bantar.archive.kinds import ARCHIVED_KINDS
 from bantar.domain.availability import AvailabilityRow
 from bantar.domain.errors import StoreError
 from bantar.domain.evidence import (
@@ -48,7 +49,8 @@ from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import to_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
-from bantar.stores.ledger import SERIES, DeviceAndDayNotes, SqliteLedger, Synchronous, conflict_letter, rt_filter
+from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA, SqliteArchiveSide, merge_archived
+from bantar.stores.ledger import SERIES, DeviceAndDayNotes, Synchronous, conflict_letter, rt_filter
 
 _KEY = (
     "device_id TEXT NOT NULL, seq INTEGER NOT NULL, rt_code TEXT NOT NULL, "
@@ -174,11 +176,19 @@ def _insert_sql(kind: DeviceKind) -> str:
 _INSERTS = {kind: _insert_sql(kind) for kind in DeviceKind}
 
 
-class SqliteStore(SqliteLedger):
-    """``ReadingStore`` on one SQLite file: the readings and the ledger side by side."""
+class SqliteStore(SqliteArchiveSide):
+    """``ReadingStore`` on one SQLite file: the readings and the ledger side by side; with an
+    ``archive_root``, readings older than the hot window are read from the archive too."""
 
-    def __init__(self, path: Path, synchronous: Synchronous = "FULL", busy_timeout_ms: int = 10_000) -> None:
-        super().__init__(path, synchronous, busy_timeout_ms, _SCHEMA)
+    def __init__(
+        self,
+        path: Path,
+        synchronous: Synchronous = "FULL",
+        busy_timeout_ms: int = 10_000,
+        archive_root: Path | None = None,
+    ) -> None:
+        super().__init__(path, synchronous, busy_timeout_ms, _SCHEMA + ARCHIVE_SCHEMA)
+        self.archive_root = archive_root
 
     def write(self, readings: Sequence[Reading], dead_letters: Sequence[DeadLetter]) -> WriteOutcome:
         by_kind: dict[DeviceKind, list[Reading]] = defaultdict(list)
@@ -234,7 +244,10 @@ class SqliteStore(SqliteLedger):
                 kind.value: self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
                 for kind, table in SERIES.items()
             }
-            return StoreCounts(by_kind, self._dead_letter_counts())
+            dead_letters = self._dead_letter_counts()
+        for kind, archived in self.archived_counts().items():
+            by_kind[kind] += archived
+        return StoreCounts(by_kind, dead_letters)
 
     def mark_all_dirty(self) -> int:
         """Mark every RT-day that has readings, for a recompute from scratch."""
@@ -245,7 +258,7 @@ class SqliteStore(SqliteLedger):
                 for table in SERIES.values()
                 for row in self._db.execute(f"SELECT DISTINCT rt_code, {day_expr} FROM {table}")
             ]
-        return self._mark_dirty(rt_days)
+        return self._mark_dirty(sorted({*rt_days, *self.archived_rt_days()}))
 
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings:
         window = (rt_code, start_ms, end_ms)
@@ -295,7 +308,8 @@ class SqliteStore(SqliteLedger):
                 AvailabilityRow(d, t, state == AvailabilityState.online)
                 for d, t, state in db.execute(f"SELECT device_id, ts_ms, state FROM availability {where}", window)
             ]
-        return RTReadings(bins, cctv, posts, deposits, gotong_royong, availability)
+        hot = RTReadings(bins, cctv, posts, deposits, gotong_royong, availability)
+        return merge_archived(hot, {kind: self.archived(kind, rt_code, start_ms, end_ms) for kind in ARCHIVED_KINDS})
 
     def _distinct_households(self, start_ms: int, end_ms: int, rt_codes: Sequence[str] | None) -> dict[str, int]:
         where, args = rt_filter(rt_codes)

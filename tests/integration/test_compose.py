@@ -26,7 +26,7 @@ from tests.support import REPO, bantar_env, store_directly
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-LONG_RUNNING = {"influxdb", "mosquitto", "ingest", "api", "grafana", "caddy", "notify", "ntfy"}
+LONG_RUNNING = {"influxdb", "mosquitto", "ingest", "api", "prometheus", "grafana", "caddy", "notify", "ntfy"}
 _VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 
 
@@ -265,3 +265,16 @@ def test_notifications_go_to_the_stacks_own_ntfy_by_default(monkeypatch: pytest.
     assert all(u.startswith("ntfy://ntfy/") for u in urls)
     assert SERVICES["notify"]["command"] == ["bantar", "notify", "send"]
     assert SERVICES["ntfy"]["ports"] == ["${NTFY_PORT:-8090}:80"]
+
+
+def test_prometheus_scrapes_both_services_where_they_serve_metrics() -> None:
+    config = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
+    targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    ingest_port = environment("ingest")["BANTAR_INGEST__METRICS_PORT"]
+    assert targets == {"bantar-ingest": [f"ingest:{ingest_port}"], "bantar-api": ["api:8080"]}
+    assert environment("ingest")["BANTAR_INGEST__METRICS_HOST"] == "0.0.0.0"
+    assert "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in SERVICES["prometheus"]["volumes"]
+    source = yaml.safe_load((REPO / "deploy/grafana/provisioning/datasources/prometheus.yaml").read_text())
+    (prometheus,) = source["datasources"]
+    health = json.loads((REPO / "deploy/grafana/dashboards/service-health.json").read_text())
+    assert {t["datasource"]["uid"] for p in health["panels"] for t in p["targets"]} == {prometheus["uid"]}

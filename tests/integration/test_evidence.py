@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bantar.evidence_service import EvidenceQueries
 from tests.support import store_directly
 from tests.world import END, START, World
 
@@ -92,3 +93,33 @@ def test_city_summary_counts_every_rt_once(world: World) -> None:
     for counts in summary.criteria:
         assert counts.baik + counts.sedang + counts.kurang + counts.insufficient == 23
     assert summary.open_alerts.get("reassessment", 0) >= len(world.lapsing)
+
+
+def test_warm_summaries_follow_the_evidence(world: World) -> None:
+    """Every area's summary of the default period is ready after each turn of the evidence loop,
+    equal to computing it afresh, before and after the evidence changes."""
+    queries = EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1))
+    period = queries.default_period()
+    areas: list[tuple[Any, str | None]] = [("city", None)]
+    areas += [("kecamatan", p.kecamatan_code) for p in world.registry.rts.values()][:1]
+    areas += [("kelurahan", p.kelurahan_code) for p in world.registry.rts.values()][:1]
+
+    queries.warm()
+    for level, code in areas:
+        served = queries.summary(level, code, *period)
+        assert served is queries.summary(level, code, *period)
+        assert served == queries._summary(level, code, *period)
+
+    original = world.store.day_evidence(None, period[1], period[1])[0]
+    changed = original.model_copy(
+        update={"cctv_online_heartbeats": 0, "night_staffed": False, "bin_overflow_hours": 24}
+    )
+    world.store.save_evidence([changed], [])
+    try:
+        fresh = queries._summary("city", None, *period)
+        queries.warm()  # the evidence loop's turn after the change
+        assert queries.summary("city", None, *period) == fresh
+        never_warmed = EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1))
+        assert never_warmed.summary("city", None, *period) == fresh
+    finally:
+        world.store.save_evidence([original], [])

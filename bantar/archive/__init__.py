@@ -1,0 +1,1 @@
+"""The monthly archive: readings older than the hot window, in immutable Parquet parts."""

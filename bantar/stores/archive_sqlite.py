@@ -1,0 +1,220 @@
+"""The SQLite side of the archive: the manifest of archived parts, the hot rows to archive, the
+commit that hands rows over to a part, and reading archived rows back.
+
+The manifest lives in the store's own file, so listing a part and deleting the hot rows it
+holds are one transaction: before it, the part is an orphan nobody reads (the next run deletes
+it); after it, the part is the only copy. Readers see the archive only through the manifest.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from bantar.archive.kinds import ARCHIVED_KINDS
+from bantar.domain.errors import StoreError
+from bantar.domain.evidence import DAY_MS, EPOCH_ORDINAL, WIB_OFFSET_MS, BinRow, CctvRow, PoskamlingRow, RTReadings
+from bantar.domain.topics import DeviceKind
+from bantar.stores.ledger import SERIES, SqliteLedger
+
+if TYPE_CHECKING:  # pyarrow loads only when the archive is used: the ingestor starts without it
+    import pyarrow as pa
+
+    from bantar.archive.parts import ArchivedKind
+
+ARCHIVE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS archive_parts (
+    path TEXT PRIMARY KEY, kind TEXT NOT NULL, day TEXT NOT NULL, rows INTEGER NOT NULL,
+    readings INTEGER NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL,
+    first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS archive_parts_kind_time ON archive_parts (kind, first_ms);
+"""
+
+
+class PartRecord(NamedTuple):
+    path: str
+    """relative to the archive's root"""
+    kind: DeviceKind
+    day: date
+    rows: int
+    """Parquet rows (intervals, for interval kinds)"""
+    readings: int
+    sha256: str
+    size: int
+    first_ms: int
+    last_ms: int
+
+
+class HotSlice(NamedTuple):
+    """The hot rows of one kind and WIB day, as they were when read: rows inserted later (a
+    higher rowid) are not part of it and are not deleted with it."""
+
+    kind: DeviceKind
+    day: date
+    rows: pa.Table
+    high_rowid: int
+
+
+def wib_day_of(ts_ms: int) -> date:
+    return date.fromordinal(EPOCH_ORDINAL + (ts_ms + WIB_OFFSET_MS) // DAY_MS)
+
+
+def wib_day_start_ms(day: date) -> int:
+    return (day.toordinal() - EPOCH_ORDINAL) * DAY_MS - WIB_OFFSET_MS
+
+
+class SqliteArchiveSide(SqliteLedger):
+    """Mixed into the SQLite store: its hot tables and its manifest."""
+
+    archive_root: Path | None = None
+
+    # --- the archiver's side ---------------------------------------------------------------
+    def archivable_days(self, kind: DeviceKind, before_ms: int) -> list[date]:
+        """WIB days with hot rows of ``kind`` older than ``before_ms``."""
+        day = f"(ts_ms + {WIB_OFFSET_MS}) / {DAY_MS}"
+        sql = f"SELECT DISTINCT {day} FROM {SERIES[kind]} WHERE ts_ms < ?"
+        with self._lock:
+            days = [row[0] for row in self._db.execute(sql, (before_ms,))]
+        return sorted(date.fromordinal(EPOCH_ORDINAL + d) for d in days)
+
+    def hot_slice(self, spec: ArchivedKind, day: date) -> HotSlice:
+        import pyarrow as pa
+
+        from bantar.archive.parts import KEY, hot_schema
+
+        start = wib_day_start_ms(day)
+        columns = [*KEY, *spec.fields]
+        table = SERIES[spec.kind]
+        with self._lock:
+            high = self._db.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT {', '.join(columns)} FROM {table} WHERE ts_ms >= ? AND ts_ms < ? AND rowid <= ? "
+                "ORDER BY device_id, seq",
+                (start, start + DAY_MS, high),
+            ).fetchall()
+        schema = hot_schema(spec)
+        values: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
+        arrays = [
+            pa.array([None if v is None else bool(v) for v in column] if t == pa.bool_() else column, t)
+            for column, t in zip(values, schema.types, strict=True)
+        ]
+        return HotSlice(spec.kind, day, pa.Table.from_arrays(arrays, schema=schema), high)
+
+    def commit_part(self, part: PartRecord, hot: HotSlice) -> None:
+        """List the part and delete the hot rows it holds, in one transaction."""
+        start = wib_day_start_ms(hot.day)
+        with self._writing():
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute(
+                    "INSERT INTO archive_parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (part.path, part.kind.value, part.day.isoformat(), *part[3:]),
+                )
+                deleted = self._db.execute(
+                    f"DELETE FROM {SERIES[hot.kind]} WHERE ts_ms >= ? AND ts_ms < ? AND rowid <= ?",
+                    (start, start + DAY_MS, hot.high_rowid),
+                ).rowcount
+                if deleted != hot.rows.num_rows:
+                    raise StoreError(f"{part.path}: {deleted} hot rows to delete, {hot.rows.num_rows} archived")
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"archive commit failed: {exc}") from exc
+            except BaseException:
+                self._rollback()
+                raise
+
+    def archive_parts(self, kind: DeviceKind | None = None) -> list[PartRecord]:
+        sql = "SELECT * FROM archive_parts" + ("" if kind is None else " WHERE kind = ?") + " ORDER BY first_ms, path"
+        with self._lock:
+            rows = self._db.execute(sql, () if kind is None else (kind.value,)).fetchall()
+        return [PartRecord(p, DeviceKind(k), date.fromisoformat(d), *rest) for p, k, d, *rest in rows]
+
+    # --- readers ---------------------------------------------------------------------------
+    def archived(self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int) -> pa.Table | None:
+        """Archived readings of ``kind`` (of one RT, or all) in [start_ms, end_ms), intervals
+        expanded; None when no part covers the window."""
+        if kind not in ARCHIVED_KINDS or self.archive_root is None:
+            return None
+        with self._lock:
+            paths = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT path FROM archive_parts WHERE kind = ? AND first_ms < ? AND last_ms >= ? ORDER BY path",
+                    (kind.value, end_ms, start_ms),
+                )
+            ]
+        if not paths:
+            return None
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        from bantar.archive.intervals import expand
+        from bantar.archive.parts import ARCHIVED
+
+        spec = ARCHIVED[kind]
+        where = None if rt_code is None else pc.field("rt_code") == rt_code
+        tables = [pq.read_table(self.archive_root / p, filters=where) for p in paths]
+        table = pa.concat_tables(tables)
+        if spec.intervals is not None:
+            table = expand(table, spec.intervals.state)
+        ts = table["ts_ms"]
+        return table.filter(pc.and_(pc.greater_equal(ts, start_ms), pc.less(ts, end_ms)))
+
+    def archived_rt_days(self) -> set[tuple[str, str]]:
+        """Every (RT, WIB day) with archived readings: for a rebuild from scratch."""
+        found: set[tuple[str, str]] = set()
+        for part in self.archive_parts():
+            for rt_code in self._part_rts(part):
+                day = wib_day_of(part.first_ms)
+                while day <= wib_day_of(part.last_ms):
+                    found.add((rt_code, day.isoformat()))
+                    day += timedelta(days=1)
+        return found
+
+    def _part_rts(self, part: PartRecord) -> list[str]:
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        assert self.archive_root is not None
+        column = pq.read_table(self.archive_root / part.path, columns=["rt_code"])["rt_code"]
+        return [str(v) for v in pc.unique(column).to_pylist()]
+
+    def archived_counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT kind, SUM(readings) FROM archive_parts GROUP BY kind").fetchall())
+
+
+def merge_archived(hot: RTReadings, archived: dict[DeviceKind, pa.Table | None]) -> RTReadings:
+    """Hot readings plus archived ones, by time. A hot row with the device and time of an
+    archived one is a redelivery that arrived after its day was archived: it is left out (and
+    deleted by the next archive run)."""
+    bins, cctv, posts = hot.bins, hot.cctv, hot.poskamling
+    if (table := archived.get(DeviceKind.bin)) is not None:
+        bins = _merged(bins, [BinRow(*r) for r in _rows(table, "device_id", "ts_ms", "fill_pct")])
+    if (table := archived.get(DeviceKind.cctv)) is not None:
+        cctv = _merged(cctv, [CctvRow(d, t, bool(o)) for d, t, o in _rows(table, "device_id", "ts_ms", "online")])
+    if (table := archived.get(DeviceKind.poskamling)) is not None:
+        rows = _rows(table, "device_id", "ts_ms", "event", "on_duty", "guards")
+        posts = _merged(posts, [PoskamlingRow(d, t, e, None if o is None else bool(o), g) for d, t, e, o, g in rows])
+    return hot._replace(bins=bins, cctv=cctv, poskamling=posts)
+
+
+def _rows(table: pa.Table, *names: str) -> list[tuple[Any, ...]]:
+    return list(zip(*(table[n].to_pylist() for n in names), strict=True))
+
+
+R = TypeVar("R", BinRow, CctvRow, PoskamlingRow)
+
+
+def _merged(hot: list[R], archived: list[R]) -> list[R]:
+    if not archived:
+        return hot
+    seen = {(r.device_id, r.ts_ms) for r in archived}
+    merged = archived + [r for r in hot if (r.device_id, r.ts_ms) not in seen]
+    merged.sort(key=lambda r: r.ts_ms)
+    return merged

@@ -1,0 +1,163 @@
+"""The archive against a real SQLite store and real Parquet files: evidence after archiving is
+the evidence before it; late readings for archived days still count; an archiver SIGKILLed at
+each step of its work loses nothing and doubles nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bantar.archive.archiver import STEPS, Archiver
+from bantar.archive.parts import ARCHIVED, verify_part
+from bantar.domain.registry import Registry, RegistryIndex
+from bantar.domain.timebase import WIB
+from bantar.domain.topics import DeviceKind
+from bantar.evidence_service import EvidenceUpdater
+from bantar.rules_file import load_rules
+from bantar.stores.ledger import SERIES
+from bantar.stores.sqlite import SqliteStore
+from simulators.engine import Simulation
+from tests.support import REPO, store_directly
+
+END = datetime(2026, 11, 6, tzinfo=WIB)
+START = END - timedelta(days=4)
+HOT_DAYS = 1
+
+
+@pytest.fixture(scope="module")
+def town(small_registry: Registry) -> tuple[RegistryIndex, list]:  # type: ignore[type-arg]
+    """Four RTs with every kind of device, four days."""
+    rts = {rt.code for rt in small_registry.kecamatan[0].kelurahan[0].rts[:4]}
+    devices = [d for d in small_registry.devices if d.rt in rts]
+    registry = small_registry.model_copy(update={"devices": devices})
+    messages = list(Simulation(registry, start=START, end=END, seed=5).messages())
+    return RegistryIndex(registry), messages
+
+
+@pytest.fixture
+def open_store() -> Iterator[Callable[[Path], SqliteStore]]:
+    opened: list[SqliteStore] = []
+
+    def open_at(tmp: Path) -> SqliteStore:
+        opened.append(SqliteStore(tmp / "store.db", synchronous="NORMAL", archive_root=tmp / "archive"))
+        return opened[-1]
+
+    yield open_at
+    for store in opened:
+        store.close()
+
+
+def evidence_of(store: SqliteStore, registry: RegistryIndex, rebuild: bool) -> list[object]:
+    updater = EvidenceUpdater(store, registry, load_rules(REPO / "config/rules.yaml"))
+    if rebuild:
+        updater.rebuild()
+    else:
+        updater.update_all()
+    return store.day_evidence(None, START.date() - timedelta(days=1), END.date() + timedelta(days=1))
+
+
+def readings_held(store: SqliteStore) -> Counter[tuple[str, str, int, int]]:
+    """Every reading the store holds, hot or archived: (kind, device, seq, time) with multiplicity."""
+    held: Counter[tuple[str, str, int, int]] = Counter()
+    for kind in ARCHIVED:
+        with store._lock:
+            hot = store._db.execute(f"SELECT device_id, seq, ts_ms FROM {SERIES[kind]}").fetchall()
+        held.update((kind.value, *row) for row in hot)
+        archived = store.archived(kind, None, 0, 2**62)
+        if archived is not None:
+            rows = zip(*(archived[c].to_pylist() for c in ("device_id", "seq", "ts_ms")), strict=True)
+            held.update((kind.value, *row) for row in rows)
+    return held
+
+
+def test_archiving_keeps_every_reading_and_the_evidence(
+    tmp_path: Path, town: tuple[RegistryIndex, list], open_store: Callable[[Path], SqliteStore]
+) -> None:  # type: ignore[type-arg]
+    registry, messages = town
+    store = open_store(tmp_path)
+    store_directly(store, registry, messages, END)
+    before = evidence_of(store, registry, rebuild=False)
+    held = readings_held(store)
+    counts = store.counts()
+
+    run = Archiver(store, tmp_path / "archive", HOT_DAYS, lambda: END).run()
+
+    assert run.parts > 0
+    assert readings_held(store) == held
+    assert store.counts() == counts
+    assert evidence_of(store, registry, rebuild=True) == before
+    for part in store.archive_parts():
+        verify_part(tmp_path / "archive" / part.path, part.rows, part.sha256)
+    cctv = [p for p in store.archive_parts(DeviceKind.cctv)]
+    assert sum(p.rows for p in cctv) <= 0.01 * sum(p.readings for p in cctv)
+    assert Archiver(store, tmp_path / "archive", HOT_DAYS, lambda: END).run().parts == 0  # nothing left to move
+
+
+def test_late_readings_for_archived_days_count(
+    tmp_path: Path, town: tuple[RegistryIndex, list], open_store: Callable[[Path], SqliteStore]
+) -> None:  # type: ignore[type-arg]
+    registry, messages = town
+    everything = open_store(tmp_path / "all")
+    store_directly(everything, registry, messages, END)
+    expected = evidence_of(everything, registry, rebuild=False)
+
+    late = set(range(0, len(messages), 7))  # every seventh message arrives after its day was archived
+    store = open_store(tmp_path / "late")
+    store_directly(store, registry, [m for i, m in enumerate(messages) if i not in late], END)
+    evidence_of(store, registry, rebuild=False)
+    Archiver(store, tmp_path / "late" / "archive", HOT_DAYS, lambda: END).run()
+    store_directly(store, registry, [m for i, m in enumerate(messages) if i in late], END)
+    store_directly(store, registry, messages[:500], END)  # and some redeliveries of archived readings
+
+    assert evidence_of(store, registry, rebuild=False) == expected
+    Archiver(store, tmp_path / "late" / "archive", HOT_DAYS, lambda: END).run()  # the late rows join the archive
+    assert readings_held(store) == readings_held(everything)
+    assert evidence_of(store, registry, rebuild=True) == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", STEPS)
+def test_an_archiver_killed_at_any_step_loses_and_doubles_nothing(
+    tmp_path: Path,
+    town: tuple[RegistryIndex, list],  # type: ignore[type-arg]
+    step: str,
+    open_store: Callable[[Path], SqliteStore],
+) -> None:
+    registry, messages = town
+    store = open_store(tmp_path)
+    store_directly(store, registry, messages, END)
+    before = evidence_of(store, registry, rebuild=False)
+    held = readings_held(store)
+    root = tmp_path / "archive"
+    for nth in (1, 3):  # the first part, then one in the middle of the next run
+        victim = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.archive_victim",
+                str(tmp_path / "store.db"),
+                str(root),
+                END.isoformat(),
+                str(HOT_DAYS),
+                step,
+                str(nth),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            check=False,
+        )
+        assert victim.returncode == -9, victim.stderr.decode()
+        assert readings_held(store) == held
+    Archiver(store, root, HOT_DAYS, lambda: END).run()
+
+    assert readings_held(store) == held
+    assert not list(root.rglob("*.tmp"))
+    listed = {p.path for p in store.archive_parts()}
+    assert {str(p.relative_to(root)) for p in root.rglob("*.parquet")} == listed
+    assert evidence_of(store, registry, rebuild=True) == before
