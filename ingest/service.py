@@ -108,11 +108,11 @@ class IngestService:
             elif paused:
                 break
             if self._clock() >= next_stats:
-                log.info("ingest (%s): %s", self.name, self.counters.summary())
+                log.info("ingest: %s [%s]", self.counters.summary(), self.name)
                 if self._heartbeat is not None:  # alive, and not stuck retrying the store
                     self._heartbeat()
                 next_stats = self._clock() + self.stats_every_s
-        log.info("ingest stopped (%s): %s", self.name, self.counters.summary())
+        log.info("ingest stopped: %s [%s]", self.counters.summary(), self.name)
         return self.counters
 
     def _commit(self, batch: list[Inbound], stop: threading.Event) -> bool:
