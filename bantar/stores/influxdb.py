@@ -78,7 +78,8 @@ def _fields(reading: Reading) -> dict[str, Any]:
     body = reading.payload
     match body:
         case BinPayload():
-            return {"fill_pct": _fill_pct(reading), "battery_pct": float(body.battery_pct)}
+            distance = {} if body.distance_cm is None else {"distance_cm": float(body.distance_cm)}
+            return {"fill_pct": _fill_pct(reading), "battery_pct": float(body.battery_pct), **distance}
         case CctvPayload():
             free_pct = float(body.storage_free_pct)
             return {"online": body.online, "recording": body.recording, "storage_free_pct": free_pct}
@@ -111,7 +112,7 @@ def line(reading: Reading) -> str:
     escaping: they are formatted directly, 9 -> 2 µs a line. Everything else goes through
     ``Point``; ``tests/unit/test_line_protocol.py`` checks both give the same line."""
     body = reading.payload
-    if isinstance(body, BinPayload):
+    if isinstance(body, BinPayload) and body.distance_cm is None:
         return (
             f"{SERIES[reading.kind]},device_id={reading.device_id},rt_code={reading.rt_code} "
             f"battery_pct={_number(body.battery_pct)},fill_pct={_number(_fill_pct(reading))},"
@@ -333,18 +334,41 @@ class InfluxStore(SqliteLedger):
         kg_fields = ", ".join(_KG_FIELDS)
         bins, cctv, posts, deposits, gotong_royong = self.client.query(
             [
-                f"SELECT device_id, fill_pct FROM {SERIES[DeviceKind.bin]} {where}",
-                f"SELECT device_id, online FROM {SERIES[DeviceKind.cctv]} {where}",
-                f"SELECT device_id, event, on_duty, guards FROM {SERIES[DeviceKind.poskamling]} {where}",
-                f"SELECT device_id, household, value_idr, {kg_fields} FROM {SERIES[DeviceKind.bank_sampah]} {where}",
+                f"SELECT device_id, fill_pct, seq, received_ms, distance_cm FROM {SERIES[DeviceKind.bin]} {where}",
+                f"SELECT device_id, online, seq, received_ms, recording FROM {SERIES[DeviceKind.cctv]} {where}",
+                "SELECT device_id, event, on_duty, guards, seq, received_ms "
+                f"FROM {SERIES[DeviceKind.poskamling]} {where}",
+                "SELECT device_id, household, value_idr, seq, received_ms, "
+                f"{kg_fields} FROM {SERIES[DeviceKind.bank_sampah]} {where}",
                 f"SELECT attendance FROM {SERIES[DeviceKind.gotong_royong]} {where}",
             ]
         )
         return RTReadings(
-            [BinRow(r["device_id"], r["time"] // NS_PER_MS, float(r["fill_pct"])) for r in bins],
-            [CctvRow(r["device_id"], r["time"] // NS_PER_MS, r["online"]) for r in cctv],
             [
-                PoskamlingRow(r["device_id"], r["time"] // NS_PER_MS, r["event"], r["on_duty"], r["guards"])
+                BinRow(
+                    r["device_id"],
+                    r["time"] // NS_PER_MS,
+                    float(r["fill_pct"]),
+                    r["seq"],
+                    r["received_ms"],
+                    None if r["distance_cm"] is None else float(r["distance_cm"]),
+                )
+                for r in bins
+            ],
+            [
+                CctvRow(r["device_id"], r["time"] // NS_PER_MS, r["online"], r["seq"], r["received_ms"], r["recording"])
+                for r in cctv
+            ],
+            [
+                PoskamlingRow(
+                    r["device_id"],
+                    r["time"] // NS_PER_MS,
+                    r["event"],
+                    r["on_duty"],
+                    r["guards"],
+                    r["seq"],
+                    r["received_ms"],
+                )
                 for r in posts
             ],
             [
@@ -354,21 +378,13 @@ class InfluxStore(SqliteLedger):
                     r["household"],
                     {m.value: float(r[f"{m.value}_kg"]) for m in Material if r[f"{m.value}_kg"]},
                     r["value_idr"],
+                    r["seq"],
+                    r["received_ms"],
                 )
                 for r in deposits
             ],
             [GotongRoyongRow(r["time"] // NS_PER_MS, r["attendance"]) for r in gotong_royong],
         )
-
-    def _distinct_households(self, start_ms: int, end_ms: int, rt_codes: Sequence[str] | None) -> dict[str, int]:
-        (rows,) = self.client.query(
-            [
-                f"SELECT COUNT(DISTINCT(household)) FROM {SERIES[DeviceKind.bank_sampah]} "
-                f"WHERE time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS} GROUP BY rt_code"
-            ]
-        )
-        wanted = None if rt_codes is None else set(rt_codes)
-        return {r["rt_code"]: r["count"] for r in rows if wanted is None or r["rt_code"] in wanted}
 
     def close(self) -> None:
         self.client.close()
