@@ -99,9 +99,10 @@ class RTReadings(NamedTuple):
 
 
 class CollectionRules(BaseModel):
-    """A collection is a fall in fill: ``drop_pct`` points to at most ``level_pct`` and at most
-    ``relative_after`` of the level before, or, for a lightly used bin, from at least
-    ``small_from_pct`` to at most ``small_level_pct`` (a bin emptied from 9 % to 0.5 %)."""
+    """A collection is a fall in fill (levels: the means of the three readings before and from
+    it, so noise on an almost empty bin is not one): ``drop_pct`` points to at most
+    ``level_pct`` and at most ``relative_after`` of the level before, or, for a lightly used bin,
+    from at least ``small_from_pct`` to at most ``small_level_pct`` (emptied from 9 % to 0.5 %)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -109,7 +110,7 @@ class CollectionRules(BaseModel):
     level_pct: float = Field(default=20.0, gt=0, le=100)
     relative_after: float = Field(default=0.5, gt=0, lt=1)
     small_from_pct: float = Field(default=6.0, gt=0, le=100)
-    small_level_pct: float = Field(default=2.5, ge=0, le=100)
+    small_level_pct: float = Field(default=4.5, ge=0, le=100)
 
     def is_collection(self, before: float, after: float) -> bool:
         if after > before * self.relative_after:
@@ -240,7 +241,7 @@ def derive_day(
     q = rules.quality
     skewed = _skewed_devices(readings, start, end, q, flags)
     late_ms = q.late_after_s * 1000
-    day_readings = _Window(start, end, min(end, max(start, now_ms)), skewed, late_ms)
+    day_readings = _Window(start, end, min(end, max(start, now_ms)), skewed, late_ms, now_ms)
     bins = _bins(by_kind[DeviceKind.bin], readings.bins, day_readings, rules, flags, sources)
     cameras = _cameras(by_kind[DeviceKind.cctv], readings.cctv, day_readings, flags, sources)
     posts = _posts(by_kind[DeviceKind.poskamling], readings.poskamling, day_readings, rules, flags, sources)
@@ -268,6 +269,7 @@ class _Window(NamedTuple):
     """the end of what has passed of the day (``end`` for a finished day)"""
     skewed: frozenset[str]
     late_ms: int
+    now: int
 
 
 def _skewed_devices(
@@ -362,7 +364,7 @@ def _bins(
         last_collection = -interval * 12
         for i, row in enumerate(good):
             following = good[i + 1].ts_ms if i + 1 < len(good) else row.ts_ms + interval
-            if i > 0 and rules.collection.is_collection(smoothed[i - 1], smoothed[i]):
+            if i > 0 and rules.collection.is_collection(_mean(smoothed[max(0, i - 3) : i]), _mean(smoothed[i : i + 3])):
                 if row.ts_ms - last_collection > HOUR_MS and w.start <= row.ts_ms < w.end:
                     collections += 1
                 last_collection = row.ts_ms
@@ -405,6 +407,10 @@ def _bad_bin_readings(series: list[BinRow], depth_cm: float | None, q: QualityRu
     rest = [i for i in range(len(series)) if i not in sentinel and i not in beyond]
     stuck = {rest[j] for j in stuck_runs([series[i].fill_pct for i in rest], q.stuck_readings, q.stuck_tolerance_pct)}
     return {FlagCode.sentinel: sentinel, FlagCode.beyond_depth: beyond, FlagCode.stuck: stuck}
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
 
 
 def _median3(values: list[float]) -> list[float]:
@@ -495,7 +501,8 @@ def _posts(
     flagged = sum(len(s) for d, s in per_device.items() if d in w.skewed)
     shift_h = rules.shift.longest_shift_h([(r.ts_ms, r.on_duty, r.guards) for r in night if r.event == "duty"])
     staffed = shift_h >= rules.shift.min_hours
-    short = any(r.event == "duty" and r.on_duty for r in night) and not staffed
+    over = w.now >= night_end  # a night still under way may yet be staffed
+    short = over and any(r.event == "duty" and r.on_duty for r in night) and not staffed
     if short:
         flags.append(DayFlag(code=FlagCode.short_shift, device_id=night[0].device_id, readings=0))
     night_reports = sum(1 for r in night if r.event == "duty")
