@@ -132,6 +132,18 @@ class PeriodScores(BaseModel):
     """per device: the sequence range the period's figures came from, late and flagged readings"""
 
 
+class LiveFigure(BaseModel):
+    """A figure an assessment holds next to its live value, when they differ."""
+
+    criterion: str
+    metric: str | None = None
+    """None: the criterion's suggested score"""
+    held: float | None
+    live: float | None
+    since: datetime | None = None
+    """when the evidence behind it last changed (late readings, a rebuild, ...)"""
+
+
 AlertKind = Literal["reassessment", "device_silent", "data_quality", "clock_skew"]
 
 
@@ -223,6 +235,40 @@ class EvidenceQueries:
             flagged_days=dict(Counter(code for e in days for code in {f.code.value for f in e.flags})),
             sources=merged_sources(days),
         )
+
+    def live_differences(
+        self, rt_code: str, start: date, end: date, held: dict[str, Any], after: datetime
+    ) -> list[LiveFigure]:
+        """Figures of ``held`` (a ``PeriodScores`` as an assessment keeps it) whose live value
+        differs now; ``since``: the latest change to the period's daily evidence after ``after``."""
+        live = self.scores(rt_code, start, end)
+        changes = [
+            e.changed_at_ms
+            for e in self.store.day_evidence([rt_code], start, end)
+            if e.changed_at_ms and e.changed_at_ms > to_epoch_ms(after)
+        ]
+        since = from_epoch_ms(max(changes)) if changes else None
+        kept = {c["criterion"]: c for c in held.get("criteria", [])}
+        found = []
+        for criterion in live.criteria:
+            old = kept.get(criterion.criterion, {})
+            if old.get("score") != criterion.score:
+                found.append(
+                    LiveFigure(criterion=criterion.criterion, held=old.get("score"), live=criterion.score, since=since)
+                )
+            values = {i["metric"]: i.get("value") for i in old.get("indicators", [])}
+            for indicator in criterion.indicators:
+                if values.get(indicator.metric) != indicator.value:
+                    found.append(
+                        LiveFigure(
+                            criterion=criterion.criterion,
+                            metric=indicator.metric,
+                            held=values.get(indicator.metric),
+                            live=indicator.value,
+                            since=since,
+                        )
+                    )
+        return found
 
     def evidence(self, rt_code: str, start: date, end: date) -> list[DayEvidence]:
         """Stored daily evidence; today's marked as in progress ("berjalan")."""

@@ -47,7 +47,7 @@ class QualityRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     stuck_readings: int = Field(default=12, ge=3, le=10_000)
-    stuck_tolerance_pct: float = Field(default=0.05, ge=0, le=5)
+    stuck_tolerance_pct: float = Field(default=0.01, ge=0, le=5)
     sentinel_distance_cm: list[float] = Field(default=[999.9])
     beyond_depth_tolerance: float = Field(default=0.1, ge=0, le=1)
     clock_skew_max_s: int = Field(default=900, ge=60)

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from bantar.domain.errors import Reason, Rejected, StoreError
-from bantar.domain.evidence import DayEvidence, Source, days_touched
+from bantar.domain.evidence import DayEvidence, days_touched
 from bantar.domain.intake import DEAD_LETTER_HEAD_BYTES, DeadLetter, payload_digest
-from bantar.domain.quality import DayFlag
 from bantar.domain.readings import Material, Reading
 from bantar.domain.scoring import PeriodTotals, longest_run_without
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms
@@ -384,18 +383,18 @@ class SqliteLedger:
                 bin_overflow_hours=row[3] or 0.0,
                 bin_collections=row[4] or 0,
                 longest_days_without_collection=longest_run_without(collected.get(rt, []), start, end, unobserved),
-                bin_days_observed=row[16] or 0,
+                bin_days_observed=row[15] or 0,
                 camera_days_reporting=row[5] or 0,
                 cctv_online_heartbeats=row[6] or 0,
-                cctv_heartbeats_flagged=row[17] or 0,
+                cctv_heartbeats_flagged=row[16] or 0,
                 post_reports=row[7] or 0,
                 staffed_nights=row[8] or 0,
-                nights_observed=row[18] or 0,
+                nights_observed=row[17] or 0,
                 patrols=row[9] or 0,
                 incidents=row[10] or 0,
-                incidents_daytime=row[19] or 0,
+                incidents_daytime=row[18] or 0,
                 deposits=row[11] or 0,
-                deposits_flagged=row[20] or 0,
+                deposits_flagged=row[19] or 0,
                 deposit_kg=row[12] or 0.0,
                 distinct_households=len(households.get(rt, set())),
                 gotong_royong_events=row[13] or 0,
