@@ -23,13 +23,17 @@ from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater
 from bantar.ports import ReadingStore
+from bantar.registry_file import dump_registry
 from bantar.rules_file import load_rules
 from bantar.stores.sqlite import SqliteStore
+from ingest.broker import MosquittoProcess
 from simulators.devices import Message
 from simulators.engine import Simulation
+from simulators.run import drive
 from simulators.scenarios import FAULTS
+from simulators.sinks import MqttSink
 from simulators.truth import RTDay
-from tests.support import REPO
+from tests.support import REPO, RunningIngestor, settings_for, wait_until
 
 END = datetime(2026, 11, 2, tzinfo=WIB)  # a Monday
 START = END - timedelta(days=60)
@@ -124,7 +128,10 @@ def truth_totals(world: FaultWorld, code: str, start: date, end: date) -> Period
     night_expected = sum(10 * 3600 // d.interval_s for d in posts)
     observed = [bool(bins) and r.bin_hours_valid >= 0.6 * bins * 24 for r in records]
     collected = [d for d, r in zip(days, records, strict=True) if r.bin_collections_valid]
-    nights = [r.night_staffed_valid or (night_expected and r.night_duty_reports_valid >= 0.6 * night_expected) for r in records]
+    nights = [
+        r.night_staffed_valid or (night_expected and r.night_duty_reports_valid >= 0.6 * night_expected)
+        for r in records
+    ]
     households: set[str] = set()
     for r in records:
         households |= r.households
@@ -172,3 +179,50 @@ def test_period_scores_equal_the_ground_truth_scores(faults: FaultWorld) -> None
     for miss in misses[:20]:
         print("  differs:", miss)
     assert sum(agree.values()) == sum(total.values()), misses[:10]
+
+
+def test_faults_through_a_real_broker_and_ingestor_are_flagged(
+    mosquitto: MosquittoProcess, store: SqliteStore, small_registry: Registry, tmp_path: Path
+) -> None:
+    """The smaller run through the real path: simulate -> Mosquitto -> ingestor -> evidence."""
+    keep = {"1571010001-001", "1571010001-005", "1571010001-006"}  # bins, cameras, bank sampah
+    devices = [
+        d.model_copy(update={"interval_s": INTERVALS.get(d.kind, d.interval_s)})
+        for d in small_registry.devices
+        if d.rt in keep
+    ]
+    registry = RegistryIndex(small_registry.model_copy(update={"devices": devices}))
+    registry_file = tmp_path / "registry.yaml"
+    dump_registry(registry.registry, registry_file)
+    end = datetime.now(UTC).replace(microsecond=0)
+    sim = Simulation(
+        registry.registry,
+        start=end - timedelta(days=3),
+        end=end,
+        seed=5,
+        scenarios=["healthy", "stuck:1571010001-001", "not-recording:1571010001-005", "sentinel:1571010001-006"],
+    )
+    messages = list(sim.messages())
+    ingestor = RunningIngestor(settings_for(mosquitto, store.path, registry_file), registry, store)
+    try:
+        report = drive(messages, [MqttSink("127.0.0.1", mosquitto.port)], sim_start=sim.start)
+        assert report.acknowledged
+        wait_until(lambda: ingestor.counters.received == len(messages), 60, "every message")
+    finally:
+        ingestor.close()
+    EvidenceUpdater(store, registry, load_rules(REPO / "config/rules.yaml")).update_all()
+    first = (end - timedelta(days=3)).astimezone(WIB).date()
+    today = end.astimezone(WIB).date()  # still in progress: a flat line may not be long enough yet
+    found = {
+        (e.rt_code, e.day, f"{f.code}:{f.device_id}")
+        for e in store.day_evidence(None, first, today - timedelta(days=1))
+        for f in e.flags
+    }
+    truth = {
+        (code, day, f"{c}:{d}")
+        for (code, day), record in sim.truth.days.items()
+        if code in keep and day < today
+        for c, d in record.flags
+    }
+    assert truth
+    assert found == truth
