@@ -226,3 +226,51 @@ def test_faults_through_a_real_broker_and_ingestor_are_flagged(
     }
     assert truth
     assert found == truth
+
+
+def test_a_rebuild_from_scratch_equals_the_incremental_evidence_flags_and_revisions(faults: FaultWorld) -> None:
+    before = faults.store.day_evidence(None, START.date() - timedelta(days=1), END.date())
+    now = END + timedelta(minutes=1)
+    EvidenceUpdater(faults.store, faults.registry, faults.queries.rules, now=lambda: now).rebuild()
+    after = faults.store.day_evidence(None, START.date() - timedelta(days=1), END.date())
+    assert [e.figures() for e in after] == [e.figures() for e in before]
+    assert [(e.revision, e.change_reason) for e in after] == [(e.revision, e.change_reason) for e in before]
+    assert sum(len(e.flags) for e in after) > 0
+
+
+def test_late_readings_revise_a_finished_day_and_say_so(
+    store: SqliteStore, small_registry: Registry, tmp_path: Path
+) -> None:
+    registry = RegistryIndex(
+        small_registry.model_copy(
+            update={
+                "devices": [d for d in small_registry.devices if d.rt == "1571010001-001" and d.kind is DeviceKind.bin]
+            }
+        )
+    )
+    day_end = datetime(2026, 11, 3, tzinfo=WIB)
+    sim = Simulation(registry.registry, start=day_end - timedelta(days=1), end=day_end, seed=3)
+    messages = list(sim.messages())
+    held_back = [m for i, m in enumerate(messages) if i % 3 == 0]
+    on_time = [m for i, m in enumerate(messages) if i % 3]
+    rules = load_rules(REPO / "config/rules.yaml")
+    clock = [day_end + timedelta(hours=1)]
+    updater = EvidenceUpdater(store, registry, rules, now=lambda: clock[0])
+    store_as_received(store, registry, iter(on_time))
+    updater.update_all()
+    (first,) = store.day_evidence(
+        ["1571010001-001"], day_end.date() - timedelta(days=1), day_end.date() - timedelta(days=1)
+    )
+    assert (first.revision, first.change_reason, first.late_readings) == (1, "first", 0)
+    clock[0] = day_end + timedelta(days=10)
+    late = [Message(m.at, m.device_id, m.topic, m.payload, m.at + 10 * 86400) for m in held_back]
+    store_as_received(store, registry, iter(late))
+    updater.update_all()
+    (revised,) = store.day_evidence(["1571010001-001"], first.day, first.day)
+    assert revised.revision == 2
+    assert revised.change_reason == "late_readings"
+    assert revised.changed_at_ms == int(clock[0].timestamp() * 1000)
+    assert revised.late_readings == sum(s.late for s in revised.sources) > 0
+    day_messages = [m for m in messages if datetime.fromtimestamp(m.at, WIB).date() == first.day]
+    assert sum(s.readings for s in revised.sources) == len(day_messages)
+    assert all(s.kind is DeviceKind.bin and s.seq_first <= s.seq_last for s in revised.sources)
