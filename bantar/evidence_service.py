@@ -271,10 +271,10 @@ class EvidenceQueries:
         return found
 
     def evidence(self, rt_code: str, start: date, end: date) -> list[DayEvidence]:
-        """Stored daily evidence; today's marked as in progress ("berjalan")."""
+        """Stored daily evidence; today's marked as in progress ("berjalan"), whenever it was derived."""
         today = wib_day(self.now())
         return [
-            e.model_copy(update={"in_progress": True}) if e.day >= today else e
+            e if e.in_progress == (e.day >= today) else e.model_copy(update={"in_progress": e.day >= today})
             for e in self.store.day_evidence([rt_code], start, end)
         ]
 
