@@ -109,8 +109,11 @@ class CollectionRules(BaseModel):
     drop_pct: float = Field(default=10.0, gt=0, le=100)
     level_pct: float = Field(default=20.0, gt=0, le=100)
     relative_after: float = Field(default=0.5, gt=0, lt=1)
-    small_from_pct: float = Field(default=6.0, gt=0, le=100)
-    small_level_pct: float = Field(default=4.5, ge=0, le=100)
+    small_from_pct: float = Field(default=8.0, gt=0, le=100)
+    small_level_pct: float = Field(default=3.0, ge=0, le=100)
+    min_gap_h: float = Field(default=12.0, ge=0, le=72)
+    """a second fall within this many hours of a collection is the same one (or noise on an
+    almost empty bin), never a second collection"""
 
     def is_collection(self, before: float, after: float) -> bool:
         if after > before * self.relative_after:
@@ -361,12 +364,14 @@ def _bins(
         if device_id in w.skewed:
             continue
         smoothed = _median3([r.fill_pct for r in good])  # an isolated spike is noise, not a level
-        last_collection = -interval * 12
+        gap_ms = rules.collection.min_gap_h * HOUR_MS
+        last_collection = -gap_ms - 1
         for i, row in enumerate(good):
             following = good[i + 1].ts_ms if i + 1 < len(good) else row.ts_ms + interval
-            if i > 0 and rules.collection.is_collection(_mean(smoothed[max(0, i - 3) : i]), _mean(smoothed[i : i + 3])):
-                if row.ts_ms - last_collection > HOUR_MS and w.start <= row.ts_ms < w.end:
-                    collections += 1
+            before, after = smoothed[max(0, i - 3) : i], smoothed[i : i + 3]
+            fell = i > 0 and rules.collection.is_collection(_mean(before), _mean(after))
+            if fell and row.ts_ms - last_collection > gap_ms:
+                collections += w.start <= row.ts_ms < w.end
                 last_collection = row.ts_ms
             if not w.start <= row.ts_ms < w.end:
                 continue

@@ -77,7 +77,7 @@ def test_a_small_bin_emptied_is_a_collection_and_noise_is_not() -> None:
     c = CollectionRules()
     assert c.is_collection(9.0, 0.5)
     assert c.is_collection(60.0, 2.0)
-    assert not c.is_collection(6.0, 5.0)
+    assert not c.is_collection(7.0, 2.0)
     assert not c.is_collection(30.0, 25.0)
 
 
