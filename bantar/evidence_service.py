@@ -17,7 +17,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from bantar.domain.evidence import DayEvidence, derive_day, readings_window
+from bantar.domain.evidence import NIGHT_END_H, DayEvidence, Source, derive_day, readings_window
+from bantar.domain.quality import DayFlag, FlagCode
 from bantar.domain.registry import RT, Device, RegistryIndex
 from bantar.domain.scoring import (
     CategoryAward,
@@ -34,7 +35,7 @@ from bantar.domain.scoring import (
     score_criteria,
     week_starts,
 )
-from bantar.domain.timebase import from_epoch_ms, wib_day
+from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
 from bantar.ports import ReadingStore
 
@@ -98,37 +99,44 @@ class WarmSummaries:
 
 
 class EvidenceUpdater:
-    def __init__(self, store: ReadingStore, registry: RegistryIndex, rules: Rules) -> None:
+    def __init__(
+        self, store: ReadingStore, registry: RegistryIndex, rules: Rules, now: Callable[[], datetime] | None = None
+    ) -> None:
         self.store, self.registry, self.rules = store, registry, rules
+        self.now = now or utc_now
         self._devices = {code: registry.devices_in(code, channel=None) for code in registry.rts}
         self.derived_total = 0
         """RT-days derived since start (for the metrics)"""
+        self._derivation = rules.derivation()
 
     def derive(self, rt_code: str, day: date) -> DayEvidence:
         start_ms, end_ms = readings_window(day)
         readings = self.store.rt_readings(rt_code, start_ms, end_ms)
         rt = self.registry.rts[rt_code].rt
-        return derive_day(rt, self._devices[rt_code], day, readings, self.rules.overflow_pct)
+        now_ms = to_epoch_ms(self.now())
+        return derive_day(rt, self._devices[rt_code], day, readings, self._derivation, now_ms)
 
-    def update(self, limit: int = 500) -> int:
-        """Derive up to ``limit`` dirty RT-days; return how many were derived."""
+    def update(self, limit: int = 500, cause: str | None = None) -> int:
+        """Derive up to ``limit`` dirty RT-days; return how many were derived. ``cause`` says
+        why, for days whose figures change without new or late readings (``rule_change``)."""
         marks = self.store.take_dirty(limit)
         known = [m for m in marks if m.rt_code in self.registry.rts]
         evidence = [self.derive(m.rt_code, m.day) for m in known]
-        self.store.save_evidence(evidence, marks)
+        self.store.save_evidence(evidence, marks, to_epoch_ms(self.now()), cause)
         self.derived_total += len(marks)
         return len(marks)
 
-    def update_all(self, batch: int = 500) -> int:
+    def update_all(self, batch: int = 500, cause: str | None = None) -> int:
         total = 0
-        while n := self.update(batch):
+        while n := self.update(batch, cause):
             total += n
         return total
 
     def rebuild(self) -> int:
-        """Derive every RT-day with readings again, from scratch."""
+        """Derive every RT-day with readings again, from scratch (after a rule change: a day whose
+        figures change gets a new revision saying so)."""
         self.store.mark_all_dirty()
-        return self.update_all()
+        return self.update_all(cause="rule_change")
 
     def run(self, stop: threading.Event, every_s: float = 10.0, on_update: Callable[[], object] | None = None) -> None:
         """Keep evidence current until ``stop`` is set (the API process runs this in a thread);
@@ -152,16 +160,43 @@ class PeriodScores(BaseModel):
     category: CategoryAward
     kk_count: int
     criteria: list[CriterionScore]
+    in_progress: bool = False
+    """the period includes today ("berjalan"): expected figures cover only what has passed"""
+    flagged_days: dict[str, int] = {}
+    """per quality flag, the days of the period that carry it (their flagged readings are not scored)"""
+    sources: list[Source] = []
+    """per device: the sequence range the period's figures came from, late and flagged readings"""
+
+
+class LiveFigure(BaseModel):
+    """A figure an assessment holds next to its live value, when they differ."""
+
+    criterion: str
+    metric: str | None = None
+    """None: the criterion's suggested score"""
+    held: float | None
+    live: float | None
+    since: datetime | None = None
+    """when the evidence behind it last changed (late readings, a rebuild, ...)"""
+
+
+AlertKind = Literal["reassessment", "device_silent", "data_quality", "clock_skew"]
 
 
 class Alert(BaseModel):
-    kind: Literal["reassessment", "device_silent"]
+    kind: AlertKind
     rt_code: str
     criterion: str | None = None
     awarded: int | None = None
     recent_scores: list[int | None] = []
     device_id: str | None = None
     last_seen: datetime | None = None
+    flag: FlagCode | None = None
+    """data_quality: what was found"""
+    day: date | None = None
+    """data_quality, clock_skew: the latest day it was found on"""
+    offset_s: int | None = None
+    """clock_skew: device time behind (+) or ahead (-) of the receive time"""
     message_id: str
     """Bahasa Indonesia, for people"""
 
@@ -197,25 +232,34 @@ class EvidenceQueries:
         """Add what was expected over the period, from the registry: a device that sent
         nothing at all still counts as expected (coverage 0), never as absent."""
         t = totals or PeriodTotals()
-        last = min(end, wib_day(self.now()))
+        now = self.now()
+        last = min(end, wib_day(now))
         days = max(0, (last - start).days + 1)
         t.days = days
-        seconds = days * 86400
+        period_end = min(wib_day_bounds_utc(end)[1], now)
+        seconds = max(0, int((period_end - wib_day_bounds_utc(start)[0]).total_seconds()))
+        t.nights = sum(1 for i in range(days) if _night_over(start + timedelta(days=i), now))
         by_kind: dict[DeviceKind, list[Device]] = {}
         for d in devices:
             if d.active:
                 by_kind.setdefault(d.kind, []).append(d)
         t.bin_readings_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.bin, []))
+        t.bin_hours_expected = len(by_kind.get(DeviceKind.bin, [])) * seconds / 3600
         t.cctv_heartbeats_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.cctv, []))
         t.camera_days = len(by_kind.get(DeviceKind.cctv, [])) * days
         t.post_reports_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.poskamling, []))
         return t
 
     def scores(self, rt_code: str, start: date, end: date, totals: PeriodTotals | None = None) -> PeriodScores:
+        """An RT's suggested scores over [start, end]; days after today are not part of it yet.
+        Asked for one RT (no ``totals``), it also names the devices and readings behind them."""
         rt = self.registry.rts[rt_code].rt
         devices = self._devices[rt_code]
+        today = wib_day(self.now())
+        days: list[DayEvidence] = []
         if totals is None:
-            totals = self.store.period_totals(start, end, [rt_code]).get(rt_code)
+            totals = self.store.period_totals(start, min(end, today), [rt_code]).get(rt_code)
+            days = self.store.day_evidence([rt_code], start, min(end, today))
         complete = self._complete(totals, devices, start, end)
         return PeriodScores(
             rt_code=rt_code,
@@ -224,10 +268,52 @@ class EvidenceQueries:
             category=category_of(rt),
             kk_count=rt.kk_count,
             criteria=score_criteria(complete, rt, device_counts(devices), self.rules),
+            in_progress=start <= today <= end,
+            flagged_days=dict(Counter(code for e in days for code in {f.code.value for f in e.flags})),
+            sources=merged_sources(days),
         )
 
+    def live_differences(
+        self, rt_code: str, start: date, end: date, held: dict[str, Any], after: datetime
+    ) -> list[LiveFigure]:
+        """Figures of ``held`` (a ``PeriodScores`` as an assessment keeps it) whose live value
+        differs now; ``since``: the latest change to the period's daily evidence after ``after``."""
+        live = self.scores(rt_code, start, end)
+        changes = [
+            e.changed_at_ms
+            for e in self.store.day_evidence([rt_code], start, end)
+            if e.changed_at_ms and e.changed_at_ms > to_epoch_ms(after)
+        ]
+        since = from_epoch_ms(max(changes)) if changes else None
+        kept = {c["criterion"]: c for c in held.get("criteria", [])}
+        found = []
+        for criterion in live.criteria:
+            old = kept.get(criterion.criterion, {})
+            if old.get("score") != criterion.score:
+                found.append(
+                    LiveFigure(criterion=criterion.criterion, held=old.get("score"), live=criterion.score, since=since)
+                )
+            values = {i["metric"]: i.get("value") for i in old.get("indicators", [])}
+            for indicator in criterion.indicators:
+                if values.get(indicator.metric) != indicator.value:
+                    found.append(
+                        LiveFigure(
+                            criterion=criterion.criterion,
+                            metric=indicator.metric,
+                            held=values.get(indicator.metric),
+                            live=indicator.value,
+                            since=since,
+                        )
+                    )
+        return found
+
     def evidence(self, rt_code: str, start: date, end: date) -> list[DayEvidence]:
-        return self.store.day_evidence([rt_code], start, end)
+        """Stored daily evidence; today's marked as in progress ("berjalan"), whenever it was derived."""
+        today = wib_day(self.now())
+        return [
+            e if e.in_progress == (e.day >= today) else e.model_copy(update={"in_progress": e.day >= today})
+            for e in self.store.day_evidence([rt_code], start, end)
+        ]
 
     def bulk_scores(self, rt_codes: Sequence[str], start: date, end: date) -> dict[str, PeriodScores]:
         """Scores of many RTs at once: one read of the period's totals, cached until the stored
@@ -328,7 +414,43 @@ class EvidenceQueries:
 
     def alerts(self, rt_codes: Sequence[str] | None = None) -> list[Alert]:
         codes = list(rt_codes) if rt_codes is not None else list(self.registry.rts)
-        return [*self._reassessments(codes), *self._silent_devices(codes)]
+        return [
+            *self._reassessments(codes),
+            *self._silent_devices(codes),
+            *self._data_quality(codes),
+            *self._clocks_ahead(codes),
+        ]
+
+    def _data_quality(self, codes: Sequence[str]) -> list[Alert]:
+        """One alert per device and flag found in the last ``QUALITY_ALERT_DAYS`` days: the
+        latest day, and for a skewed clock its offset."""
+        today = wib_day(self.now())
+        latest: dict[tuple[str, str, FlagCode], tuple[date, DayFlag]] = {}
+        for e in self.store.day_evidence(list(codes), today - timedelta(days=QUALITY_ALERT_DAYS - 1), today):
+            for f in e.flags:
+                latest[(e.rt_code, f.device_id, f.code)] = (e.day, f)
+        return [quality_alert(code, day, flag) for (code, _, _), (day, flag) in sorted(latest.items())]
+
+    def _clocks_ahead(self, codes: Sequence[str]) -> list[Alert]:
+        """Devices whose readings the intake refused for a clock running ahead (they never reach
+        the evidence, so only the dead letters tell)."""
+        wanted = set(codes)
+        since = to_epoch_ms(self.now()) - QUALITY_ALERT_DAYS * 86_400_000
+        alerts: dict[str, Alert] = {}
+        for device_id, received_ms, device_ms in self.store.clock_refusals(since):
+            device = self.registry.devices.get(device_id)
+            if device is None or device.rt not in wanted:
+                continue
+            offset = round((received_ms - device_ms) / 1000)
+            alerts[device_id] = Alert(
+                kind="clock_skew",
+                rt_code=device.rt,
+                device_id=device_id,
+                offset_s=offset,
+                day=wib_day(from_epoch_ms(received_ms)),
+                message_id=f"Jam perangkat {device_id} {_offset_words(offset)}: bacaannya ditolak",
+            )
+        return list(alerts.values())
 
     def weekly_scores(self, rt_codes: Sequence[str], weeks: int) -> dict[str, list[list[CriterionScore]]]:
         today = wib_day(self.now())
@@ -405,3 +527,71 @@ class EvidenceQueries:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+QUALITY_ALERT_DAYS = 3
+"""Data-quality and clock alerts look back this many WIB days (today included)."""
+
+_FLAG_WORDS = {
+    FlagCode.stuck: "membaca nilai yang sama terus-menerus (macet)",
+    FlagCode.sentinel: "mengirim nilai di luar jangkauan sensor",
+    FlagCode.beyond_depth: "mengukur jarak melebihi kedalaman tong",
+    FlagCode.not_recording: "menyala tetapi tidak merekam",
+    FlagCode.deposit_burst: "mencatat banyak setoran kecil dalam beberapa menit",
+    FlagCode.short_shift: "mencatat jaga malam yang terlalu singkat atau kurang penjaga",
+}
+
+
+def _offset_words(offset_s: int) -> str:
+    hours = abs(offset_s) / 3600
+    amount = f"{hours:.1f} jam" if hours >= 1 else f"{abs(offset_s) // 60} menit"
+    return f"tertinggal {amount}" if offset_s > 0 else f"terlalu cepat {amount}"
+
+
+def quality_alert(rt_code: str, day: date, flag: DayFlag) -> Alert:
+    if flag.code is FlagCode.clock_skew:
+        offset = flag.offset_s or 0
+        return Alert(
+            kind="clock_skew",
+            rt_code=rt_code,
+            device_id=flag.device_id,
+            offset_s=offset,
+            day=day,
+            message_id=f"Jam perangkat {flag.device_id} {_offset_words(offset)}: bacaannya tidak dihitung",
+        )
+    return Alert(
+        kind="data_quality",
+        rt_code=rt_code,
+        device_id=flag.device_id,
+        flag=flag.code,
+        day=day,
+        message_id=f"Perangkat {flag.device_id} {_FLAG_WORDS[flag.code]} pada {day.isoformat()}: "
+        f"{flag.readings} bacaan tidak dihitung",
+    )
+
+
+def merged_sources(days: Sequence[DayEvidence]) -> list[Source]:
+    """Per device over several days: first and last sequence, readings, late and flagged ones."""
+    merged: dict[str, Source] = {}
+    for e in days:
+        for s in e.sources:
+            m = merged.get(s.device_id)
+            merged[s.device_id] = (
+                s
+                if m is None
+                else m.model_copy(
+                    update={
+                        "seq_first": min(m.seq_first, s.seq_first),
+                        "seq_last": max(m.seq_last, s.seq_last),
+                        "readings": m.readings + s.readings,
+                        "late": m.late + s.late,
+                        "flagged": m.flagged + s.flagged,
+                    }
+                )
+            )
+    return [merged[k] for k in sorted(merged)]
+
+
+def _night_over(day: date, now: datetime) -> bool:
+    """The night of ``day`` (until 06:00 the next morning, WIB) has ended."""
+    return wib_day_bounds_utc(day)[1] + timedelta(hours=NIGHT_END_H - 24) <= now

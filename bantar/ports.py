@@ -97,7 +97,16 @@ class ReadingStore(Protocol):
 
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings: ...
 
-    def save_evidence(self, evidence: Sequence[DayEvidence], done: Sequence[DirtyMark]) -> None: ...
+    def save_evidence(
+        self, evidence: Sequence[DayEvidence], done: Sequence[DirtyMark], now_ms: int = 0, cause: str | None = None
+    ) -> None:
+        """Store derived evidence (with each row's revision: see ``SqliteLedger.save_evidence``)
+        and clear the marks it answers."""
+        ...
+
+    def clock_refusals(self, since_ms: int) -> list[tuple[str, int, int]]:
+        """(device id, receive ms, device ms) of readings refused for a clock running ahead."""
+        ...
 
     def evidence_version(self) -> int:
         """Grows whenever stored evidence changes: a key for caches of derived views."""

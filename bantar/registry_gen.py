@@ -123,16 +123,26 @@ def _rt(kel_code: str, number: int, rng: random.Random) -> RT:
 
 
 def _with_awards(kelurahan: list[Kelurahan], row: KecamatanCounts, rng: random.Random) -> list[Kelurahan]:
-    """Give the published number of winners per year and category to RTs of that category."""
-    awards: dict[str, list[Award]] = {}
+    """Give the published number of winners per year and category to RTs of that category.
+    An RT wins once ("satu kampung hanya sekali", thesis-2023.txt): a draw that falls on an RT
+    already awarded is dropped, so a kecamatan may show fewer winners than published (the draws
+    stay as they were, so the generated RTs and devices do not change)."""
+    awards: dict[str, Award] = {}
     all_rts = [rt for kel in kelurahan for rt in kel.rts]
     for year, per_category in row.winners_by_year.items():
         for category, count in per_category.items():
             eligible = [rt for rt in all_rts if rt.category is category]
             for rt in rng.sample(eligible, min(count, len(eligible))):
-                awards.setdefault(rt.code, []).append(_award(year, category, rng))
+                award = _award(year, category, rng)
+                awards.setdefault(rt.code, award)
     return [
-        kel.model_copy(update={"rts": [rt.model_copy(update={"awards": awards.get(rt.code, [])}) for rt in kel.rts]})
+        kel.model_copy(
+            update={
+                "rts": [
+                    rt.model_copy(update={"awards": [awards[rt.code]] if rt.code in awards else []}) for rt in kel.rts
+                ]
+            }
+        )
         for kel in kelurahan
     ]
 

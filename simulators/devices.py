@@ -70,6 +70,8 @@ class Message:
     device_id: str | None
     topic: str
     payload: bytes
+    received: float | None = None
+    """when it reaches the service, if not as sent (a backlog uploaded after an outage)"""
 
 
 def encode(body: dict[str, Any]) -> bytes:
@@ -115,20 +117,36 @@ class Context:
     clock_drift: float = 0.0
     """seconds per day this device's clock gains (negative: loses)"""
     devices_of_kind_in_rt: int = 1
+    clock_offset: float = 0.0
+    """seconds this device's clock runs behind, all along"""
+
+    def faulty(self, what: str, day: date, p: float) -> bool:
+        """Whether a whole-day fault hits this device on ``day`` (drawn apart from the device's
+        own random stream, so faults leave every other message as it was)."""
+        return p > 0 and random.Random(f"{self.device.id}:{what}:{day}").random() < p
 
     def powered(self, at: float) -> bool:
         i = bisect_right(self.power_cuts, (at, math.inf)) - 1
         return i < 0 or not (self.power_cuts[i][0] <= at < self.power_cuts[i][1])
 
+    def device_time(self, at: float) -> float:
+        return at + self.clock_drift * (at - self.start) / DAY - self.clock_offset
+
     def send(self, at: float, body: dict[str, Any]) -> Message:
-        device_clock = at + self.clock_drift * (at - self.start) / DAY
+        device_clock = self.device_time(at)
+        received = None
+        if self.faulty("outage", wib_day(at), self.behaviour(at).outage_day_p):
+            received = wib_midnight(wib_day(at) + timedelta(days=1)) + 600  # back at 00:10
         message = Message(
             at,
             self.device.id,
             str(Topic(self.device.id, self.device.kind)),
             encode({"ts": wib_iso(device_clock), "seq": self.seq, **body}),
+            received,
         )
         self.seq += 1
+        if self.clock_offset:
+            self.truth.at(self.rt.code, wib_day(device_clock)).flags.add(("clock_skew", self.device.id))
         return message
 
 
@@ -140,17 +158,27 @@ def bins(ctx: Context) -> Iterator[Message]:
     stuck_value: float | None = None
     silent_until = stuck_until = 0.0
     t = ctx.start + rng.uniform(0, interval)
+    stuck_day: date | None = None
+    day_stuck_value = 0.0
     while t < ctx.end:
         b = ctx.behaviour(t)
-        day_truth = ctx.truth.at(ctx.rt.code, wib_day(t))
-        fill = min(100.0, fill + b.fill_pct_per_day_per_60kk * kk_share * RHYTHM[wib_hour(t)] * interval / DAY)
+        today = wib_day(t)
+        day_truth = ctx.truth.at(ctx.rt.code, today)
+        step = 60.0 if b.fast_when_full and fill >= 80 else float(interval)
+        fill = min(100.0, fill + b.fill_pct_per_day_per_60kk * kk_share * RHYTHM[wib_hour(t)] * step / DAY)
+        stuck_today = ctx.faulty("stuck", today, b.stuck_day_p)
+        if stuck_today and stuck_day != today:
+            stuck_day, day_stuck_value = today, min(99.0, max(1.0, round(fill, 1))) + 0.05
         if t >= next_collection:
             if rng.random() >= b.collection_miss_p:
                 fill = rng.uniform(0, 4)
-                ctx.truth.at(ctx.rt.code, wib_day(next_collection)).bin_collections += 1
+                collected = ctx.truth.at(ctx.rt.code, wib_day(next_collection))
+                collected.bin_collections += 1
+                if not stuck_today and not ctx.clock_offset:
+                    collected.bin_collections_valid += 1
             next_collection += b.collection_every_days * DAY + rng.uniform(-3600, 3600)
         if fill >= OVERFLOW_PCT:
-            day_truth.bin_overflow_hours += interval / 3600
+            day_truth.bin_overflow_hours += step / 3600
         per_step = interval / DAY
         if rng.random() < b.bin_stuck_p_per_day * per_step:
             stuck_value, stuck_until = round(fill, 1), t + rng.uniform(2, 24) * 3600
@@ -164,8 +192,24 @@ def bins(ctx: Context) -> Iterator[Message]:
                 reported = 100.0
             else:
                 reported = round(min(100.0, max(0.0, fill + rng.gauss(0, 1.5))), 1)
-            yield ctx.send(t, {"fill_pct": reported, "battery_pct": round(battery, 1)})
-        t += interval
+            if stuck_today:
+                reported = day_stuck_value
+                day_truth.flags.add(("stuck", ctx.device.id))
+            level: dict[str, float] = {"fill_pct": reported}
+            sentinel = False
+            if b.sentinel_p and ctx.device.depth_cm:
+                sentinel = ctx.faulty(f"sentinel:{t}", today, b.sentinel_p)
+                distance = 999.9 if sentinel else round(ctx.device.depth_cm * (1 - reported / 100), 1)
+                level = {"distance_cm": distance}
+                if sentinel:
+                    ctx.truth.at(ctx.rt.code, wib_day(ctx.device_time(t))).flags.add(("sentinel", ctx.device.id))
+            if not (stuck_today or sentinel or ctx.clock_offset):
+                span = min(step, interval, wib_midnight(today + timedelta(days=1)) - t) / 3600
+                day_truth.bin_hours_valid += span
+                if fill >= OVERFLOW_PCT:
+                    day_truth.bin_overflow_hours_valid += span
+            yield ctx.send(t, {**level, "battery_pct": round(battery, 1)})
+        t += step
 
 
 def cameras(ctx: Context) -> Iterator[Message]:
@@ -183,17 +227,18 @@ def cameras(ctx: Context) -> Iterator[Message]:
             storage = rng.uniform(85, 98)  # someone cleared the recorder
         storage = max(0.0, storage)
         powered, online = ctx.powered(t), t >= fault_until
+        day_truth = ctx.truth.at(ctx.rt.code, wib_day(t))
         if powered and online:
-            ctx.truth.at(ctx.rt.code, wib_day(t)).camera_online_minutes += interval / 60
+            day_truth.camera_online_minutes += interval / 60
         if powered:
-            yield ctx.send(
-                t,
-                {
-                    "online": online,
-                    "recording": online and storage > 2,
-                    "storage_free_pct": round(storage, 1),
-                },
-            )
+            recording = online and storage > 2 and not ctx.faulty("not-recording", wib_day(t), b.not_recording_day_p)
+            if online and not recording:
+                day_truth.flags.add(("not_recording", ctx.device.id))
+                day_truth.cctv_flagged += 1
+            elif not ctx.clock_offset:
+                day_truth.cameras_reporting_valid.add(ctx.device.id)
+                day_truth.cctv_up_valid += online
+            yield ctx.send(t, {"online": online, "recording": recording, "storage_free_pct": round(storage, 1)})
         t += interval
 
 
@@ -236,6 +281,10 @@ def poskamling(ctx: Context) -> Iterator[Message]:
             truth.incidents += 1
         elif body["on_duty"] and body["guards"]:
             truth.night_staffed = True
+        in_night = wib_hour(at) >= 20 or wib_hour(at) < 6
+        if body["event"] == "duty" and in_night and not ctx.clock_offset:
+            truth.night_duty_reports_valid += 1
+            truth.night_staffed_valid = truth.night_staffed_valid or bool(body["on_duty"] and body["guards"])
         yield ctx.send(at, body)
 
 
@@ -252,8 +301,25 @@ def bank_sampah(ctx: Context) -> Iterator[Message]:
             visits = sorted(
                 (opens + rng.uniform(0, 3 * 3600), hh) for hh in households if rng.random() < b.bank_participation
             )
+            if ctx.faulty("gaming", day, b.gaming_p):
+                burst_at = opens + 3600
+                visits += [(burst_at + i * 10, f"hh-new-{ctx.device.id[-8:]}-{day:%m%d}-{i}") for i in range(26)]
+                ctx.truth.at(ctx.rt.code, day).flags.add(("deposit_burst", ctx.device.id))
+                visits.sort()
             for at, household in visits:
                 if not ctx.start <= at < ctx.end:
+                    continue
+                if household.startswith("hh-new-"):
+                    ctx.truth.at(ctx.rt.code, day).deposits_gamed += 1
+                    yield ctx.send(
+                        at,
+                        {
+                            "deposit_id": f"{ctx.device.id}-{ctx.seq}",
+                            "household": household,
+                            "items": {"plastic": 0.1},
+                            "price_idr_per_kg": {"plastic": 3000},
+                        },
+                    )
                     continue
                 drawn = rng.choices(list(MATERIAL_MIX), weights=list(MATERIAL_MIX.values()), k=rng.randint(1, 3))
                 materials = sorted(set(drawn))  # sorted: set order would differ between processes

@@ -16,6 +16,9 @@ from simulators.devices import DAY, MODELS, Context, Message, hostile, wib_day, 
 from simulators.scenarios import Behaviour, Plan, plan_rts
 from simulators.truth import OVERFLOW_PCT, GroundTruth
 
+CLOCK_FAULTS = (DeviceKind.bin, DeviceKind.poskamling)
+"""Kinds whose first device of an RT runs its clock behind in the ``clock-offset`` scenario."""
+
 
 class Simulation:
     def __init__(
@@ -110,6 +113,7 @@ class Simulation:
                 seq=self.first_seq.get(device.id, 1),
                 clock_drift=drift,
                 devices_of_kind_in_rt=len(siblings),
+                clock_offset=b.clock_offset_s if device is siblings[0] and device.kind in CLOCK_FAULTS else 0.0,
             )
             streams.append(MODELS[device.kind](ctx))
             if b.hostile and device is siblings[0]:

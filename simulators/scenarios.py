@@ -13,7 +13,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-SCENARIOS = ("healthy", "lapsing", "faulty-sensors", "blackout", "hostile", "clock-skew")
+SCENARIOS = (
+    "healthy",
+    "lapsing",
+    "faulty-sensors",
+    "blackout",
+    "hostile",
+    "clock-skew",
+    "stuck",
+    "sentinel",
+    "not-recording",
+    "clock-offset",
+    "late-upload",
+    "cadence",
+    "gaming",
+)
+FAULTS = ("stuck", "sentinel", "not-recording", "clock-offset", "late-upload", "cadence", "gaming")
+"""Scenarios whose faults the ground truth says the engine must flag (or, for late uploads and
+cadence changes, must not flag): see docs/ground-truth.md."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,21 @@ class Behaviour:
     # clock-skew: device clock drift in seconds per day (spread over devices)
     clock_drift_s_per_day: float = 0.0
     hostile: bool = False
+    # faults with ground truth (whole WIB days, so the truth is exact)
+    stuck_day_p: float = 0.0
+    """a bin repeats one value all day"""
+    sentinel_p: float = 0.0
+    """a bin reports raw distances, and this share of them is the 9999 mm sentinel"""
+    not_recording_day_p: float = 0.0
+    """a camera is online all day but not recording"""
+    clock_offset_s: float = 0.0
+    """one device per kind runs its clock this far behind all along"""
+    outage_day_p: float = 0.0
+    """a device's uplink is down for a day; it uploads the day's readings when it returns"""
+    fast_when_full: bool = False
+    """a bin reports every minute once it is 80 % full"""
+    gaming_p: float = 0.0
+    """on a deposit day, the operator adds a burst of 26 tiny deposits from new households"""
 
 
 LAPSED = Behaviour(
@@ -79,6 +111,18 @@ class Plan:
             b = replace(b, clock_drift_s_per_day=90.0)
         if "hostile" in self.names:
             b = replace(b, hostile=True)
+        faults: dict[str, dict[str, float | bool]] = {
+            "stuck": {"stuck_day_p": 0.15},
+            "sentinel": {"sentinel_p": 0.01},
+            "not-recording": {"not_recording_day_p": 0.15},
+            "clock-offset": {"clock_offset_s": 6 * 3600.0},
+            "late-upload": {"outage_day_p": 0.1},
+            "cadence": {"fast_when_full": True},
+            "gaming": {"gaming_p": 0.5},
+        }
+        for name, changes in faults.items():
+            if name in self.names:
+                b = replace(b, **changes)  # type: ignore[arg-type]
         if "lapsing" in self.names and self.lapse_onset is not None and at > self.lapse_onset:
             weeks = (at - self.lapse_onset) / timedelta(weeks=1)
             b = _towards(b, LAPSED, 1 - math.exp(-weeks / LAPSE_WEEKS))

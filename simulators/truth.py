@@ -34,6 +34,22 @@ class RTDay:
     deposit_kg: dict[str, float] = field(default_factory=dict)
     households: set[str] = field(default_factory=set)
     hostile_messages: int = 0
+    flags: set[tuple[str, str]] = field(default_factory=set)
+    """(flag code, device id) the engine must raise for this day (by device time)"""
+    bin_hours_valid: float = 0.0
+    """bin-hours the unflagged readings stand for (each its interval, or less if the next came sooner)"""
+    bin_overflow_hours_valid: float = 0.0
+    """of those, hours with the true fill at or above ``overflow_pct``"""
+    bin_collections_valid: int = 0
+    """collections of bins whose readings that day count (not stuck, clock right)"""
+    cctv_up_valid: int = 0
+    """heartbeats online and recording (clock right)"""
+    cctv_flagged: int = 0
+    cameras_reporting_valid: set[str] = field(default_factory=set)
+    night_duty_reports_valid: int = 0
+    """duty reports of the night (20:00-06:00) from posts whose clock is right"""
+    night_staffed_valid: bool = False
+    deposits_gamed: int = 0
 
     @property
     def camera_uptime(self) -> float | None:
@@ -42,6 +58,10 @@ class RTDay:
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["households"] = len(self.households)
+        data["flags"] = sorted(f"{code}:{device}" for code, device in self.flags)
+        data["cameras_reporting_valid"] = len(self.cameras_reporting_valid)
+        data["bin_hours_valid"] = round(self.bin_hours_valid, 3)
+        data["bin_overflow_hours_valid"] = round(self.bin_overflow_hours_valid, 3)
         data["camera_uptime"] = None if self.camera_uptime is None else round(self.camera_uptime, 4)
         data["bin_overflow_hours"] = round(self.bin_overflow_hours, 3)
         data["camera_online_minutes"] = round(self.camera_online_minutes, 1)

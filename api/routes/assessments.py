@@ -31,6 +31,7 @@ from bantar.domain.assessment import (
 )
 from bantar.domain.errors import Reason, StoreError
 from bantar.domain.registry import CODE_PATTERN
+from bantar.evidence_service import LiveFigure
 from bantar.stores.appdb import AuditNote
 
 router = APIRouter(prefix="/api/v1/assessments", tags=["assessments"], responses=refusals(*AUTHENTICATED, 409, 413))
@@ -40,7 +41,8 @@ class AssessmentOpen(BaseModel):
     rt_code: str = Field(pattern=CODE_PATTERN)
     start: date
     end: date
-    recap_rule: RecapRule = RecapRule.mean
+    recap_rule: RecapRule | None = None
+    """default: the rules' ``assessment.recap``"""
 
 
 class ScoreIn(BaseModel):
@@ -57,6 +59,8 @@ class ScoresIn(BaseModel):
 class AssessmentOut(BaseModel):
     assessment: Assessment
     recap: Recap
+    live: list[LiveFigure] = []
+    """figures whose live value now differs from the one the assessment holds, and since when"""
 
 
 def _out(a: Assessment) -> AssessmentOut:
@@ -112,7 +116,9 @@ def open_assessment(body: AssessmentOpen, request: Request, services: ServicesDe
         rt_code=body.rt_code,
         start=body.start,
         end=body.end,
-        recap_rule=body.recap_rule,
+        recap_rule=body.recap_rule or RecapRule(services.rules.assessment.recap),
+        pass_share=services.rules.assessment.pass_share,
+        no_zero=services.rules.assessment.no_zero,
         status=Status.open,
         created_by=who.name,
         created_at=datetime.now(UTC),
@@ -142,7 +148,9 @@ def list_assessments(services: ServicesDep, who: PrincipalDep, rt_code: AreaCode
 
 @router.get("/{assessment_id}", response_model=AssessmentOut)
 def get_assessment(assessment_id: str, services: ServicesDep, who: PrincipalDep) -> AssessmentOut:
-    return _out(_load(services, who, assessment_id, Action.read_evidence))
+    a = _load(services, who, assessment_id, Action.read_evidence)
+    live = services.queries.live_differences(a.rt_code, a.start, a.end, a.evidence, a.signed_at or a.created_at)
+    return _out(a).model_copy(update={"live": live})
 
 
 @router.put(

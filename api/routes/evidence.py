@@ -17,6 +17,7 @@ from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
 from bantar.domain.evidence import DayEvidence
 from bantar.domain.registry import Award, Category, RTPlace
+from bantar.domain.scoring import Rules
 from bantar.domain.timebase import from_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import PeriodScores, Summary
@@ -75,6 +76,10 @@ class RTRow(RTPlacePublic):
     """mean coverage of the RT's device figures"""
     reassessment_alerts: int
     device_alerts: int
+    quality_alerts: int = 0
+    """data-quality and clock-skew alerts of the RT's devices"""
+    in_progress: bool = False
+    """the period includes today ("berjalan")"""
 
 
 class Me(BaseModel):
@@ -207,6 +212,8 @@ def rt_rows(period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list
                 coverage=round(sum(coverages) / len(coverages), 3) if coverages else None,
                 reassessment_alerts=alerts[(code, "reassessment")],
                 device_alerts=alerts[(code, "device_silent")],
+                quality_alerts=alerts[(code, "data_quality")] + alerts[(code, "clock_skew")],
+                in_progress=scores[code].in_progress,
             )
         )
     return rows
@@ -220,3 +227,13 @@ def rt_rows(period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list
 def criteria(services: ServicesDep, who: PrincipalDep) -> dict[str, dict[str, str]]:
     require(who, Action.read_evidence)
     return services.criteria
+
+
+@router.get(
+    "/rules",
+    response_model=Rules,
+    summary="The indicator rules and thresholds, each labelled as the programme's (with source) or an assumption",
+)
+def rules(services: ServicesDep, who: PrincipalDep) -> Rules:
+    require(who, Action.read_evidence)
+    return services.rules

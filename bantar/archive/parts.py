@@ -32,6 +32,7 @@ TYPES: dict[str, pa.DataType] = {
     "received_ms": pa.int64(),
     "fill_pct": pa.float64(),
     "battery_pct": pa.float64(),
+    "distance_cm": pa.float64(),
     "online": pa.bool_(),
     "recording": pa.bool_(),
     "event": pa.string(),
@@ -43,7 +44,7 @@ TYPES: dict[str, pa.DataType] = {
 }
 """The Arrow type of every column an archived kind keeps (SQLite's integers 0/1 become booleans)."""
 _DELTA = ("seq", "ts_ms", "received_ms", "from_ms", "to_ms", "count", "first_seq")
-_SPLIT = ("fill_pct", "battery_pct")
+_SPLIT = ("fill_pct", "battery_pct", "distance_cm")
 ROW_GROUP = 1_000_000
 
 
@@ -58,7 +59,7 @@ class ArchivedKind:
 ARCHIVED: dict[DeviceKind, ArchivedKind] = {
     kind: ArchivedKind(kind, AVAILABILITY_KINDS[kind].state, AVAILABILITY_KINDS[kind])
     if kind in AVAILABILITY_KINDS
-    else ArchivedKind(kind, ("received_ms", "fill_pct", "battery_pct"), None)
+    else ArchivedKind(kind, ("received_ms", "fill_pct", "battery_pct", "distance_cm"), None)
     for kind in ARCHIVED_KINDS
 }
 """What each archived kind keeps (``kinds.ARCHIVED_KINDS``): availability kinds as intervals of

@@ -21,7 +21,9 @@ PILLARS = ("bersih", "aman", "pintar")
 LETTERS = "abcdefg"
 ALL_CRITERIA = tuple(f"{p}.{letter}" for p in PILLARS for letter in LETTERS)
 PASS_SHARE = 0.7
-"""The recap meets the bar with at least 70 % of the 42 points and no criterion at 0."""
+"""By default the recap meets the bar with at least 70 % of the 42 points and no criterion at 0:
+this service's assumption, configurable in ``config/rules.yaml`` (the programme's documents
+describe a team recap and a meeting decision, no formula)."""
 
 
 class Agency(StrEnum):
@@ -92,12 +94,21 @@ class Assessment(BaseModel):
     signed_at: datetime | None = None
     signed_by: str | None = None
     evidence_hash: str | None = None
+    pass_share: float = PASS_SHARE
+    """the bar this assessment was opened with (``config/rules.yaml``: assessment.pass_share)"""
+    no_zero: bool = True
 
     def recap(self) -> Recap:
-        return recap(self.member_scores, self.suggested, self.recap_rule)
+        return recap(self.member_scores, self.suggested, self.recap_rule, self.pass_share, self.no_zero)
 
 
-def recap(scores: Sequence[MemberScore], suggested: dict[str, int | None], rule: RecapRule) -> Recap:
+def recap(
+    scores: Sequence[MemberScore],
+    suggested: dict[str, int | None],
+    rule: RecapRule,
+    pass_share: float = PASS_SHARE,
+    no_zero: bool = True,
+) -> Recap:
     given: dict[str, list[int]] = defaultdict(list)
     for s in scores:
         given[s.criterion].append(s.score)
@@ -117,7 +128,7 @@ def recap(scores: Sequence[MemberScore], suggested: dict[str, int | None], rule:
     total = sum(totals.values())
     meets = None
     if complete:
-        meets = total >= math.ceil(PASS_SHARE * 2 * len(ALL_CRITERIA)) and all(r.result for r in rows)
+        meets = total >= math.ceil(pass_share * 2 * len(ALL_CRITERIA)) and (not no_zero or all(r.result for r in rows))
     return Recap(criteria=rows, pillar_totals=totals, total=total, complete=complete, meets_bar=meets)
 
 

@@ -24,7 +24,9 @@ Score = Literal[0, 1, 2]
 
 
 class Category(StrEnum):
-    """Award category by household (KK) count: kecil < 50, sedang 50-100, besar > 100."""
+    """Award category by household (KK) count: kecil < 50, sedang 50-100, besar > 100. Exactly 50 and
+    100 are sedang: the programme's words leave them unplaced, so this is a stated choice
+    (``config/criteria.yaml``, basis.category_boundary)."""
 
     kecil = "kecil"
     sedang = "sedang"

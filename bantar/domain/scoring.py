@@ -16,6 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bantar.domain.evidence import CollectionRules, DerivationRules
+from bantar.domain.quality import QualityRules, ShiftRules
 from bantar.domain.registry import AWARD_IDR, RT, Category, Device
 from bantar.domain.topics import DeviceKind
 
@@ -28,30 +30,42 @@ class PeriodTotals:
     bin_readings: int = 0
     bin_readings_expected: int = 0
     bin_hours_observed: float = 0.0
+    bin_hours_expected: float = 0.0
     bin_overflow_hours: float = 0.0
     bin_collections: int = 0
     longest_days_without_collection: int = 0
+    """over the days with enough bin evidence; a dead day breaks a run, it never lengthens one"""
+    bin_days_observed: int = 0
     camera_days: int = 0
     camera_days_reporting: int = 0
     cctv_online_heartbeats: int = 0
     cctv_heartbeats_expected: int = 0
+    cctv_heartbeats_flagged: int = 0
     post_reports: int = 0
     post_reports_expected: int = 0
+    nights: int = 0
+    """nights of the period that are over"""
+    nights_observed: int = 0
     staffed_nights: int = 0
     patrols: int = 0
     incidents: int = 0
+    incidents_daytime: int = 0
     deposits: int = 0
+    deposits_flagged: int = 0
     deposit_kg: float = 0.0
     distinct_households: int = 0
     gotong_royong_events: int = 0
     gotong_royong_attendance: int = 0
 
 
-def longest_run_without(days_with: Sequence[date], start: date, end: date) -> int:
-    """Longest stretch of days in [start, end] on which nothing happened, given the days it did."""
+def longest_run_without(days_with: Sequence[date], start: date, end: date, unobserved: Sequence[date] = ()) -> int:
+    """Longest stretch of days in [start, end] on which nothing happened, given the days it did.
+    ``unobserved`` days (dead sensors) break a stretch without counting in it: nobody knows what
+    happened on them, so they neither lengthen a run nor count as a collection."""
+    breaks = {d for d in unobserved if start <= d <= end}
     marks = [
         start - timedelta(days=1),
-        *sorted(d for d in days_with if start <= d <= end),
+        *sorted({d for d in days_with if start <= d <= end} | breaks),
         end + timedelta(days=1),
     ]
     return max((b - a).days - 1 for a, b in itertools.pairwise(marks))
@@ -91,10 +105,58 @@ class Rationale(BaseModel):
     en: str
 
 
+class Basis(BaseModel):
+    """Where a rule or threshold comes from: the programme's own (with its source), or this
+    service's assumption (with its reason). Shown next to every figure it shapes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    source: Literal["programme", "assumption"]
+    ref: str | None = None
+    """programme: the document and passage"""
+    reason: str | None = None
+    """assumption: why this value"""
+
+    @model_validator(mode="after")
+    def _explained(self) -> Basis:
+        if self.source == "programme" and not self.ref:
+            raise ValueError("a programme rule names its source ('ref')")
+        if self.source == "assumption" and not self.reason:
+            raise ValueError("an assumption gives its reason ('reason')")
+        return self
+
+
 class CriterionRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     indicators: list[Indicator] = Field(min_length=1)
+    shown: list[Indicator] = []
+    """figures shown next to the score but not scored (e.g. incidents, see the rationale)"""
     rationale: Rationale
+    basis: Basis
+
+
+class AssessmentRules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pass_share: float = Field(default=0.7, gt=0, le=1)
+    """share of the 42 points a recap needs to meet the bar"""
+    no_zero: bool = True
+    """and no criterion at 0"""
+    recap: Literal["mean", "majority"] = "mean"
+    """the recap method an assessment uses unless the team picks the other"""
+
+
+LABELLED = (
+    "overflow_pct",
+    "coverage_min",
+    "lapse_weeks",
+    "kencana_months",
+    "device_silent_after",
+    "quality",
+    "shift",
+    "collection",
+    "assessment",
+    "category_boundary",
+)
+"""Every top-level rule that must say whose it is (``basis``)."""
 
 
 class Rules(BaseModel):
@@ -105,7 +167,22 @@ class Rules(BaseModel):
     lapse_weeks: int = Field(ge=1, le=52)
     kencana_months: int = Field(ge=1, le=60)
     device_silent_after: float = Field(gt=1, le=100)
+    quality: QualityRules = QualityRules()
+    shift: ShiftRules = ShiftRules()
+    collection: CollectionRules = CollectionRules()
+    assessment: AssessmentRules = AssessmentRules()
     criteria: dict[Literal["bersih.b", "bersih.c", "bersih.g", "aman.b"], CriterionRule]
+    basis: dict[str, Basis] = {}
+
+    @model_validator(mode="after")
+    def _every_rule_labelled(self) -> Rules:
+        missing = [name for name in LABELLED if name not in self.basis]
+        if self.basis and missing:
+            raise ValueError(f"basis: say whose rule each of these is: {', '.join(missing)}")
+        return self
+
+    def derivation(self) -> DerivationRules:
+        return DerivationRules(self.overflow_pct, self.coverage_min, self.quality, self.shift, self.collection)
 
 
 # --- metrics: (value, coverage) or None when the RT has nothing this metric could measure ------
@@ -118,20 +195,23 @@ def _ratio(part: float, whole: float) -> float | None:
 
 
 def _bin_overflow_share(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    """Over the bin-hours observed: dead time neither overflows nor dilutes."""
     if not kinds.get(DeviceKind.bin):
         return None
     share = t.bin_overflow_hours / t.bin_hours_observed if t.bin_hours_observed else 0.0
-    return share, _ratio(t.bin_readings, t.bin_readings_expected)
+    return share, _ratio(t.bin_hours_observed, t.bin_hours_expected) or 0.0
 
 
 def _longest_gap(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    """Over observed days only: a dead day breaks a run (see ``longest_run_without``)."""
     if not kinds.get(DeviceKind.bin):
         return None
-    return float(t.longest_days_without_collection), _ratio(t.bin_readings, t.bin_readings_expected)
+    coverage = _ratio(t.bin_days_observed, t.days) or 0.0
+    return float(t.longest_days_without_collection), coverage
 
 
 def _households_per_kk(t: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
-    if not kinds.get(DeviceKind.bank_sampah) and not t.deposits:
+    if not kinds.get(DeviceKind.bank_sampah) and not t.deposits and not t.deposits_flagged:
         return None
     # No deposit at all cannot tell an abandoned bank sampah from a dead scale: that is
     # insufficient evidence (the scale's silence raises its own alert), not a proven zero.
@@ -145,23 +225,35 @@ def _gotong_royong(t: PeriodTotals, _rt: RT, _kinds: dict[DeviceKind, int]) -> M
 
 
 def _staffed_share(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    """Over the nights that can be judged: a dead post's night is unknown, not unstaffed."""
     if not kinds.get(DeviceKind.poskamling) and not t.post_reports:
         return None
-    return t.staffed_nights / t.days if t.days else 0.0, _ratio(t.post_reports, t.post_reports_expected)
+    return t.staffed_nights / t.nights_observed if t.nights_observed else 0.0, _ratio(
+        t.nights_observed, t.nights
+    ) or 0.0
 
 
 def _patrols(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
     if not kinds.get(DeviceKind.poskamling) and not t.post_reports:
         return None
     value = t.patrols / t.staffed_nights if t.staffed_nights else 0.0
-    return value, _ratio(t.post_reports, t.post_reports_expected)
+    return value, _ratio(t.nights_observed, t.nights) or 0.0
 
 
 def _cctv_uptime(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    """Online and recording, over the heartbeats expected minus the flagged ones."""
     if not kinds.get(DeviceKind.cctv):
         return None
-    uptime = t.cctv_online_heartbeats / t.cctv_heartbeats_expected if t.cctv_heartbeats_expected else 0.0
+    counted = t.cctv_heartbeats_expected - t.cctv_heartbeats_flagged
+    uptime = t.cctv_online_heartbeats / counted if counted > 0 else 0.0
     return min(1.0, uptime), _ratio(t.camera_days_reporting, t.camera_days)
+
+
+def _incidents(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    """Incidents reported, night and day, per 30 days."""
+    if not kinds.get(DeviceKind.poskamling) and not t.post_reports and not t.incidents:
+        return None
+    return (t.incidents + t.incidents_daytime) / max(t.days / 30.0, 1.0), None
 
 
 METRICS: dict[str, Metric] = {
@@ -172,6 +264,7 @@ METRICS: dict[str, Metric] = {
     "staffed_night_share": _staffed_share,
     "patrols_per_staffed_night": _patrols,
     "cctv_uptime": _cctv_uptime,
+    "incidents_per_month": _incidents,
 }
 
 
@@ -198,6 +291,9 @@ class CriterionScore(BaseModel):
     score: int | None = Field(description="2 baik, 1 sedang, 0 kurang; null: insufficient evidence")
     indicators: list[IndicatorResult]
     rationale: Rationale
+    shown: list[IndicatorResult] = []
+    """figures shown next to the score, not scored"""
+    basis: Basis | None = None
 
 
 def device_counts(devices: Sequence[Device]) -> dict[DeviceKind, int]:
@@ -227,34 +323,42 @@ def _result(
     )
 
 
+def _measure(
+    indicator: Indicator, totals: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int], coverage_min: float
+) -> IndicatorResult:
+    measured = METRICS[indicator.metric](totals, rt, kinds)
+    if measured is None:
+        return _result(indicator, IndicatorStatus.not_applicable)
+    value, coverage = measured
+    if coverage is not None and coverage < coverage_min:
+        return _result(indicator, IndicatorStatus.insufficient, value=round(value, 4), coverage=round(coverage, 4))
+    return _result(
+        indicator,
+        IndicatorStatus.scored,
+        value=round(value, 4),
+        coverage=None if coverage is None else round(coverage, 4),
+        score=indicator.score(value),
+    )
+
+
 def score_criteria(totals: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int], rules: Rules) -> list[CriterionScore]:
     results = []
     for name, rule in rules.criteria.items():
-        indicators = []
-        for indicator in rule.indicators:
-            measured = METRICS[indicator.metric](totals, rt, kinds)
-            if measured is None:
-                indicators.append(_result(indicator, IndicatorStatus.not_applicable))
-                continue
-            value, coverage = measured
-            if coverage is not None and coverage < rules.coverage_min:
-                indicators.append(
-                    _result(indicator, IndicatorStatus.insufficient, value=round(value, 4), coverage=round(coverage, 4))
-                )
-                continue
-            indicators.append(
-                _result(
-                    indicator,
-                    IndicatorStatus.scored,
-                    value=round(value, 4),
-                    coverage=None if coverage is None else round(coverage, 4),
-                    score=indicator.score(value),
-                )
-            )
+        indicators = [_measure(i, totals, rt, kinds, rules.coverage_min) for i in rule.indicators]
         scored = [i.score for i in indicators if i.score is not None]
         blocked = any(i.status is IndicatorStatus.insufficient for i in indicators)
         score = None if blocked or not scored else min(scored)
-        results.append(CriterionScore(criterion=name, score=score, indicators=indicators, rationale=rule.rationale))
+        shown = [_measure(i, totals, rt, kinds, rules.coverage_min) for i in rule.shown]
+        results.append(
+            CriterionScore(
+                criterion=name,
+                score=score,
+                indicators=indicators,
+                rationale=rule.rationale,
+                shown=[r.model_copy(update={"score": None}) for r in shown],
+                basis=rule.basis,
+            )
+        )
     return results
 
 

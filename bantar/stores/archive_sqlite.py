@@ -194,13 +194,18 @@ def merge_archived(hot: RTReadings, archived: dict[DeviceKind, pa.Table | None])
     archived one is a redelivery that arrived after its day was archived: it is left out (and
     deleted by the next archive run)."""
     bins, cctv, posts = hot.bins, hot.cctv, hot.poskamling
+    # Archived availability kinds keep no receive time: their readings count as received on time.
     if (table := archived.get(DeviceKind.bin)) is not None:
-        bins = _merged(bins, [BinRow(*r) for r in _rows(table, "device_id", "ts_ms", "fill_pct")])
+        names = ("device_id", "ts_ms", "fill_pct", "seq", "received_ms", "distance_cm")
+        bins = _merged(bins, [BinRow(*r) for r in _rows(table, *names)])
     if (table := archived.get(DeviceKind.cctv)) is not None:
-        cctv = _merged(cctv, [CctvRow(d, t, bool(o)) for d, t, o in _rows(table, "device_id", "ts_ms", "online")])
+        rows = _rows(table, "device_id", "ts_ms", "online", "seq", "recording")
+        cctv = _merged(cctv, [CctvRow(d, t, bool(o), q, t, rec is None or bool(rec)) for d, t, o, q, rec in rows])
     if (table := archived.get(DeviceKind.poskamling)) is not None:
-        rows = _rows(table, "device_id", "ts_ms", "event", "on_duty", "guards")
-        posts = _merged(posts, [PoskamlingRow(d, t, e, None if o is None else bool(o), g) for d, t, e, o, g in rows])
+        rows = _rows(table, "device_id", "ts_ms", "event", "on_duty", "guards", "seq")
+        posts = _merged(
+            posts, [PoskamlingRow(d, t, e, None if o is None else bool(o), g, q, t) for d, t, e, o, g, q in rows]
+        )
     return hot._replace(bins=bins, cctv=cctv, poskamling=posts)
 
 

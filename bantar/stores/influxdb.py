@@ -86,7 +86,8 @@ def _fields(reading: Reading) -> dict[str, Any]:
     match body:
         case BinPayload():
             battery = None if body.battery_pct is None else float(body.battery_pct)
-            return {"fill_pct": _fill_pct(reading), "battery_pct": battery}
+            distance = {} if body.distance_cm is None else {"distance_cm": float(body.distance_cm)}
+            return {"fill_pct": _fill_pct(reading), "battery_pct": battery, **distance}
         case CctvPayload():
             free_pct = None if body.storage_free_pct is None else float(body.storage_free_pct)
             return {"online": body.online, "recording": body.recording, "storage_free_pct": free_pct}
@@ -124,7 +125,7 @@ def line(reading: Reading) -> str:
     escaping: they are formatted directly, 9 -> 2 µs a line. Everything else goes through
     ``Point``; ``tests/unit/test_line_protocol.py`` checks both give the same line."""
     body = reading.payload
-    if isinstance(body, BinPayload) and body.battery_pct is not None:
+    if isinstance(body, BinPayload) and body.battery_pct is not None and body.distance_cm is None:
         return (
             f"{SERIES[reading.kind]},device_id={reading.device_id},rt_code={reading.rt_code} "
             f"battery_pct={_number(body.battery_pct)},fill_pct={_number(_fill_pct(reading))},"
@@ -348,10 +349,12 @@ class InfluxStore(SqliteLedger):
         availability_table = SERIES[DeviceKind.availability]
         bins, cctv, posts, deposits, gotong_royong, earlier, availability = self.client.query(
             [
-                f"SELECT device_id, fill_pct FROM {SERIES[DeviceKind.bin]} {where}",
-                f"SELECT device_id, online FROM {SERIES[DeviceKind.cctv]} {where}",
-                f"SELECT device_id, event, on_duty, guards FROM {SERIES[DeviceKind.poskamling]} {where}",
-                f"SELECT device_id, household, value_idr, {kg_fields} FROM {SERIES[DeviceKind.bank_sampah]} {where}",
+                f"SELECT device_id, fill_pct, seq, received_ms, distance_cm FROM {SERIES[DeviceKind.bin]} {where}",
+                f"SELECT device_id, online, seq, received_ms, recording FROM {SERIES[DeviceKind.cctv]} {where}",
+                "SELECT device_id, event, on_duty, guards, seq, received_ms "
+                f"FROM {SERIES[DeviceKind.poskamling]} {where}",
+                "SELECT device_id, household, value_idr, seq, received_ms, "
+                f"{kg_fields} FROM {SERIES[DeviceKind.bank_sampah]} {where}",
                 f"SELECT attendance FROM {SERIES[DeviceKind.gotong_royong]} {where}",
                 f"SELECT LAST(state) AS state FROM {availability_table} {before} GROUP BY device_id",
                 f"SELECT device_id, state FROM {availability_table} {where}",
@@ -359,10 +362,38 @@ class InfluxStore(SqliteLedger):
         )
         online = AvailabilityState.online.value
         return RTReadings(
-            [BinRow(r["device_id"], r["time"] // NS_PER_MS, float(r["fill_pct"])) for r in bins],
-            [CctvRow(r["device_id"], r["time"] // NS_PER_MS, r["online"]) for r in cctv],
             [
-                PoskamlingRow(r["device_id"], r["time"] // NS_PER_MS, r["event"], r["on_duty"], r["guards"])
+                BinRow(
+                    r["device_id"],
+                    r["time"] // NS_PER_MS,
+                    float(r["fill_pct"]),
+                    r["seq"],
+                    r["received_ms"],
+                    None if r["distance_cm"] is None else float(r["distance_cm"]),
+                )
+                for r in bins
+            ],
+            [
+                CctvRow(
+                    r["device_id"],
+                    r["time"] // NS_PER_MS,
+                    r["online"],
+                    r["seq"],
+                    r["received_ms"],
+                    r["recording"] is not False,
+                )
+                for r in cctv
+            ],
+            [
+                PoskamlingRow(
+                    r["device_id"],
+                    r["time"] // NS_PER_MS,
+                    r["event"],
+                    r["on_duty"],
+                    r["guards"],
+                    r["seq"],
+                    r["received_ms"],
+                )
                 for r in posts
             ],
             [
@@ -372,6 +403,8 @@ class InfluxStore(SqliteLedger):
                     r["household"],
                     {m.value: float(r[f"{m.value}_kg"]) for m in Material if r[f"{m.value}_kg"]},
                     r["value_idr"],
+                    r["seq"],
+                    r["received_ms"],
                 )
                 for r in deposits
             ],
@@ -379,16 +412,6 @@ class InfluxStore(SqliteLedger):
             [AvailabilityRow(r["device_id"], r["time"] // NS_PER_MS, r["state"] == online) for r in earlier]
             + [AvailabilityRow(r["device_id"], r["time"] // NS_PER_MS, r["state"] == online) for r in availability],
         )
-
-    def _distinct_households(self, start_ms: int, end_ms: int, rt_codes: Sequence[str] | None) -> dict[str, int]:
-        (rows,) = self.client.query(
-            [
-                f"SELECT COUNT(DISTINCT(household)) FROM {SERIES[DeviceKind.bank_sampah]} "
-                f"WHERE time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS} GROUP BY rt_code"
-            ]
-        )
-        wanted = None if rt_codes is None else set(rt_codes)
-        return {r["rt_code"]: r["count"] for r in rows if wanted is None or r["rt_code"] in wanted}
 
     def close(self) -> None:
         self.client.close()

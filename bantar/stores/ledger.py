@@ -9,22 +9,24 @@ Both share this class, so evidence, dead letters and device state behave identic
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
+import re
 import sqlite3
 import threading
-from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from bantar.domain.errors import Reason, StoreError
+from bantar.domain.errors import Reason, Rejected, StoreError
 from bantar.domain.evidence import DayEvidence, days_touched
 from bantar.domain.intake import DEAD_LETTER_HEAD_BYTES, DeadLetter, payload_digest
 from bantar.domain.readings import AvailabilityPayload, AvailabilityState, Material, Reading
 from bantar.domain.scoring import PeriodTotals, longest_run_without
 from bantar.domain.sequences import NO_COUNTER_BASE, SESSION_SPAN
-from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
+from bantar.domain.timebase import from_epoch_ms, to_epoch_ms
 from bantar.domain.topics import DeviceKind, Topic
 from bantar.ports import DirtyMark, SequenceGap
 from bantar.stores.files import private_file
@@ -42,10 +44,17 @@ SERIES: dict[DeviceKind, str] = {
 }
 """Where each kind of reading lives: a table in SQLite, a measurement in InfluxDB."""
 
+_STRUCTURED = ("flags", "sources", "household_ids")
+"""Evidence fields kept as JSON text (``<name>_json`` columns)."""
 _EVIDENCE_FIELDS = [
-    name for name in DayEvidence.model_fields if name not in ("rt_code", "day", "deposit_kg", "night_staffed")
+    name for name in DayEvidence.model_fields if name not in ("rt_code", "day", "deposit_kg", *_STRUCTURED)
 ]
-_EVIDENCE_COLUMNS = [*_EVIDENCE_FIELDS, "night_staffed", *(f"kg_{m.value}" for m in Material)]
+_EVIDENCE_COLUMNS = [
+    *_EVIDENCE_FIELDS,
+    *(f"kg_{m.value}" for m in Material),
+    *(f"{name}_json" for name in _STRUCTURED),
+    "figures_digest",
+]
 _EVIDENCE_COLUMNS_SQL = ", ".join(f"{c} NUMERIC" for c in _EVIDENCE_COLUMNS)
 
 LEDGER_SCHEMA = f"""
@@ -136,7 +145,7 @@ class DeviceAndDayNotes(NamedTuple):
         return cls([(d, *v) for d, v in latest.items()], sorted(days), [(d, k, *v) for (d, k), v in contents.items()])
 
 
-class SqliteLedger(ABC):
+class SqliteLedger:
     """The ledger half of a ``ReadingStore``; subclasses add where the readings themselves live.
 
     Safe to share between threads (one lock). Subclasses write readings inside the transaction
@@ -154,8 +163,17 @@ class SqliteLedger(ABC):
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             self._db.executescript(LEDGER_SCHEMA + schema)
+            self._add_missing_evidence_columns()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite file {path}: {exc}") from exc
+
+    def _add_missing_evidence_columns(self) -> None:
+        """A ledger written before a column existed gets it (empty): evidence is derived data,
+        ``bantar evidence rebuild`` fills it again."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(rt_day_evidence)")}
+        for column in _EVIDENCE_COLUMNS:
+            if column not in present:
+                self._db.execute(f"ALTER TABLE rt_day_evidence ADD COLUMN {column} NUMERIC")
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -262,6 +280,28 @@ class SqliteLedger(ABC):
             for ms, reason, detail, topic, head, size, digest in rows
         ]
 
+    def clock_refusals(self, since_ms: int) -> list[tuple[str, int, int]]:
+        """(device id, receive ms, device ms) of readings refused since ``since_ms`` because the
+        device's clock ran ahead of the server: the evidence never sees them, the alerts must."""
+        sql = (
+            "SELECT topic, last_received_ms, payload_head FROM dead_letters "
+            "WHERE reason = ? AND last_received_ms >= ? AND detail LIKE '%ahead of the server clock%' "
+            "ORDER BY last_received_ms"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, (Reason.timestamp_out_of_window.value, since_ms)).fetchall()
+        found = []
+        for topic, received_ms, head in rows:
+            match = _TS_IN_PAYLOAD.search(bytes(head).decode("utf-8", "replace"))
+            try:
+                device_id = Topic.parse(topic).device_id
+                device_ms = to_epoch_ms(datetime.fromisoformat(match.group(1))) if match else None
+            except (Rejected, ValueError):
+                continue
+            if device_ms is not None:
+                found.append((device_id, int(received_ms), device_ms))
+        return found
+
     # --- evidence ------------------------------------------------------------------------------
     def take_dirty(self, limit: int) -> list[DirtyMark]:
         with self._lock:
@@ -283,27 +323,29 @@ class SqliteLedger(ABC):
             self._db.execute("COMMIT")
             return int(self._db.execute("SELECT COUNT(*) FROM dirty_rt_days").fetchone()[0])
 
-    def save_evidence(self, evidence: Sequence[DayEvidence], done: Sequence[DirtyMark]) -> None:
+    def save_evidence(
+        self, evidence: Sequence[DayEvidence], done: Sequence[DirtyMark], now_ms: int = 0, cause: str | None = None
+    ) -> None:
         """Store derived evidence and clear the marks it answers, unless a mark was renewed
-        meanwhile (a reading that arrived during the derivation keeps its RT-day dirty)."""
+        meanwhile (a reading that arrived during the derivation keeps its RT-day dirty).
+
+        Each row keeps its revision: a finished day whose figures change gets the next revision,
+        the time (``now_ms``) and why: late readings, a device switched on or off, or ``cause``
+        (``rule_change`` for a rebuild), else new readings. Unchanged figures keep everything."""
         columns = ["rt_code", "day", *_EVIDENCE_COLUMNS]
         sql = (
             f"INSERT INTO rt_day_evidence ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
             f"ON CONFLICT (rt_code, day) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _EVIDENCE_COLUMNS)
         )
-        rows = [
-            (
-                e.rt_code,
-                e.day.isoformat(),
-                *(getattr(e, name) for name in _EVIDENCE_FIELDS),
-                e.night_staffed,
-                *(e.deposit_kg.get(m.value, 0.0) for m in Material),
-            )
-            for e in evidence
-        ]
         with self._writing():
             try:
                 self._db.execute("BEGIN IMMEDIATE")
+                rows = []
+                for e in evidence:
+                    digest = _figures_digest(e)
+                    revised = self._revised(e, digest, now_ms, cause)
+                    if revised is not None:
+                        rows.append(_evidence_row(revised, digest))
                 self._db.executemany(sql, rows)
                 if rows:
                     self._db.execute("UPDATE evidence_version SET n = n + 1")
@@ -315,6 +357,31 @@ class SqliteLedger(ABC):
             except sqlite3.Error as exc:
                 self._rollback()
                 raise StoreError(f"SQLite evidence write failed: {exc}") from exc
+
+    def _revised(self, e: DayEvidence, digest: str, now_ms: int, cause: str | None) -> DayEvidence | None:
+        """``e`` with its revision bookkeeping, or None when the stored row already says the same."""
+        old = self._db.execute(
+            "SELECT figures_digest, revision, changed_at_ms, change_reason, in_progress, late_readings, sources_json "
+            "FROM rt_day_evidence WHERE rt_code = ? AND day = ?",
+            (e.rt_code, e.day.isoformat()),
+        ).fetchone()
+        if old is None or old[1] is None:
+            return e.model_copy(update={"revision": 1, "changed_at_ms": now_ms, "change_reason": "first"})
+        old_digest, revision, changed_at, reason, in_progress, late, sources = old
+        if old_digest == digest:
+            if bool(in_progress) == e.in_progress:
+                return None
+            return e.model_copy(update={"revision": revision, "changed_at_ms": changed_at, "change_reason": reason})
+        if in_progress:  # a day still filling up is not revised, it is being written
+            return e.model_copy(update={"revision": revision, "changed_at_ms": now_ms, "change_reason": reason})
+        before = {s["device_id"] for s in json.loads(sources or "[]")}
+        if e.late_readings > (late or 0):
+            why = "late_readings"
+        elif {s.device_id for s in e.sources} != before:
+            why = "device_switched"
+        else:
+            why = cause or "new_readings"
+        return e.model_copy(update={"revision": revision + 1, "changed_at_ms": now_ms, "change_reason": why})
 
     def evidence_version(self) -> int:
         """Grows whenever stored evidence changes (from any process): a key for caches."""
@@ -330,30 +397,13 @@ class SqliteLedger(ABC):
         )
         with self._lock:
             rows = self._db.execute(sql, (start.isoformat(), end.isoformat(), *args)).fetchall()
-        n = len(_EVIDENCE_FIELDS)
-        result = []
-        for row in rows:
-            values = dict(zip(_EVIDENCE_FIELDS, row[2 : 2 + n], strict=True))
-            staffed = row[2 + n]
-            kgs = {m.value: kg for m, kg in zip(Material, row[3 + n :], strict=True) if kg}
-            result.append(
-                DayEvidence(
-                    rt_code=row[0],
-                    day=date.fromisoformat(row[1]),
-                    **values,
-                    night_staffed=None if staffed is None else bool(staffed),
-                    deposit_kg=kgs,
-                )
-            )
-        return result
-
-    @abstractmethod
-    def _distinct_households(self, start_ms: int, end_ms: int, rt_codes: Sequence[str] | None) -> dict[str, int]:
-        """Per RT, the number of distinct households that deposited in [start_ms, end_ms)."""
+        return [_evidence_of(row) for row in rows]
 
     def period_totals(self, start: date, end: date, rt_codes: Sequence[str] | None = None) -> dict[str, PeriodTotals]:
         """Per RT, the sums of its daily evidence over [start, end] (received figures only: what
-        was expected follows from the registry and the period, see the evidence service)."""
+        was expected follows from the registry and the period, see the evidence service).
+        Flagged readings are already out of every figure; households are counted once over the
+        period from the counted deposits of each day."""
         where, args = rt_filter(rt_codes)
         bounds = (start.isoformat(), end.isoformat(), *args)
         kg_sum = " + ".join(f"SUM(kg_{m.value})" for m in Material)
@@ -361,37 +411,51 @@ class SqliteLedger(ABC):
             SELECT rt_code, SUM(bin_readings), SUM(bin_hours_observed), SUM(bin_overflow_hours),
                    SUM(bin_collections), SUM(cameras_reporting), SUM(cctv_online_heartbeats),
                    SUM(post_reports), SUM(COALESCE(night_staffed, 0)), SUM(patrols), SUM(incidents),
-                   SUM(deposits), {kg_sum}, SUM(gotong_royong_events), SUM(gotong_royong_attendance)
+                   SUM(deposits), {kg_sum}, SUM(gotong_royong_events), SUM(gotong_royong_attendance),
+                   SUM(COALESCE(bin_observed, 0)), SUM(COALESCE(cctv_heartbeats_flagged, 0)),
+                   SUM(COALESCE(night_observed, 0)), SUM(COALESCE(incidents_daytime, 0)),
+                   SUM(COALESCE(deposits_flagged, 0))
             FROM rt_day_evidence WHERE day BETWEEN ? AND ? {where} GROUP BY rt_code"""
-        collection_days = (
-            f"SELECT rt_code, day FROM rt_day_evidence WHERE day BETWEEN ? AND ? {where} AND bin_collections > 0"
+        per_day = (
+            "SELECT rt_code, day, bin_collections, bin_observed, household_ids_json FROM rt_day_evidence "
+            f"WHERE day BETWEEN ? AND ? {where}"
         )
         with self._lock:
             sums = self._db.execute(sql, bounds).fetchall()
             collected: dict[str, list[date]] = {}
-            for rt, day in self._db.execute(collection_days, bounds):
-                collected.setdefault(rt, []).append(date.fromisoformat(day))
-        start_ms = to_epoch_ms(wib_day_bounds_utc(start)[0])
-        end_ms = to_epoch_ms(wib_day_bounds_utc(end)[1])
-        distinct = self._distinct_households(start_ms, end_ms, rt_codes)
+            observed: dict[str, set[date]] = {}
+            households: dict[str, set[str]] = {}
+            for rt, day, collections, seen, ids in self._db.execute(per_day, bounds):
+                if collections:
+                    collected.setdefault(rt, []).append(date.fromisoformat(day))
+                if seen or collections:
+                    observed.setdefault(rt, set()).add(date.fromisoformat(day))
+                households.setdefault(rt, set()).update(json.loads(ids or "[]"))
+        all_days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
         totals = {}
         for row in sums:
             rt = row[0]
+            unobserved = [d for d in all_days if d not in observed.get(rt, set())]
             totals[rt] = PeriodTotals(
                 bin_readings=row[1] or 0,
                 bin_hours_observed=row[2] or 0.0,
                 bin_overflow_hours=row[3] or 0.0,
                 bin_collections=row[4] or 0,
-                longest_days_without_collection=longest_run_without(collected.get(rt, []), start, end),
+                longest_days_without_collection=longest_run_without(collected.get(rt, []), start, end, unobserved),
+                bin_days_observed=row[15] or 0,
                 camera_days_reporting=row[5] or 0,
                 cctv_online_heartbeats=row[6] or 0,
+                cctv_heartbeats_flagged=row[16] or 0,
                 post_reports=row[7] or 0,
                 staffed_nights=row[8] or 0,
+                nights_observed=row[17] or 0,
                 patrols=row[9] or 0,
                 incidents=row[10] or 0,
+                incidents_daytime=row[18] or 0,
                 deposits=row[11] or 0,
+                deposits_flagged=row[19] or 0,
                 deposit_kg=row[12] or 0.0,
-                distinct_households=distinct.get(rt, 0),
+                distinct_households=len(households.get(rt, set())),
                 gotong_royong_events=row[13] or 0,
                 gotong_royong_attendance=row[14] or 0,
             )
@@ -401,6 +465,45 @@ class SqliteLedger(ABC):
         with self._lock:
             self._db.close()
             self._writer_lock.close()
+
+
+_TS_IN_PAYLOAD = re.compile(r'"ts"\s*:\s*"([^"]{10,40})"')
+
+
+def _figures_digest(e: DayEvidence) -> str:
+    canonical = json.dumps(e.figures(), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def _evidence_row(e: DayEvidence, digest: str) -> tuple[object, ...]:
+    return (
+        e.rt_code,
+        e.day.isoformat(),
+        *(getattr(e, name) for name in _EVIDENCE_FIELDS),
+        *(e.deposit_kg.get(m.value, 0.0) for m in Material),
+        json.dumps([f.model_dump(mode="json") for f in e.flags], separators=(",", ":")),
+        json.dumps([s.model_dump(mode="json") for s in e.sources], separators=(",", ":")),
+        json.dumps(e.household_ids, separators=(",", ":")),
+        digest,
+    )
+
+
+def _evidence_of(row: Sequence[object]) -> DayEvidence:
+    n = len(_EVIDENCE_FIELDS)
+    values = {k: v for k, v in zip(_EVIDENCE_FIELDS, row[2 : 2 + n], strict=True) if v is not None}
+    kgs = {m.value: kg for m, kg in zip(Material, row[2 + n : 2 + n + len(Material)], strict=True) if kg}
+    flags, sources, ids = (json.loads(str(x or "[]")) for x in row[2 + n + len(Material) : 5 + n + len(Material)])
+    return DayEvidence.model_validate(
+        {
+            **values,
+            "rt_code": row[0],
+            "day": row[1],
+            "deposit_kg": kgs,
+            "flags": flags,
+            "sources": sources,
+            "household_ids": ids,
+        }
+    )
 
 
 def rt_filter(rt_codes: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:

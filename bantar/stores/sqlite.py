@@ -50,7 +50,7 @@ from bantar.domain.timebase import to_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
 from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA, SqliteArchiveSide, merge_archived
-from bantar.stores.ledger import SERIES, DeviceAndDayNotes, Synchronous, conflict_letter, rt_filter
+from bantar.stores.ledger import SERIES, DeviceAndDayNotes, Synchronous, conflict_letter
 
 _KEY = (
     "device_id TEXT NOT NULL, seq INTEGER NOT NULL, rt_code TEXT NOT NULL, "
@@ -62,7 +62,7 @@ _MATERIAL_COLUMNS = [f"{m.value}_kg" for m in Material]
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS bin_readings (
     {_KEY}, fill_pct REAL NOT NULL, battery_pct REAL, digest INTEGER NOT NULL,
-    UNIQUE (device_id, seq));
+    distance_cm REAL, UNIQUE (device_id, seq));
 CREATE TABLE IF NOT EXISTS cctv_heartbeats (
     {_KEY}, online INTEGER NOT NULL, recording INTEGER, storage_free_pct REAL,
     digest INTEGER NOT NULL, UNIQUE (device_id, seq));
@@ -98,7 +98,7 @@ def _common(r: Reading) -> tuple[Any, ...]:
 def _bin_row(r: Reading) -> tuple[Any, ...]:
     body = r.payload
     assert isinstance(body, BinPayload)
-    return (*_common(r), r.fill_pct, body.battery_pct, r.digest)
+    return (*_common(r), r.fill_pct, body.battery_pct, r.digest, body.distance_cm)
 
 
 def _cctv_row(r: Reading) -> tuple[Any, ...]:
@@ -167,8 +167,21 @@ _COLUMNS: dict[DeviceKind, list[str]] = {
 }
 
 
+_AFTER_DIGEST: dict[DeviceKind, list[str]] = {DeviceKind.bin: ["distance_cm"]}
+"""Columns added after the first schema (kept last, so older files gain them by ALTER TABLE)."""
+
+
 def _insert_sql(kind: DeviceKind) -> str:
-    columns = ["device_id", "seq", "rt_code", "ts_ms", "received_ms", *_COLUMNS[kind], "digest"]
+    columns = [
+        "device_id",
+        "seq",
+        "rt_code",
+        "ts_ms",
+        "received_ms",
+        *_COLUMNS[kind],
+        "digest",
+        *_AFTER_DIGEST.get(kind, []),
+    ]
     marks = ", ".join("?" for _ in columns)
     return f"INSERT INTO {SERIES[kind]} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT (device_id, seq) DO NOTHING"
 
@@ -189,6 +202,9 @@ class SqliteStore(SqliteArchiveSide):
     ) -> None:
         super().__init__(path, synchronous, busy_timeout_ms, _SCHEMA + ARCHIVE_SCHEMA)
         self.archive_root = archive_root
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(bin_readings)")}
+        if "distance_cm" not in present:
+            self._db.execute("ALTER TABLE bin_readings ADD COLUMN distance_cm REAL")
 
     def write(self, readings: Sequence[Reading], dead_letters: Sequence[DeadLetter]) -> WriteOutcome:
         by_kind: dict[DeviceKind, list[Reading]] = defaultdict(list)
@@ -266,16 +282,23 @@ class SqliteStore(SqliteArchiveSide):
         with self._lock:
             db = self._db
             bins = [
-                BinRow(*r) for r in db.execute(f"SELECT device_id, ts_ms, fill_pct FROM bin_readings {where}", window)
+                BinRow(*r)
+                for r in db.execute(
+                    f"SELECT device_id, ts_ms, fill_pct, seq, received_ms, distance_cm FROM bin_readings {where}",
+                    window,
+                )
             ]
             cctv = [
-                CctvRow(d, t, bool(o))
-                for d, t, o in db.execute(f"SELECT device_id, ts_ms, online FROM cctv_heartbeats {where}", window)
+                CctvRow(d, t, bool(o), q, rx, rec is None or bool(rec))  # unreported: not a fault
+                for d, t, o, q, rx, rec in db.execute(
+                    f"SELECT device_id, ts_ms, online, seq, received_ms, recording FROM cctv_heartbeats {where}", window
+                )
             ]
             posts = [
-                PoskamlingRow(d, t, e, None if o is None else bool(o), g)
-                for d, t, e, o, g in db.execute(
-                    f"SELECT device_id, ts_ms, event, on_duty, guards FROM poskamling_events {where}", window
+                PoskamlingRow(d, t, e, None if o is None else bool(o), g, q, rx)
+                for d, t, e, o, g, q, rx in db.execute(
+                    f"SELECT device_id, ts_ms, event, on_duty, guards, seq, received_ms FROM poskamling_events {where}",
+                    window,
                 )
             ]
             kg_columns = ", ".join(_MATERIAL_COLUMNS)
@@ -284,11 +307,14 @@ class SqliteStore(SqliteArchiveSide):
                     row[0],
                     row[1],
                     row[2],
-                    {m.value: kg for m, kg in zip(Material, row[3:-1], strict=True) if kg},
+                    {m.value: kg for m, kg in zip(Material, row[3:-3], strict=True) if kg},
+                    row[-3],
+                    row[-2],
                     row[-1],
                 )
                 for row in db.execute(
-                    f"SELECT device_id, ts_ms, household, {kg_columns}, value_idr FROM bank_sampah_deposits {where}",
+                    f"SELECT device_id, ts_ms, household, {kg_columns}, value_idr, seq, received_ms "
+                    f"FROM bank_sampah_deposits {where}",
                     window,
                 )
             ]
@@ -310,12 +336,3 @@ class SqliteStore(SqliteArchiveSide):
             ]
         hot = RTReadings(bins, cctv, posts, deposits, gotong_royong, availability)
         return merge_archived(hot, {kind: self.archived(kind, rt_code, start_ms, end_ms) for kind in ARCHIVED_KINDS})
-
-    def _distinct_households(self, start_ms: int, end_ms: int, rt_codes: Sequence[str] | None) -> dict[str, int]:
-        where, args = rt_filter(rt_codes)
-        sql = (
-            "SELECT rt_code, COUNT(DISTINCT household) FROM bank_sampah_deposits WHERE ts_ms >= ? AND ts_ms < ? "
-            f"{where} GROUP BY rt_code"
-        )
-        with self._lock:
-            return dict(self._db.execute(sql, (start_ms, end_ms, *args)).fetchall())

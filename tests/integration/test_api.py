@@ -150,3 +150,23 @@ def test_a_query_parameter_given_twice_is_refused(client: httpx.Client) -> None:
     response = client.get("/api/v1/summary?start=2026-10-01&start=2026-10-05")
     assert response.status_code == 422
     assert response.json()["reason"] == "repeated_parameter"
+
+
+def test_evidence_and_scores_carry_flags_revisions_sources_and_labels(client: httpx.Client, world: World) -> None:
+    code = world.faulty[0]
+    days = client.get(f"/api/v1/rts/{code}/evidence", params={"start": "2026-10-01", "end": "2026-10-07"}).json()
+    for day in days["data"]:
+        assert day["in_progress"] is False
+        assert day["revision"] >= 1
+        assert day["change_reason"]
+        assert all({"device_id", "seq_first", "seq_last", "late"} <= set(s) for s in day["sources"])
+        assert isinstance(day["flags"], list)
+    quarter = client.get(f"/api/v1/rts/{code}/scores", params={"quarter": "2026-Q4"}).json()
+    assert quarter["in_progress"] is True  # the quarter includes today
+    aman = next(c for c in quarter["criteria"] if c["criterion"] == "aman.b")
+    assert [s["metric"] for s in aman["shown"]] == ["incidents_per_month"]
+    assert aman["basis"]["source"] == "assumption"
+    assert quarter["sources"]
+    rules = client.get("/api/v1/rules").json()
+    assert {"coverage_min", "assessment", "category_boundary"} <= set(rules["basis"])
+    assert all(b["source"] in ("programme", "assumption") for b in rules["basis"].values())

@@ -36,8 +36,8 @@ def test_daily_evidence_matches_the_ground_truth(world: World) -> None:
         est, real = sum(x.bin_overflow_hours for x in e), sum(x.bin_overflow_hours for x in t)
         assert abs(est - real) <= max(2.0, 0.15 * real), (code, est, real)
         for x, y in zip(e, t, strict=True):
-            if y.cameras:  # camera uptime within 2 points per RT-day
-                assert abs(x.cctv_uptime - y.camera_uptime) <= 0.02, (code, x.day)
+            if y.cameras:  # heartbeats up (online and recording) and flagged (online, not recording)
+                assert (x.cctv_online_heartbeats, x.cctv_heartbeats_flagged) == (y.cctv_up_valid, y.cctv_flagged)
             assert x.night_staffed == (y.night_staffed if x.posts else None), (code, x.day)
             assert x.patrols == y.patrols
             assert x.deposits == y.deposits

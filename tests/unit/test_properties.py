@@ -13,6 +13,7 @@ from bantar.domain.evidence import BinRow, RTReadings, days_touched, derive_day,
 from bantar.domain.intake import IntakeLimits, accept
 from bantar.domain.readings import Reading
 from bantar.domain.registry import RegistryIndex
+from bantar.domain.scoring import Rules
 from bantar.domain.timebase import WIB, wib_day
 from bantar.domain.topics import DeviceKind
 
@@ -58,6 +59,18 @@ def test_json_bin_payloads_either_validate_fully_or_name_a_reason(registry_index
     assert reading.rt_code == bin_device.rt
 
 
+RULES = Rules.model_validate(
+    {
+        "overflow_pct": 90,
+        "coverage_min": 0.6,
+        "lapse_weeks": 3,
+        "kencana_months": 12,
+        "device_silent_after": 3,
+        "criteria": {},
+    }
+).derivation()
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     fills=st.lists(st.floats(min_value=0, max_value=100), min_size=0, max_size=300),
@@ -73,7 +86,7 @@ def test_bin_evidence_invariants(registry_index: RegistryIndex, fills: list[floa
     for fill, gap in zip(fills, gaps, strict=False):
         t += gap * 1000
         rows.append(BinRow(devices[0].id, t, fill))
-    evidence = derive_day(rt, devices, day, RTReadings(rows, [], [], [], []), overflow_pct=90)
+    evidence = derive_day(rt, devices, day, RTReadings(rows, [], [], [], []), RULES, now_ms=2**62)
     assert evidence.bin_overflow_hours <= evidence.bin_hours_observed + 1e-9
     assert evidence.bin_hours_observed <= 24 * len(devices) + 1e-9
     assert evidence.bin_coverage is None or 0 <= evidence.bin_coverage <= 1
