@@ -50,6 +50,8 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
             "Daily sensor evidence per RT, suggested scores, re-assessment alerts, city summaries."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(known_query_only)],
     )
     app.state.services = services
@@ -66,5 +68,15 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:
         return FileResponse(STATIC / "index.html")
+
+    # The API docs from vendored Swagger UI and ReDoc (api/static/vendor/): they work offline,
+    # and their pages carry no inline script.
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> FileResponse:
+        return FileResponse(STATIC / "docs" / "swagger.html")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> FileResponse:
+        return FileResponse(STATIC / "docs" / "redoc.html")
 
     return app
