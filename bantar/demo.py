@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 import httpx
@@ -37,7 +38,7 @@ from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.timebase import wib_day
 from bantar.domain.topics import DeviceKind
-from bantar.registry_file import dump_registry
+from bantar.registry_file import dump_registry, load_registry
 from bantar.settings import Settings
 from ingest.broker import MosquittoProcess, embedded_broker, free_port, mosquitto_binary
 from ingest.counters import IngestCounters
@@ -75,8 +76,8 @@ class DemoResult:
     history_seconds: float = 0.0
     devices: int = 0
     rts: int = 0
-    summary: dict[str, object] = field(default_factory=dict)
-    alerts: dict[str, object] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    alerts: dict[str, Any] = field(default_factory=dict)
 
 
 def demo_settings(settings: Settings, *, keep_data: bool) -> Settings:
@@ -85,8 +86,6 @@ def demo_settings(settings: Settings, *, keep_data: bool) -> Settings:
     folder = settings.app_db.parent / DEMO_DIR
     folder.mkdir(parents=True, exist_ok=True)
     registry = folder / "registry.yaml"
-    from bantar.registry_file import load_registry
-
     dump_registry(at_demo_intervals(load_registry(settings.registry)), registry)
     if not keep_data:
         for path in (settings.sqlite.path, settings.app_db, settings.influxdb.ledger_path):
@@ -368,10 +367,10 @@ def _history_lines(r: DemoResult) -> list[str]:
 def _evidence_lines(r: DemoResult) -> list[str]:
     s = r.summary
     lines = [f"suggested levels {s.get('start')} – {s.get('end')} (WIB): baik / sedang / kurang / bukti kurang"]
-    for c in s.get("criteria", []):  # type: ignore[attr-defined]
+    for c in s.get("criteria", []):
         lines.append(f"  {c['criterion']:<9} {c['baik']:>3} {c['sedang']:>6} {c['kurang']:>6} {c['insufficient']:>8}")
     kinds: dict[str, int] = {}
-    for a in r.alerts.get("data", []):  # type: ignore[attr-defined]
+    for a in r.alerts.get("data", []):
         kinds[a["kind"]] = kinds.get(a["kind"], 0) + 1
     lines.append(
         f"alerts: {kinds.get('reassessment', 0)} re-assessment (penilaian ulang), "

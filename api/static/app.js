@@ -1,6 +1,6 @@
 // BANTAR assessor dashboard: a small hash-routed page over the JSON API, phone first.
-// The DOM is built from data with createElement/textContent only (no innerHTML, no inline
-// scripts or handlers), so it runs under "script-src 'self'; style-src 'self'".
+// The DOM is built from data with createElement/textContent only (data never becomes markup;
+// no inline scripts or handlers), so it runs under "script-src 'self'; style-src 'self'".
 // Texts and formats: i18n.js. Charts: Chart.js (vendored under /static/vendor).
 "use strict";
 
