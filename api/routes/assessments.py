@@ -95,7 +95,7 @@ def _save(services: Services, a: Assessment) -> None:
     "",
     response_model=AssessmentOut,
     status_code=201,
-    summary="Open an assessment of an RT for a period (200 with the draft if one is open for the same RT and period)",
+    summary="Open an assessment of an RT for a period (200 with the open draft of the same RT, period and rule)",
 )
 def open_assessment(
     body: AssessmentOpen, request: Request, response: Response, services: ServicesDep, who: PrincipalDep
@@ -135,9 +135,11 @@ def open_assessment(
 
 
 def _open_draft(services: Services, body: AssessmentOpen) -> Assessment | None:
-    """The unsigned assessment of the same RT and period, so a second *open* is not a second draft."""
+    """The unsigned assessment of the same RT, period and recap rule, so a second *open* is not a
+    second draft."""
+    wanted = (body.rt_code, body.start, body.end, body.recap_rule)
     for a in services.app_db.assessments():
-        if a.status is Status.open and (a.rt_code, a.start, a.end) == (body.rt_code, body.start, body.end):
+        if a.status is Status.open and (a.rt_code, a.start, a.end, a.recap_rule) == wanted:
             return a
     return None
 
