@@ -88,7 +88,9 @@ def demo_settings(settings: Settings, *, keep_data: bool) -> Settings:
     registry = folder / "registry.yaml"
     dump_registry(at_demo_intervals(load_registry(settings.registry)), registry)
     if not keep_data:
-        for path in (settings.sqlite.path, settings.app_db, settings.influxdb.ledger_path):
+        # The embedded store and the app database start empty; an InfluxDB store is left alone.
+        stores = (settings.sqlite.path, settings.app_db) if settings.store == "sqlite" else (settings.app_db,)
+        for path in stores:
             for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                 file.unlink(missing_ok=True)
         (folder / DEMO_TOKEN_FILE).unlink(missing_ok=True)

@@ -33,6 +33,7 @@ WORDS = {
         "reassess": "penilaian ulang",
         "saved": "Tersimpan",
         "forbidden": "Tidak boleh dibuka",
+        "scope": "di luar wilayah",
         "ended": "Sesi berakhir",
         "metric": "Malam poskamling dijaga",
         "material": "plastik",
@@ -45,6 +46,7 @@ WORDS = {
         "reassess": "re-assessment",
         "saved": "Saved",
         "forbidden": "may not open",
+        "scope": "outside the token's scope",
         "ended": "Session ended",
         "metric": "Poskamling nights staffed",
         "material": "plastic",
@@ -208,24 +210,25 @@ def test_a_revoked_token_goes_back_to_the_login_with_the_reason(
     fits(browser, "login after a revoked token")
 
 
+@pytest.mark.parametrize("lang", ["id", "en"])
 @pytest.mark.parametrize("width", [PHONE, LAPTOP])
 def test_an_operator_cannot_open_another_rts_page(
-    site: tuple[str, Services], world: World, browser: WebDriver, width: int
+    site: tuple[str, Services], world: World, browser: WebDriver, width: int, lang: str
 ) -> None:
     url, services = site
     mine, other = world.healthy_awarded[0], world.lapsing[0]
     _, token = services.app_db.create_token("Operator", Role.operator, ScopeLevel.rt, mine)
     screen(browser, width)
-    open_login(browser, url, "id")
+    open_login(browser, url, lang)
     sign_in(browser, token)
     wait_text(browser, "main h1", "RT")  # an RT-scoped token lands on its own RT
     assert f"#/rt/{mine}" in browser.current_url
     assert not browser.find_elements(By.ID, "open-assessment")  # only assessors open assessments
     browser.get(f"{url}/#/rt/{other}")
-    wait_text(browser, "#error", WORDS["id"]["forbidden"])
-    assert "di luar wilayah" in browser.find_element(By.ID, "error").text
+    wait_text(browser, "#error", WORDS[lang]["forbidden"])
+    assert WORDS[lang]["scope"] in browser.find_element(By.ID, "error").text
     fits(browser, "error")
-    shot(browser, f"error-{width}-id.png")
+    shot(browser, f"error-{width}-{lang}.png")
 
 
 def test_the_language_switch_translates_the_open_screen(site: tuple[str, Services], browser: WebDriver) -> None:
