@@ -34,6 +34,7 @@ from api.routes import (
 from bantar.bootstrap import Services
 
 STATIC = Path(__file__).parent / "static"
+DOCS_HEADERS = {"Content-Security-Policy": "img-src 'self' data: blob:"}
 
 
 def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI:
@@ -83,6 +84,8 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
             "Daily sensor evidence per RT, suggested scores, re-assessment alerts, city summaries."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(known_query_only)],
     )
     app.state.services = services
@@ -111,5 +114,16 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:
         return FileResponse(STATIC / "index.html")
+
+    # The API docs from vendored Swagger UI and ReDoc (api/static/vendor/): they work offline,
+    # and their pages carry no inline script. Images from this server only: ReDoc's sidebar
+    # would otherwise fetch its maker's logo from a CDN.
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> FileResponse:
+        return FileResponse(STATIC / "docs" / "swagger.html", headers=DOCS_HEADERS)
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> FileResponse:
+        return FileResponse(STATIC / "docs" / "redoc.html", headers=DOCS_HEADERS)
 
     return app

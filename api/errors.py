@@ -124,13 +124,42 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = list(exc.errors())
-        fields = [".".join(str(p) for p in e["loc"] if p not in ("query", "path", "body")) for e in problems[:3]]
-        parts = [f"{field}: {e['msg']}" for field, e in zip(fields, problems, strict=False)]
+        shown = [(".".join(str(p) for p in e["loc"] if p not in ("query", "path", "body")), e) for e in problems[:3]]
+        parts = [f"{field}: {e['msg']}" for field, e in shown]
+        parts_id = [f"{field}: {_PROBLEM_ID.get(e['type'], 'tidak sah')}" for field, e in shown]
         json_broken = any(e["type"] == "json_invalid" for e in problems)
         reason = Reason.malformed_json if json_broken else Reason.invalid_field
         return JSONResponse(
             status_code=422,
             content=ErrorBody(
-                reason=reason, detail="; ".join(parts), detail_id=explain(reason, field=", ".join(fields))
+                reason=reason, detail="; ".join(parts), detail_id=explain(reason, field="; ".join(parts_id))
             ).model_dump(mode="json"),
         )
+
+
+_PROBLEM_ID = {
+    "missing": "wajib diisi",
+    "extra_forbidden": "tidak dikenal",
+    "string_pattern_mismatch": "formatnya tidak sesuai",
+    "string_too_long": "terlalu panjang",
+    "string_too_short": "terlalu pendek",
+    "literal_error": "bukan salah satu nilai yang diizinkan",
+    "enum": "bukan salah satu nilai yang diizinkan",
+    "date_parsing": "bukan tanggal (TTTT-BB-HH)",
+    "date_from_datetime_parsing": "bukan tanggal (TTTT-BB-HH)",
+    "datetime_parsing": "bukan waktu RFC 3339",
+    "datetime_from_date_parsing": "bukan waktu RFC 3339",
+    "int_parsing": "bukan bilangan bulat",
+    "int_type": "bukan bilangan bulat",
+    "float_parsing": "bukan angka",
+    "float_type": "bukan angka",
+    "bool_parsing": "bukan ya/tidak (true/false)",
+    "greater_than": "terlalu kecil",
+    "greater_than_equal": "terlalu kecil",
+    "less_than": "terlalu besar",
+    "less_than_equal": "terlalu besar",
+    "too_short": "terlalu sedikit isian",
+    "too_long": "terlalu banyak isian",
+    "json_invalid": "bukan JSON yang sah",
+}
+"""Bahasa Indonesia for pydantic's problem types: people read a field and a plain reason, not a regex."""

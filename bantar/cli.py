@@ -138,39 +138,42 @@ def _report(store: ReadingStore, show: int, max_gap: int) -> str:
 
 
 @main.command()
+@click.option("--days", default=60, show_default=True, type=click.IntRange(1, 400), help="days of history sent first")
 @click.option(
-    "--seconds", default=20, show_default=True, type=click.IntRange(1, 86400), help="how long the fleet publishes"
+    "--seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    help="stop the live fleet after this many seconds (default: run until Ctrl-C)",
 )
 @click.option(
     "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="API port (0: any free port)"
 )
-@click.option("--keep-running", is_flag=True, help="after the fleet stops, keep the API and ingestor up until Ctrl-C")
+@click.option("--keep-data", is_flag=True, help="keep the stores of an earlier run (default: start fresh)")
 @click.option("--embedded-broker", is_flag=True, help="use the embedded broker even if mosquitto is installed")
-def demo(seconds: int, port: int, keep_running: bool, embedded_broker: bool) -> None:
-    """The main job on embedded defaults: a broker (Mosquitto when installed, else an embedded
-    one), the ingestor, the API with its evidence loop, and a simulated kelurahan replaying its
-    last hours; then print what was stored, rejected and derived. Ctrl-C stops everything."""
-    from bantar.demo import run_demo
+def demo(days: int, seconds: float | None, port: int, keep_data: bool, embedded_broker: bool) -> None:
+    """A kelurahan's last DAYS days sent through the real path (simulator -> MQTT -> ingestor ->
+    store), then the API and dashboard with a live fleet until Ctrl-C. A broker is started for it
+    (Mosquitto when installed, else an embedded one); library logs go to var/demo/demo.log."""
+    from bantar.demo import demo_settings, quiet_libraries, run_demo, summary_lines
 
-    settings = settings_or_exit()
-    setup_logging(settings)
+    settings = demo_settings(settings_or_exit(), keep_data=keep_data)
+    quiet_libraries(settings.app_db.parent / "demo" / "demo.log")
     stop = threading.Event()
     stop_on_signals(stop)
     with services_session(settings) as services:
         try:
-            summary = run_demo(
+            run_demo(
                 services,
                 stop,
-                seconds=seconds,
+                days=days,
+                live_seconds=seconds,
                 api_port=port,
-                keep_running=keep_running,
                 force_embedded=embedded_broker,
+                show=lambda result: click.echo("\n".join(summary_lines(result))),
             )
         except ConnectionError as exc:
             click.echo(str(exc), err=True)
             sys.exit(EXIT_UNREACHABLE)
         click.echo(_report(services.store, 5, settings.ingest.max_seq_gap))
-        click.echo(summary)
 
 
 @main.command()

@@ -1,4 +1,17 @@
-"""``bantar demo``: broker + ingestor + a simulated fleet, on embedded defaults."""
+"""``bantar demo``: a kelurahan with a history, then a live fleet, on embedded defaults.
+
+The demo first generates the last ``days`` of its kelurahan and sends them through the real path
+(simulator → MQTT → ingestor → store), as fast as the machine allows, with the scenarios mixed:
+healthy RTs, awarded RTs that lapse (and so raise re-assessment alerts), RTs with faulty
+sensors (so *bukti kurang*) and a little hostile traffic. Then it derives the evidence, starts the
+API and keeps a live fleet publishing in real time until Ctrl-C (or ``live_seconds``).
+
+To fit 60 days into about a minute on two cores, the demo's kelurahan reports less often than the
+committed registry (cameras and bins once an hour instead of every minute and every 5 minutes):
+``DEMO_INTERVALS``; at the registry's intervals 60 days are 2.9 million messages instead of about
+120,000. The evidence is computed against those same intervals, so
+coverage and scores are honest for the demo's devices.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +22,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 import httpx
@@ -20,9 +35,14 @@ from api.app import create_app
 from api.server import BackgroundServer
 from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
+from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.timebase import wib_day
+from bantar.domain.topics import DeviceKind
 from bantar.field_setup import field_app_lines
+from bantar.registry_file import dump_registry, load_registry
+from bantar.settings import Settings
 from ingest.broker import MosquittoProcess, embedded_broker, free_port, mosquitto_binary
+from ingest.counters import IngestCounters
 from ingest.runner import run_ingestor
 from simulators.engine import Simulation
 from simulators.run import RunReport, drive
@@ -30,10 +50,87 @@ from simulators.sinks import MqttSink
 
 log = logging.getLogger("bantar.demo")
 
-DEMO_SPEED = 360
-"""simulated seconds per wall second: a 20 s demo replays the last two hours"""
+DEMO_DAYS = 60
+DEMO_SEED = 1571
+"""a fixed seed: every run tells the same story, anchored at the moment it starts"""
+DEMO_INTERVALS = {DeviceKind.cctv: 3600, DeviceKind.bin: 3600}
+"""seconds between reports in the demo's kelurahan (see the module's docstring)"""
+LAPSE_WEEKS_AGO = 6
+"""lapsing RTs start to slip this long before now: long enough for a re-assessment alert"""
 DEMO_TOKEN_FILE = "demo-token.txt"  # noqa: S105 (a file name)
-DEMO_SCENARIOS = ("healthy", "lapsing:0.2", "faulty-sensors:0.1", "hostile:0.1")
+DEMO_DIR = "demo"
+"""under the app database's folder: the demo's registry, its token and its log"""
+NOISY_LOGGERS = ("transitions", "amqtt", "asyncio", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx")
+
+
+@dataclass
+class DemoResult:
+    """What the demo did; ``summary_lines`` turns it into the few lines printed at the end."""
+
+    url: str
+    token: str
+    token_file: Path
+    log_file: Path
+    days: int
+    history_messages: int = 0
+    history_hostile: int = 0
+    history_seconds: float = 0.0
+    devices: int = 0
+    rts: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)
+    alerts: dict[str, Any] = field(default_factory=dict)
+
+
+def demo_settings(settings: Settings, *, keep_data: bool) -> Settings:
+    """The demo's settings: its own registry (the committed one at demo intervals) and, unless
+    ``keep_data``, empty stores (a re-run starts fresh)."""
+    folder = settings.app_db.parent / DEMO_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    registry = folder / "registry.yaml"
+    dump_registry(at_demo_intervals(load_registry(settings.registry)), registry)
+    if not keep_data:
+        # The embedded store and the app database start empty; an InfluxDB store is left alone.
+        stores = (settings.sqlite.path, settings.app_db) if settings.store == "sqlite" else (settings.app_db,)
+        for path in stores:
+            for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                file.unlink(missing_ok=True)
+        (folder / DEMO_TOKEN_FILE).unlink(missing_ok=True)
+    return settings.model_copy(update={"registry": registry})
+
+
+def at_demo_intervals(registry: Registry) -> Registry:
+    devices = [
+        d.model_copy(update={"interval_s": DEMO_INTERVALS[d.kind]}) if d.kind in DEMO_INTERVALS else d
+        for d in registry.devices
+    ]
+    return registry.model_copy(update={"devices": devices})
+
+
+def demo_scenarios(index: RegistryIndex) -> list[str]:
+    """Half the awarded RTs with a security post lapse; three RTs without an award have faulty
+    sensors; a tenth send hostile traffic; the rest are healthy."""
+    posts = {d.rt for d in index.registry.devices if d.kind is DeviceKind.poskamling}
+    awarded = sorted(c for c, p in index.rts.items() if p.rt.awards and c in posts)
+    lapsing = awarded[: max(1, len(awarded) // 2)]
+    faulty = sorted(c for c, p in index.rts.items() if not p.rt.awards)[:3]
+    specs = ["healthy", f"lapsing:{','.join(lapsing)}", "hostile:0.1"]
+    if faulty:
+        specs.append(f"faulty-sensors:{','.join(faulty)}")
+    return specs
+
+
+def quiet_libraries(log_file: Path) -> None:
+    """The terminal shows the demo's own lines; everything the libraries say goes to ``log_file``."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_file, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @contextlib.contextmanager
@@ -49,7 +146,7 @@ def demo_broker(force_embedded: bool) -> Iterator[tuple[int, str]]:
                 broker.stop()
         return
     port = free_port()
-    log.info("mosquitto not found; starting the embedded broker (amqtt) on 127.0.0.1:%d", port)
+    log.info("starting the embedded broker (amqtt) on 127.0.0.1:%d", port)
     with embedded_broker(port):
         yield port, "3.1.1"
 
@@ -58,13 +155,16 @@ def run_demo(
     services: Services,
     stop: threading.Event,
     *,
-    seconds: int,
+    days: int = DEMO_DAYS,
+    live_seconds: float | None = None,
     api_port: int = 8080,
-    keep_running: bool = False,
     force_embedded: bool = False,
-) -> str:
-    """Run the demo; return a few lines about the evidence the API serves."""
-    registry, store = services.registry, services.store
+    show: Callable[[DemoResult], None] = lambda _r: None,
+) -> DemoResult:
+    """Send the history, start the API, then run the live fleet until ``stop`` (or for
+    ``live_seconds``); ``show`` is called with the result once the API is up."""
+    registry = services.registry
+    folder = services.settings.app_db.parent / DEMO_DIR
     with demo_broker(force_embedded) as (port, protocol):
         settings = services.settings.model_copy(
             update={
@@ -73,34 +173,48 @@ def run_demo(
                 )
             }
         )
-        ready = threading.Event()
-        ingest_stop = threading.Event()
+        ready, ingest_stop, counters = threading.Event(), threading.Event(), IngestCounters()
         ingestor = threading.Thread(
-            target=run_ingestor, args=(settings, registry, store, ingest_stop, ready), name="ingestor"
+            target=run_ingestor,
+            args=(settings, registry, services.store, ingest_stop, ready, counters),
+            name="ingestor",
         )
         ingestor.start()
         server = None
         try:
             if not ready.wait(20):
                 raise ConnectionError("the ingestor could not connect to the demo broker")
-            server = BackgroundServer(create_app(services), _port(api_port)).start()
-            click.echo(f"API: {server.url}/docs  (evidence: {server.url}/api/v1/summary)")
-            report = _publish(services, port, seconds, stop)
-            time.sleep(0.5)  # let the last batch linger out
-            services.updater.update_all()
-            click.echo(
-                f"published {report.messages:,} messages ({report.hostile} hostile) from "
-                f"{len(registry.registry.devices)} devices: the last {seconds * DEMO_SPEED / 3600:g} hours "
-                f"of {len(registry.rts)} RTs replayed at {DEMO_SPEED}x"
+            now = datetime.now(UTC).replace(microsecond=0)
+            scenarios = demo_scenarios(registry)
+            onset = now - timedelta(weeks=LAPSE_WEEKS_AGO)
+            started = time.monotonic()
+            history = _history(
+                services, port, _history_start(services, now, days), now, scenarios, onset, counters, stop
             )
-            token = _demo_token(services)
-            click.echo(f"an assessor token for the whole city (kept in {DEMO_TOKEN_FILE}): {token}")
+            click.echo("deriving daily evidence …", err=True)
+            derive_started = time.monotonic()
+            services.updater.update_all()
+            log.info("history sent and ingested; evidence derived in %.1f s", time.monotonic() - derive_started)
+            server = BackgroundServer(create_app(services), _port(api_port)).start()
+            token = _demo_token(services, folder / DEMO_TOKEN_FILE)
+            result = DemoResult(
+                url=server.url,
+                token=token,
+                token_file=folder / DEMO_TOKEN_FILE,
+                log_file=folder / "demo.log",
+                days=days,
+                history_messages=history.messages,
+                history_hostile=history.hostile,
+                history_seconds=time.monotonic() - started,
+                devices=len(registry.registry.devices),
+                rts=len(registry.rts),
+            )
+            _ask_the_api(result)
+            show(result)
             click.echo(field_app_lines(services, server.url))
-            summary = _summary_lines(server.url, token)
-            if keep_running and not stop.is_set():
-                click.echo("ingestor and API keep running; Ctrl-C stops")
-                stop.wait()
-            return summary
+            if not stop.is_set():
+                _live(services, port, scenarios, onset, stop, live_seconds)
+            return result
         finally:
             if server is not None:
                 server.stop()
@@ -121,57 +235,158 @@ def _port(wanted: int) -> int:
     return wanted
 
 
-def _publish(services: Services, port: int, seconds: int, stop: threading.Event) -> RunReport:
-    end = datetime.now(UTC)
+def _history(
+    services: Services,
+    port: int,
+    start: datetime,
+    end: datetime,
+    scenarios: list[str],
+    onset: datetime,
+    counters: IngestCounters,
+    stop: threading.Event,
+) -> RunReport:
+    """Publish the period as fast as the broker takes it, then wait until the ingestor has
+    handled every message (stored, duplicate or dead-lettered)."""
     sim = Simulation(
         services.registry.registry,
-        start=end - timedelta(seconds=seconds * DEMO_SPEED),
+        start=start,
         end=end,
-        seed=int(end.timestamp()),
-        scenarios=DEMO_SCENARIOS,
+        seed=DEMO_SEED,
+        scenarios=scenarios,
+        lapse_onset=onset,
         first_seq={device: seq + 1 for device, seq in services.store.last_sequences().items()},
     )
+    days = max(1, round((end - start) / timedelta(days=1)))
     sink = MqttSink("127.0.0.1", port)
-    with click.progressbar(length=seconds, label="fleet publishing", file=sys.stderr) as bar:
-        return drive(
-            sim.messages(),
-            [sink],
-            sim_start=sim.start,
-            speed=DEMO_SPEED,
-            progress=lambda s: bar.update(round(s / DEMO_SPEED)),
-            stop=stop.is_set,
-        )
+    with click.progressbar(length=days, label=f"{days} days of history via MQTT", file=sys.stderr) as bar:
+        done = 0.0
+
+        def advance(sim_seconds: float) -> None:
+            nonlocal done
+            done += sim_seconds / 86400
+            whole = int(done)
+            if whole:
+                bar.update(whole)
+                done -= whole
+
+        report = drive(sim.messages(), [sink], sim_start=sim.start, progress=advance, stop=stop.is_set)
+        bar.update(days)
+    _drain(counters, report.messages, stop)
+    return report
 
 
-def _demo_token(services: Services) -> str:
-    """A city-wide assessor token for trying the API, reused across demo runs."""
-    path = services.settings.app_db.parent / DEMO_TOKEN_FILE
+def _history_start(services: Services, now: datetime, days: int) -> datetime:
+    """``days`` before now, or where kept data ends (a run with ``--keep-data`` fills the gap since
+    the last run instead of sending the same days twice)."""
+    seen = services.store.last_seen()
+    start = now - timedelta(days=days)
+    if seen:
+        start = max(start, datetime.fromtimestamp(max(seen.values()) / 1000, UTC))
+    return min(start, now - timedelta(minutes=1))
+
+
+def _handled(counters: IngestCounters) -> int:
+    return counters.stored + counters.duplicates + sum(counters.rejected.values())
+
+
+def _drain(counters: IngestCounters, published: int, stop: threading.Event, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while _handled(counters) < published and time.monotonic() < deadline and not stop.is_set():
+        stop.wait(0.1)
+    if _handled(counters) < published:
+        log.warning("the ingestor handled %d of %d messages in time", _handled(counters), published)
+
+
+def _live(
+    services: Services,
+    port: int,
+    scenarios: list[str],
+    onset: datetime,
+    stop: threading.Event,
+    live_seconds: float | None,
+) -> None:
+    """The fleet in real time, continuing each device's sequence numbers."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    sim = Simulation(
+        services.registry.registry,
+        start=start,
+        end=start + timedelta(seconds=live_seconds or 7 * 86400),
+        seed=DEMO_SEED + 1,
+        scenarios=scenarios,
+        lapse_onset=onset,
+        first_seq={device: seq + 1 for device, seq in services.store.last_sequences().items()},
+    )
+    drive(
+        sim.messages(),
+        [MqttSink("127.0.0.1", port)],
+        sim_start=sim.start,
+        speed=1.0,
+        stop=stop.is_set,
+        max_seconds=live_seconds,
+    )
+
+
+def _demo_token(services: Services, path: Path) -> str:
+    """A city-wide assessor token for trying the dashboard, reused while it is valid."""
     if path.exists():
         token = path.read_text().strip()
         if services.app_db.authenticate(token):
             return token
-    _, token = services.app_db.create_token("demo assessor", Role.assessor, ScopeLevel.city, None)
+    _, token = services.app_db.create_token("Penilai demo", Role.assessor, ScopeLevel.city, None)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(token + "\n")
     path.chmod(0o600)
     return token
 
 
-def _summary_lines(url: str, token: str) -> str:
-    """Ask the running API, as a user would, for today's city summary."""
-    today = wib_day(datetime.now(UTC)).isoformat()
-    body = httpx.get(
-        f"{url}/api/v1/summary",
-        params={"start": today, "end": today},
-        timeout=30,
-        headers={"Authorization": f"Bearer {token}"},
+def default_period(now: datetime) -> tuple[str, str]:
+    """The dashboard's default period: the last four full weeks (Monday to Sunday, WIB) and today."""
+    today = wib_day(now)
+    monday = today - timedelta(days=today.weekday())
+    return (monday - timedelta(weeks=4)).isoformat(), today.isoformat()
+
+
+def _ask_the_api(result: DemoResult) -> None:
+    """Fetch, as the dashboard does, the city summary of the default period and the alerts."""
+    start, end = default_period(datetime.now(UTC))
+    auth = {"Authorization": f"Bearer {result.token}"}
+    result.summary = httpx.get(
+        f"{result.url}/api/v1/summary", params={"start": start, "end": end}, headers=auth, timeout=60
     ).json()
-    lines = [f"evidence today ({today}, WIB) for {body['rts']} RTs — suggested levels per criterion:"]
-    for c in body["criteria"]:
-        lines.append(
-            f"  {c['criterion']:<9} baik {c['baik']:>3}  sedang {c['sedang']:>3}  kurang {c['kurang']:>3}"
-            f"  bukti kurang {c['insufficient']:>3}"
-        )
-    alerts = ", ".join(f"{k} {v}" for k, v in body["open_alerts"].items()) or "none"
-    lines.append(f"open alerts: {alerts}")
-    return "\n".join(lines)
+    result.alerts = httpx.get(f"{result.url}/api/v1/alerts", headers=auth, timeout=60).json()
+
+
+def summary_lines(result: DemoResult) -> list[str]:
+    """The lines printed once the demo is up. Each part is its own function so more can be added."""
+    return [*_history_lines(result), *_evidence_lines(result), "", *_open_lines(result)]
+
+
+def _history_lines(r: DemoResult) -> list[str]:
+    return [
+        f"{r.days} days of {r.rts} RTs ({r.devices} devices): {r.history_messages:,} messages "
+        f"({r.history_hostile:,} hostile) sent through MQTT and ingested in {r.history_seconds:.0f} s",
+    ]
+
+
+def _evidence_lines(r: DemoResult) -> list[str]:
+    s = r.summary
+    lines = [f"suggested levels {s.get('start')} – {s.get('end')} (WIB): baik / sedang / kurang / bukti kurang"]
+    for c in s.get("criteria", []):
+        lines.append(f"  {c['criterion']:<9} {c['baik']:>3} {c['sedang']:>6} {c['kurang']:>6} {c['insufficient']:>8}")
+    kinds: dict[str, int] = {}
+    for a in r.alerts.get("data", []):
+        kinds[a["kind"]] = kinds.get(a["kind"], 0) + 1
+    lines.append(
+        f"alerts: {kinds.get('reassessment', 0)} re-assessment (penilaian ulang), "
+        f"{kinds.get('device_silent', 0)} silent devices"
+    )
+    return lines
+
+
+def _open_lines(r: DemoResult) -> list[str]:
+    return [
+        f"dashboard: {r.url}/   (API docs: {r.url}/docs)",
+        f"sign in with the assessor token (also in {r.token_file}):",
+        f"  {r.token}",
+        f"library logs: {r.log_file}; the live fleet keeps publishing; Ctrl-C stops everything",
+    ]

@@ -47,10 +47,8 @@ def drive(
     count = hostile = 0
     reported = sim_start
     for message in messages:
-        if speed > 0:
-            lag = (message.at - sim_start) / speed - (time.monotonic() - started)
-            if lag > 0:
-                time.sleep(lag)
+        if speed > 0 and not _wait_until_due(message.at, sim_start, speed, started, stop, max_seconds):
+            break
         for sink in sinks:
             sink.send(message)
         count += 1
@@ -62,3 +60,18 @@ def drive(
             break
     acknowledged = all([sink.close() for sink in sinks])
     return RunReport(count, hostile, time.monotonic() - started, acknowledged)
+
+
+def _wait_until_due(
+    at: float, sim_start: float, speed: float, started: float, stop: Callable[[], bool], max_seconds: float | None
+) -> bool:
+    """Paced mode: sleep until a message is due, in short slices so a stop (or the time limit) is
+    seen at once even when messages are minutes apart; False if the run should end instead."""
+    while True:
+        elapsed = time.monotonic() - started
+        if stop() or (max_seconds and elapsed > max_seconds):
+            return False
+        lag = (at - sim_start) / speed - elapsed
+        if lag <= 0:
+            return True
+        time.sleep(min(lag, 0.2))

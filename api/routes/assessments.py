@@ -99,8 +99,15 @@ def _save(services: Services, a: Assessment, note: AuditNote) -> None:
         raise ApiError(409, "assessment_signed", str(exc), "Penilaian sudah ditandatangani") from None
 
 
-@router.post("", response_model=AssessmentOut, status_code=201, summary="Open an assessment of an RT for a period")
-def open_assessment(body: AssessmentOpen, request: Request, services: ServicesDep, who: PrincipalDep) -> AssessmentOut:
+@router.post(
+    "",
+    response_model=AssessmentOut,
+    status_code=201,
+    summary="Open an assessment of an RT for a period (200 with the open draft of the same RT, period and rule)",
+)
+def open_assessment(
+    body: AssessmentOpen, request: Request, response: Response, services: ServicesDep, who: PrincipalDep
+) -> AssessmentOut:
     require_rt(services, who, body.rt_code, Action.assess)
     if body.end < body.start or (body.end - body.start).days + 1 > MAX_DAYS:
         raise bad_request(
@@ -108,6 +115,10 @@ def open_assessment(body: AssessmentOpen, request: Request, services: ServicesDe
             f"the period {body.start} to {body.end} is reversed or longer than {MAX_DAYS} days",
             "Periode terbalik atau terlalu panjang",
         )
+    draft = _open_draft(services, body)
+    if draft is not None:
+        response.status_code = 200
+        return _out(draft)
     scores = services.queries.scores(body.rt_code, body.start, body.end)
     assessment = Assessment(
         id=secrets.token_hex(6),
@@ -134,6 +145,16 @@ def open_assessment(body: AssessmentOpen, request: Request, services: ServicesDe
         AuditNote(who, "assessment_open", assessment.id, {"rt_code": body.rt_code}, client_address(request)),
     )
     return _out(assessment)
+
+
+def _open_draft(services: Services, body: AssessmentOpen) -> Assessment | None:
+    """The unsigned assessment of the same RT, period and recap rule, so a second *open* is not a
+    second draft."""
+    wanted = (body.rt_code, body.start, body.end, body.recap_rule)
+    for a in services.app_db.assessments():
+        if a.status is Status.open and (a.rt_code, a.start, a.end, a.recap_rule) == wanted:
+            return a
+    return None
 
 
 @router.get("", response_model=list[AssessmentOut], summary="Assessments inside the token's scope")
