@@ -13,6 +13,7 @@ from bantar.archive.intervals import compact, expand
 from bantar.domain.availability import AVAILABILITY_KINDS, StateInterval
 from bantar.domain.evidence import CctvRow, PoskamlingRow, RTReadings, derive_day, readings_window
 from bantar.domain.registry import RT, Device, RegistryIndex
+from bantar.domain.scoring import Rules
 from bantar.domain.topics import DeviceKind
 
 CCTV = AVAILABILITY_KINDS[DeviceKind.cctv].state
@@ -23,6 +24,20 @@ DAY = date(2026, 11, 1)
 events = st.lists(
     st.sampled_from(["steady"] * 20 + ["jitter", "lost", "flip", "outage", "duplicate_ts"]), min_size=0, max_size=400
 )
+
+
+RULES = Rules.model_validate(
+    {
+        "overflow_pct": 90,
+        "coverage_min": 0.6,
+        "lapse_weeks": 3,
+        "kencana_months": 12,
+        "device_silent_after": 3,
+        "criteria": {},
+    }
+).derivation()
+LATER_MS = 4_102_444_800_000
+"""2100-01-01: every day of these tests is over"""
 
 
 def heartbeats(device_id: str, rt_code: str, plan: list[str], start_ms: int, step_ms: int) -> list[dict[str, object]]:
@@ -104,9 +119,13 @@ def test_cctv_intervals_give_back_the_heartbeats_and_their_evidence(
 
     def evidence(table: pa.Table, day: date) -> object:
         cctv = sorted(
-            (CctvRow(r["device_id"], r["ts_ms"], r["online"]) for r in table.to_pylist()), key=lambda r: r.ts_ms
+            (
+                CctvRow(r["device_id"], r["ts_ms"], r["online"], r["seq"], r["ts_ms"], r["recording"])
+                for r in table.to_pylist()
+            ),
+            key=lambda r: r.ts_ms,
         )
-        return derive_day(rt, devices, day, RTReadings([], cctv, [], [], []), overflow_pct=90)
+        return derive_day(rt, devices, day, RTReadings([], cctv, [], [], []), RULES, LATER_MS)
 
     for day in (DAY - timedelta(days=1), DAY, DAY + timedelta(days=1)):
         assert evidence(expand(intervals, CCTV), day) == evidence(raw, day)
@@ -159,9 +178,10 @@ def test_poskamling_status_intervals_keep_every_event(
 
     def evidence(table: pa.Table) -> object:
         posts = [
-            PoskamlingRow(r["device_id"], r["ts_ms"], r["event"], r["on_duty"], r["guards"]) for r in table.to_pylist()
+            PoskamlingRow(r["device_id"], r["ts_ms"], r["event"], r["on_duty"], r["guards"], r["seq"], r["ts_ms"])
+            for r in table.to_pylist()
         ]
-        return derive_day(rt, devices, DAY, RTReadings([], [], posts, [], []), overflow_pct=90)
+        return derive_day(rt, devices, DAY, RTReadings([], [], posts, [], []), RULES, LATER_MS)
 
     assert evidence(back) == evidence(raw)
 
