@@ -15,6 +15,8 @@ if [ "$want_services" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
   command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
+  command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)  # the compose healthcheck's probe
+  command -v caddy >/dev/null 2>&1 || missing+=(caddy)  # the TLS reverse proxy in front of bantar api
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       export DEBIAN_FRONTEND=noninteractive

@@ -229,7 +229,8 @@ async function areaView(levelName, code) {
         h("b", {}, covered.length ? I18N.percent(covered.reduce((s, r) => s + r.coverage, 0) / covered.length) : "–")),
       h("div", { class: "card", id: "alert-card" }, h("span", { class: "card-title" }, t("alerts")),
         h("b", {}, I18N.number(sum(inArea, "reassessment_alerts"))), ` ${t("reassess")} · `,
-        h("b", { class: "inline" }, I18N.number(sum(inArea, "device_alerts"))), ` ${t("silent")}`)),
+        h("b", { class: "inline" }, I18N.number(sum(inArea, "device_alerts"))), ` ${t("silent")}`,
+        h("span", { class: "muted", id: "alert-states" }))),
   ];
   if (levelName !== "kelurahan") {
     const sub = levelName === "city" ? "kecamatan" : "kelurahan";
@@ -250,6 +251,7 @@ async function areaView(levelName, code) {
   }
   sections.push(rtList(inArea));
   show(...sections);
+  await alertStates(levelName, code);
 }
 
 // --- the RT ------------------------------------------------------------------------------------
@@ -264,61 +266,55 @@ function alertText(a) {
   return a.last_seen ? t("silentText", { device: a.device_id, when: I18N.moment(a.last_seen) }) : t("silentNever", { device: a.device_id });
 }
 
-function alertList(alerts) {
+const ALERT_KINDS = { device_silent: ["device", "silent"], data_quality: ["device", "dataQuality"], clock_skew: ["device", "clockSkew"] };
+const MAY_ACKNOWLEDGE = ["rt_head", "assessor"];
+
+// An alert is a work item: its state, and for the RT head or an assessor a button that takes it.
+function alertList(alerts, me) {
   if (!alerts.length) return h("p", { class: "muted" }, t("noAlerts"));
-  return h("ul", { class: "alerts" }, ...alerts.map((a) => h("li", { class: `alert ${a.kind === "device_silent" ? "device" : "reassess"}` },
-    h("b", {}, a.kind === "device_silent" ? t("silent") : t("reassess")), " ", alertText(a))));
-}
-
-function indicatorLine(i) {
-  const name = I18N.name("metrics", i.metric);
-  let status;
-  if (i.status === "not_applicable") status = t("notApplicable");
-  else if (i.status === "insufficient") status = `${t("levelNone")} (${t("insufficientOf", { coverage: I18N.percent(i.coverage) })})`;
-  else status = `${I18N.metricValue(i.metric, i.value)} → ${t(`level${i.score}`)}`;
-  return h("li", {}, h("span", { class: "metric" }, name), ": ", status,
-    h("span", { class: "muted bounds" }, ` (${t("bounds", { baik: I18N.metricValue(i.metric, i.baik), sedang: I18N.metricValue(i.metric, i.sedang) })})`));
-}
-
-function criterionTitle(code, names) {
-  return `${code} · ${names[code]?.[I18N.lang] ?? ""}`;
-}
-
-function scoreCards(scores, names) {
-  return h("div", { class: "criteria", id: "scores" }, ...scores.criteria.map((c) => h("article", { class: "criterion", dataset: { criterion: c.criterion } },
-    h("header", {}, h("h3", {}, criterionTitle(c.criterion, names)), levelBadge(c.score)),
-    h("p", {}, c.rationale[I18N.lang]),
-    h("ul", { class: "indicators" }, ...c.indicators.map(indicatorLine)))));
-}
-
-function chart(id, type, labels, datasets, title, options = {}) {
-  charts.push(new Chart(document.getElementById(id), {
-    type, data: { labels, datasets },
-    options: { responsive: true, maintainAspectRatio: false, animation: false,
-      plugins: { title: { display: true, text: title }, legend: { labels: { boxWidth: 12 } } }, ...options },
+  return h("ul", { class: "alerts" }, ...alerts.map((a) => {
+    const [style, label] = ALERT_KINDS[a.kind] ?? ["reassess", "reassess"];
+    const state = a.state === "acknowledged" ? t("stateAcked", { who: a.acknowledged_by ?? "" })
+      : a.state === "resolved" ? t("stateResolved") : t("stateOpen");
+    const text = ALERT_KINDS[a.kind] && a.kind !== "device_silent" ? a.message_id : alertText(a);
+    const take = a.state === "open" && MAY_ACKNOWLEDGE.includes(me.role)
+      ? h("button", { type: "button", class: "ack", dataset: { ack: a.id }, onclick: () => acknowledge(a.id) }, t("ack")) : null;
+    return h("li", { class: `alert ${style}`, dataset: { alert: a.id } }, h("b", {}, t(label)), " ", text, " ",
+      h("span", { class: "muted alert-state" }, `· ${state}`), take);
   }));
 }
 
-function drawCharts(days) {
-  const labels = days.map((d) => dayLabel(d.day));
-  const right = { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } };
-  chart("c-fill", "line", labels, [
-    { label: t("mean"), data: days.map((d) => d.bin_mean_fill), borderColor: COLORS[0] },
-    { label: t("peak"), data: days.map((d) => d.bin_peak_fill), borderColor: COLORS[4] },
-    { label: t("threshold"), data: days.map(() => 90), borderColor: "#c53030", borderDash: [6, 4], pointRadius: 0 },
-    { label: t("collections"), type: "bar", data: days.map((d) => d.bin_collections), backgroundColor: "#90cdf4", yAxisID: "y2" },
-  ], t("fill"), { scales: { y: { min: 0, max: 100 }, y2: right } });
-  chart("c-cctv", "line", labels, [{ label: t("uptime"), borderColor: COLORS[1],
-    data: days.map((d) => (d.cctv_heartbeats_expected ? 100 * d.cctv_online_heartbeats / d.cctv_heartbeats_expected : null)) }],
-  t("uptime"), { scales: { y: { min: 0, max: 100 } } });
-  chart("c-posts", "bar", labels, [
-    { label: t("staffed"), data: days.map((d) => (d.night_staffed == null ? null : Number(d.night_staffed))), backgroundColor: COLORS[2] },
-    { label: t("patrols"), data: days.map((d) => d.patrols), backgroundColor: COLORS[3] },
-  ], t("nightsPatrols"));
-  chart("c-bank", "bar", labels, [
-    ...MATERIALS.map((m, i) => ({ label: I18N.name("materials", m), data: days.map((d) => d.deposit_kg[m] || 0), backgroundColor: COLORS[i], stack: "kg" })),
-    { label: t("households"), type: "line", data: days.map((d) => d.households), borderColor: "#1a202c", yAxisID: "y2" },
-  ], t("deposits"), { scales: { x: { stacked: true }, y: { stacked: true }, y2: right } });
+async function acknowledge(id) {
+  await api(`/api/v1/alerts/${encodeURIComponent(id)}/ack`, { method: "POST", body: { note: null } });
+  render();
+}
+
+// Reports come with the token in a header, so they are fetched and saved as files here.
+function reportLinks(code) {
+  const { start, end } = period();
+  const area = `level=rt&code=${encodeURIComponent(code)}&start=${start}&end=${end}`;
+  return h("p", { id: "reports" }, `${t("reports")}: `, ...[
+    [`/api/v1/reports/bank-sampah?${area}&format=xlsx`, "reportBank", `bank-sampah-${code}-${start}.xlsx`],
+    [`/api/v1/reports/evidence-recap?${area}&format=xlsx`, "reportRecap", `rekap-bukti-${code}-${start}.xlsx`],
+  ].flatMap(([href, label, name], i) => [i ? " · " : "", h("a", { href: "#", onclick: (e) => download(e, href, name) }, t(label))]));
+}
+
+async function download(event, href, name) {
+  event.preventDefault();
+  const response = await fetch(new URL(href, location.origin), {
+    headers: { Authorization: `Bearer ${sessionStorage.getItem("bantar-token") || ""}` },
+  });
+  if (!response.ok) return showError(new ApiError(response.status, await response.json()));
+  const file = URL.createObjectURL(await response.blob());
+  h("a", { href: file, download: name }).click();
+  URL.revokeObjectURL(file);
+}
+
+async function alertStates(levelName, code) {
+  const target = document.getElementById("alert-states");
+  const found = await api("/api/v1/summary", { params: { level: levelName, code: levelName === "city" ? null : code, ...period() } });
+  const n = found.alert_states || {};
+  target.textContent = t("alertStates", { open: I18N.number(n.open ?? 0), acked: I18N.number(n.acknowledged ?? 0), resolved: I18N.number(n.resolved ?? 0) });
 }
 
 async function rtView(code) {
@@ -337,7 +333,7 @@ async function rtView(code) {
       h("div", { class: "card" }, h("span", { class: "card-title" }, t("category")), h("b", {}, I18N.name("categories", scores.category.category)),
         `${t("award")} ${I18N.rupiah(scores.category.award_idr)}`),
       h("div", { class: "card" }, h("span", { class: "card-title" }, t("devices")), h("b", {}, I18N.number(rt.devices.length)))),
-    h("h2", {}, t("alerts")), h("div", { id: "alerts" }, alertList(mine)),
+    h("h2", {}, t("alerts")), h("div", { id: "alerts" }, alertList(mine, me)), reportLinks(code),
     h("h2", {}, t("scores")), scoreCards(scores, names),
     opener ? h("p", {}, opener) : null,
     h("div", { class: "charts" }, ...["c-fill", "c-cctv", "c-posts", "c-bank"].map((id) => h("div", { class: "chart" }, h("canvas", { id })))),

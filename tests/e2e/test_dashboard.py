@@ -193,6 +193,27 @@ def test_an_assessor_scores_every_criterion_and_signs(
     fits(browser, "signed assessment")
 
 
+def test_an_rt_head_takes_an_alert_as_a_work_item(site: tuple[str, Services], world: World, browser: WebDriver) -> None:
+    url, services = site
+    lapsing = world.lapsing[0]
+    kelurahan = world.registry.rts[lapsing].kelurahan_code
+    _, token = services.app_db.create_token("Ketua RT", Role.rt_head, ScopeLevel.kelurahan, kelurahan)
+    screen(browser, PHONE)
+    open_login(browser, url, "id")
+    sign_in(browser, token)
+    browser.get(f"{url}/#/rt/{lapsing}")
+    wait_text(browser, "#alerts", "terbuka")
+    tap_on(browser, "#alerts button.ack")
+    wait_text(browser, "#alerts", "ditanggapi Ketua RT")
+    states = {a.state for a in services.alerts.book.alerts([lapsing], ["acknowledged"])}
+    assert states == {"acknowledged"}
+    assert browser.find_element(By.ID, "reports").text.startswith("Laporan")
+    browser.get(f"{url}/#/kelurahan/{kelurahan}")
+    wait_text(browser, "#alert-states", "ditanggapi")
+    fits(browser, "alerts as work items")
+    no_csp_violations(browser)
+
+
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_a_revoked_token_goes_back_to_the_login_with_the_reason(
     site: tuple[str, Services], world: World, browser: WebDriver, lang: str
