@@ -317,6 +317,66 @@ async function alertStates(levelName, code) {
   target.textContent = t("alertStates", { open: I18N.number(n.open ?? 0), acked: I18N.number(n.acknowledged ?? 0), resolved: I18N.number(n.resolved ?? 0) });
 }
 
+function indicatorLine(i) {
+  const name = I18N.name("metrics", i.metric);
+  let status;
+  if (i.status === "not_applicable") status = t("notApplicable");
+  else if (i.status === "insufficient") status = `${t("levelNone")} (${t("insufficientOf", { coverage: I18N.percent(i.coverage) })})`;
+  else status = `${I18N.metricValue(i.metric, i.value)} → ${t(`level${i.score}`)}`;
+  return h("li", {}, h("span", { class: "metric" }, name), ": ", status,
+    h("span", { class: "muted bounds" }, ` (${t("bounds", { baik: I18N.metricValue(i.metric, i.baik), sedang: I18N.metricValue(i.metric, i.sedang) })})`));
+}
+
+function criterionTitle(code, names) {
+  return `${code} · ${names[code]?.[I18N.lang] ?? ""}`;
+}
+
+function scoreCards(scores, names) {
+  return h("div", { class: "criteria", id: "scores" }, ...scores.criteria.map((c) => h("article", { class: "criterion", dataset: { criterion: c.criterion } },
+    h("header", {}, h("h3", {}, criterionTitle(c.criterion, names)), levelBadge(c.score)),
+    h("p", {}, c.rationale[I18N.lang]),
+    basisLine(c.basis),
+    h("ul", { class: "indicators" }, ...c.indicators.map(indicatorLine)))));
+}
+
+// Whose rule this is: the programme's (with its source) or this service's assumption (with its reason).
+function basisLine(basis) {
+  if (!basis) return null;
+  const programme = basis.source === "programme";
+  return h("p", { class: `muted basis ${basis.source}` }, programme ? t("basisProgramme", { ref: basis.ref })
+    : t("basisAssumption", { reason: basis.reason }));
+}
+
+function chart(id, type, labels, datasets, title, options = {}) {
+  charts.push(new Chart(document.getElementById(id), {
+    type, data: { labels, datasets },
+    options: { responsive: true, maintainAspectRatio: false, animation: false,
+      plugins: { title: { display: true, text: title }, legend: { labels: { boxWidth: 12 } } }, ...options },
+  }));
+}
+
+function drawCharts(days) {
+  const labels = days.map((d) => dayLabel(d.day));
+  const right = { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } };
+  chart("c-fill", "line", labels, [
+    { label: t("mean"), data: days.map((d) => d.bin_mean_fill), borderColor: COLORS[0] },
+    { label: t("peak"), data: days.map((d) => d.bin_peak_fill), borderColor: COLORS[4] },
+    { label: t("threshold"), data: days.map(() => 90), borderColor: "#c53030", borderDash: [6, 4], pointRadius: 0 },
+    { label: t("collections"), type: "bar", data: days.map((d) => d.bin_collections), backgroundColor: "#90cdf4", yAxisID: "y2" },
+  ], t("fill"), { scales: { y: { min: 0, max: 100 }, y2: right } });
+  chart("c-cctv", "line", labels, [{ label: t("uptime"), borderColor: COLORS[1],
+    data: days.map((d) => (d.cctv_heartbeats_expected ? 100 * d.cctv_online_heartbeats / d.cctv_heartbeats_expected : null)) }],
+  t("uptime"), { scales: { y: { min: 0, max: 100 } } });
+  chart("c-posts", "bar", labels, [
+    { label: t("staffed"), data: days.map((d) => (d.night_staffed == null ? null : Number(d.night_staffed))), backgroundColor: COLORS[2] },
+    { label: t("patrols"), data: days.map((d) => d.patrols), backgroundColor: COLORS[3] },
+  ], t("nightsPatrols"));
+  chart("c-bank", "bar", labels, [
+    ...MATERIALS.map((m, i) => ({ label: I18N.name("materials", m), data: days.map((d) => d.deposit_kg[m] || 0), backgroundColor: COLORS[i], stack: "kg" })),
+    { label: t("households"), type: "line", data: days.map((d) => d.households), borderColor: "#1a202c", yAxisID: "y2" },
+  ], t("deposits"), { scales: { x: { stacked: true }, y: { stacked: true }, y2: right } });
+}
+
 async function rtView(code) {
   const [rt, evidence, scores, alerts, names] = await Promise.all([
     api(`/api/v1/rts/${encodeURIComponent(code)}`), api(`/api/v1/rts/${encodeURIComponent(code)}/evidence`, { params: period() }),

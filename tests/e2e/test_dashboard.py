@@ -208,6 +208,9 @@ def test_an_rt_head_takes_an_alert_as_a_work_item(site: tuple[str, Services], wo
     states = {a.state for a in services.alerts.book.alerts([lapsing], ["acknowledged"])}
     assert states == {"acknowledged"}
     assert browser.find_element(By.ID, "reports").text.startswith("Laporan")
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#scores .basis")]
+    assert labels  # every criterion says whose rule it is
+    assert all(text.startswith(("Aturan program: ", "Asumsi layanan ini: ")) for text in labels)
     browser.get(f"{url}/#/kelurahan/{kelurahan}")
     wait_text(browser, "#alert-states", "ditanggapi")
     fits(browser, "alerts as work items")
