@@ -127,7 +127,7 @@ def open_assessment(
         rt_code=body.rt_code,
         start=body.start,
         end=body.end,
-        recap_rule=body.recap_rule or RecapRule(services.rules.assessment.recap),
+        recap_rule=_recap_rule(services, body),
         pass_share=services.rules.assessment.pass_share,
         no_zero=services.rules.assessment.no_zero,
         status=Status.open,
@@ -147,10 +147,15 @@ def open_assessment(
     return _out(assessment)
 
 
+def _recap_rule(services: Services, body: AssessmentOpen) -> RecapRule:
+    """The recap rule asked for, or the rules file's default."""
+    return body.recap_rule or RecapRule(services.rules.assessment.recap)
+
+
 def _open_draft(services: Services, body: AssessmentOpen) -> Assessment | None:
     """The unsigned assessment of the same RT, period and recap rule, so a second *open* is not a
     second draft."""
-    wanted = (body.rt_code, body.start, body.end, body.recap_rule)
+    wanted = (body.rt_code, body.start, body.end, _recap_rule(services, body))
     for a in services.app_db.assessments():
         if a.status is Status.open and (a.rt_code, a.start, a.end, a.recap_rule) == wanted:
             return a
