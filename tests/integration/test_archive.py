@@ -15,6 +15,7 @@ import pytest
 
 from bantar.archive.archiver import STEPS, Archiver
 from bantar.archive.parts import ARCHIVED, verify_part
+from bantar.domain.evidence import DayEvidence
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind
@@ -53,13 +54,24 @@ def open_store() -> Iterator[Callable[[Path], SqliteStore]]:
         store.close()
 
 
-def evidence_of(store: SqliteStore, registry: RegistryIndex, rebuild: bool) -> list[object]:
+def evidence_of(store: SqliteStore, registry: RegistryIndex, rebuild: bool) -> list[DayEvidence]:
     updater = EvidenceUpdater(store, registry, load_rules(REPO / "config/rules.yaml"))
     if rebuild:
         updater.rebuild()
     else:
         updater.update_all()
-    return store.day_evidence(None, START.date() - timedelta(days=1), END.date() + timedelta(days=1))
+    found = store.day_evidence(None, START.date() - timedelta(days=1), END.date() + timedelta(days=1))
+    return [without_receive_times(e) for e in found]
+
+
+def without_receive_times(evidence: DayEvidence) -> DayEvidence:
+    """The evidence without its late-arrival counts and the revision they cause: heartbeats kept as
+    intervals keep no receive time, so provenance counts an archived heartbeat as on time
+    (docs/archive.md, a known gap); every figure, flag and sequence range must still be equal."""
+    sources = [s.model_copy(update={"late": 0}) for s in evidence.sources]
+    return evidence.model_copy(
+        update={"late_readings": 0, "sources": sources, "revision": 0, "changed_at_ms": 0, "change_reason": None}
+    )
 
 
 def readings_held(store: SqliteStore) -> Counter[tuple[str, str, int, int]]:
