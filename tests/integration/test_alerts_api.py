@@ -71,8 +71,8 @@ def test_alerts_are_work_items_acknowledged_in_scope_and_audited(world: World, c
     summary = city.get("/api/v1/summary", params={"month": "2026-10"}).json()
     assert summary["alert_states"]["acknowledged"] >= 1
     assert summary["alert_states"]["open"] >= len(world.lapsing) - 1
-    missing = head.post("/api/v1/alerts/999999/ack", json={})
-    assert (missing.status_code, missing.json()["reason"]) == (404, "unknown_alert")
+    missing = head.post("/api/v1/alerts/999999/ack", json={})  # to a scoped token: alike unknown or elsewhere
+    assert (missing.status_code, missing.json()["reason"]) == (403, "out_of_scope")
     assert city.get(f"/api/v1/alerts/{target}/notifications").status_code == 200
 
 

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,7 +74,7 @@ def test_no_body_gets_a_5xx_and_every_answer_is_documented(town: Town) -> None:
     values = {"rt_code": town.a, "assessment_id": assessment, "token_id": "nope", "device_id": "nope"}
     seen: set[tuple[str, str, int]] = set()
     for path, operations in spec["paths"].items():
-        url = path.format(**values)
+        url = path.format_map(defaultdict(lambda: "1", values))  # other ids: a plausible one
         for method, operation in operations.items():
             documented = {int(s) for s in operation["responses"]}
             who = next((w for part, w in CALLER.items() if part in path), "admin")

@@ -20,7 +20,9 @@ from bantar.domain.registry import RegistryIndex
 from bantar.domain.timebase import to_epoch_ms, wib_day, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
 from bantar.ports import ReadingStore
+from bantar.rules_file import load_rules
 from ingest.sources.sequencing import derived_seq
+from tests.support import REPO
 
 DAY = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)  # 07:00 WIB
 
@@ -74,7 +76,9 @@ def test_source_kinds_are_stored_and_feed_camera_uptime(any_store: ReadingStore,
         (to_epoch_ms(DAY + timedelta(hours=7)), True),
     ]
     place = registry_index.rts[camera.rt]
-    evidence = derive_day(place.rt, registry_index.devices_in(camera.rt), day, rt_readings, overflow_pct=90)
+    rules = load_rules(REPO / "config/rules.yaml").derivation()
+    later_ms = to_epoch_ms(DAY + timedelta(days=2))  # the day is over
+    evidence = derive_day(place.rt, registry_index.devices_in(camera.rt), day, rt_readings, rules, later_ms)
     cameras = [d for d in registry_index.devices_in(camera.rt) if d.kind is DeviceKind.cctv]
     # online 06:00-12:00 WIB and from 14:00 to midnight: one heartbeat per interval; and the one at 13:00
     assert evidence.cctv_online_heartbeats == 16 * 3600 // camera.interval_s + 1
