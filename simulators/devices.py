@@ -341,6 +341,10 @@ def bank_sampah(ctx: Context) -> Iterator[Message]:
         day += timedelta(days=1)
 
 
+FAR_FUTURE_S = 75 * 365 * DAY
+"""a clock this far ahead is refused; each day's message differs, so none merges with another's"""
+
+
 def hostile(ctx: Context, first_seq: int) -> Iterator[Message]:
     """A daily handful of messages that must all end as dead letters: malformed, non-finite,
     out of range, oversized, spoofed identity or kind, a named RT, a conflicting replay of a real
@@ -367,7 +371,7 @@ def hostile(ctx: Context, first_seq: int) -> Iterator[Message]:
             (topic, encode({"ts": ts, "seq": 1, "rt": "1571010001-001", "fill_pct": 1.0})),
             (
                 topic,
-                encode({"ts": "2099-01-01T00:00:00+07:00", "seq": 1, "fill_pct": 1.0, "battery_pct": 1.0}),
+                encode({"ts": wib_iso(at + FAR_FUTURE_S), "seq": 1, "fill_pct": 1.0, "battery_pct": 1.0}),
             ),
             (f"{topic}/extra", encode({"ts": ts, "seq": 1})),
         ]

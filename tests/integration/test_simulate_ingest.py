@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bantar.domain.registry import RegistryIndex
+from bantar.domain.timebase import wib_day, wib_day_bounds_utc
 from bantar.stores.sqlite import SqliteStore
 from ingest.broker import MosquittoProcess
 from simulators.engine import Simulation
@@ -19,7 +20,9 @@ from tests.support import REPO, RunningIngestor, bantar_env, settings_for, wait_
 def test_hostile_messages_all_end_as_dead_letters_and_the_rest_is_stored(
     mosquitto: MosquittoProcess, store: SqliteStore, registry_index: RegistryIndex, registry_file: Path
 ) -> None:
-    end = datetime.now(UTC)
+    # the two hours always straddle a WIB midnight: each day's hostile handful must stay distinct
+    midnight, _ = wib_day_bounds_utc(wib_day(datetime.now(UTC) - timedelta(hours=1)))
+    end = midnight + timedelta(hours=1)
     sim = Simulation(
         registry_index.registry,
         start=end - timedelta(hours=2),
