@@ -4,12 +4,16 @@ over 35 days, with lapsing and faulty RTs, stored in a real SQLite file."""
 from __future__ import annotations
 
 import random
+import sqlite3
+from contextlib import closing
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bantar.evidence_service import EvidenceQueries
+from bantar.stores.sqlite import SqliteStore
 from tests.support import store_directly
 from tests.world import END, START, World
 
@@ -95,10 +99,12 @@ def test_city_summary_counts_every_rt_once(world: World) -> None:
     assert summary.open_alerts.get("reassessment", 0) >= len(world.lapsing)
 
 
-def test_warm_summaries_follow_the_evidence(world: World) -> None:
+def test_warm_summaries_follow_the_evidence(world: World, tmp_path: Path) -> None:
     """Every area's summary of the default period is ready after each turn of the evidence loop,
-    equal to computing it afresh, before and after the evidence changes."""
-    queries = EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1))
+    equal to computing it afresh, before and after the evidence changes. It changes a copy of the
+    world's store: saved figures get a new revision, which later modules comparing the world would see."""
+    store = private_copy(world.store, tmp_path)
+    queries = EvidenceQueries(store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1))
     period = queries.default_period()
     areas: list[tuple[Any, str | None]] = [("city", None)]
     areas += [("kecamatan", p.kecamatan_code) for p in world.registry.rts.values()][:1]
@@ -110,16 +116,24 @@ def test_warm_summaries_follow_the_evidence(world: World) -> None:
         assert served is queries.summary(level, code, *period)
         assert served == queries._summary(level, code, *period)
 
-    original = world.store.day_evidence(None, period[1], period[1])[0]
+    original = store.day_evidence(None, period[1], period[1])[0]
     changed = original.model_copy(
         update={"cctv_online_heartbeats": 0, "night_staffed": False, "bin_overflow_hours": 24}
     )
-    world.store.save_evidence([changed], [])
-    try:
-        fresh = queries._summary("city", None, *period)
-        queries.warm()  # the evidence loop's turn after the change
-        assert queries.summary("city", None, *period) == fresh
-        never_warmed = EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1))
-        assert never_warmed.summary("city", None, *period) == fresh
-    finally:
-        world.store.save_evidence([original], [])
+    before = queries.summary("city", None, *period)
+    store.save_evidence([changed], [])
+    fresh = queries._summary("city", None, *period)
+    assert fresh != before
+    queries.warm()  # the evidence loop's turn after the change
+    assert queries.summary("city", None, *period) == fresh
+    never_warmed = EvidenceQueries(store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1))
+    assert never_warmed.summary("city", None, *period) == fresh
+    store.close()
+
+
+def private_copy(store: SqliteStore, folder: Path) -> SqliteStore:
+    """A store of its own holding what ``store`` holds (SQLite's online backup)."""
+    copy = folder / "copy.db"
+    with closing(sqlite3.connect(store.path)) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    return SqliteStore(copy)

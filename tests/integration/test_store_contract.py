@@ -113,11 +113,6 @@ def influx_world(
     world.store.close()
 
 
-@pytest.mark.xfail(
-    reason="after merging #14, #15 and #19 one day's evidence differs between the stores (found at the end "
-    "of session 4, not yet traced)",
-    strict=False,
-)
 def test_influxdb_derives_the_same_evidence_as_sqlite(world: World, influx_world: World) -> None:
     assert influx_world.store.counts() == world.store.counts()
     assert influx_world.store.sequence_gaps() == world.store.sequence_gaps()
