@@ -1,5 +1,5 @@
 """The FastAPI application. ``create_app`` takes the services built by the composition root
-(``bantar.bootstrap.build_services``), so tests and ``bantar api`` build it the same way."""
+(``shell.compose.build_services``), so tests and ``bantar api`` build it the same way."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from api.routes import (
     reports,
     sign_in,
 )
-from bantar.bootstrap import Services
+from shell.compose import Services
 
 STATIC = Path(__file__).parent / "static"
 DOCS_HEADERS = {"Content-Security-Policy": "img-src 'self' data: blob:"}

@@ -13,9 +13,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
 from api.ratelimit import retry_after
-from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal, ScopeLevel
 from bantar.domain.errors import Reason
+from shell.compose import Services
 
 
 def services(request: Request) -> Services:

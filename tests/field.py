@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bantar.bootstrap import Services, build_alert_service
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater, utc_now
 from bantar.report_schedule import ReportDeliveries
@@ -12,6 +11,7 @@ from bantar.rules_file import load_criteria, load_rules
 from bantar.settings import Settings
 from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
+from shell.compose import Services, build_alert_service
 from tests.support import REPO
 
 

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bantar.alerting import AckLinks, AlertService
-from bantar.bootstrap import Services
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.scoring import Rules
 from bantar.domain.timebase import WIB
@@ -20,6 +19,7 @@ from bantar.settings import Settings
 from bantar.stores.alertbook import AlertBook
 from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
+from shell.compose import Services
 from simulators.engine import Simulation
 from tests.support import REPO, store_directly
 

@@ -17,7 +17,6 @@ from api.errors import AUTHENTICATED, ApiError, bad_request, refusals
 from api.params import AreaCode
 from api.period import MAX_DAYS
 from api.spreadsheet import safe_writer
-from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
 from bantar.domain.assessment import (
     ALL_CRITERIA,
@@ -33,6 +32,7 @@ from bantar.domain.errors import Reason, StoreError
 from bantar.domain.registry import CODE_PATTERN
 from bantar.evidence_service import LiveFigure
 from bantar.stores.appdb import AuditNote
+from shell.compose import Services
 
 router = APIRouter(prefix="/api/v1/assessments", tags=["assessments"], responses=refusals(*AUTHENTICATED, 409, 413))
 

@@ -13,7 +13,6 @@ from api.deps import PrincipalDep, ServicesDep, require, require_rt
 from api.errors import AUTHENTICATED, ApiError, bad_request, refusals, unknown
 from api.params import AreaCode, RTCode
 from api.period import PeriodDep
-from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
 from bantar.domain.evidence import DayEvidence
 from bantar.domain.registry import Award, Category, RTPlace
@@ -21,6 +20,7 @@ from bantar.domain.scoring import Rules
 from bantar.domain.timebase import from_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import PeriodScores, Summary
+from shell.compose import Services
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"], responses=refusals(*AUTHENTICATED))
 Level = Literal["city", "kecamatan", "kelurahan"]

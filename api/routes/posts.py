@@ -27,7 +27,6 @@ from api.deps import PrincipalDep, ServicesDep, client_address, require_rt
 from api.errors import AUTHENTICATED, ApiError, refusals
 from api.params import RTCode
 from api.period import PeriodDep
-from bantar.bootstrap import Services
 from bantar.domain.access import BACKDATE_DAYS, Action, Principal
 from bantar.domain.errors import Reason, Rejected
 from bantar.domain.evidence import DepositRow
@@ -37,6 +36,7 @@ from bantar.domain.registry import web_device_id
 from bantar.domain.timebase import WIB, from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind, Topic
 from bantar.stores.appdb import AuditNote
+from shell.compose import Services
 
 router = APIRouter(prefix="/api/v1/rts/{rt_code}", tags=["posts"], responses=refusals(*AUTHENTICATED, 409, 413, 428))
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")

@@ -12,10 +12,10 @@ from api.errors import AUTHENTICATED, refusals
 from api.params import AreaCode
 from api.period import PeriodDep
 from api.routes.alerts import area_codes
-from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
 from bantar.report_files import csv_bytes, xlsx_bytes
 from bantar.reports import Level, Table, bank_sampah, evidence_recap, open_data, open_data_metadata
+from shell.compose import Services
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], responses=refusals(*AUTHENTICATED))
 Format = Literal["json", "csv", "xlsx"]

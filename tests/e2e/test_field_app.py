@@ -26,7 +26,6 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from api.app import create_app
 from api.server import BackgroundServer
-from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.bank_sampah import Price
 from bantar.domain.readings import Material
@@ -36,6 +35,7 @@ from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import utc_now
 from bantar.stores.field_records import Checkpoint
 from ingest.broker import free_port
+from shell.compose import Services
 from tests.field import fresh_services
 from tests.proxy import CuttableProxy
 from tests.support import REPO, wait_until

@@ -11,7 +11,6 @@ import httpx
 
 from api.app import create_app
 from api.server import BackgroundServer
-from bantar.bootstrap import build_services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.registry import Registry
 from bantar.ports import WriteOutcome
@@ -19,6 +18,7 @@ from bantar.registry_file import dump_registry
 from bantar.settings import Settings, SqliteSettings
 from bantar.stores.sqlite import SqliteStore
 from ingest.broker import free_port
+from shell.compose import build_services
 
 GENEROUS_S = 30.0
 

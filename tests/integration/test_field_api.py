@@ -14,14 +14,14 @@ from openpyxl import load_workbook
 
 from api.app import create_app
 from api.server import BackgroundServer
-from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.intake import IntakeLimits, accept
 from bantar.domain.registry import Registry, web_device_id
 from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind, Topic
-from bantar.field_setup import field_app_lines
 from ingest.broker import free_port
+from shell.compose import Services
+from shell.field_setup import field_app_lines
 from tests.field import fresh_services
 from tests.support import payload
 

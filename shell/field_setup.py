@@ -5,7 +5,6 @@ the app can be tried at once."""
 from __future__ import annotations
 
 from api.routes.sign_in import sign_in_link
-from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.bank_sampah import Price
 from bantar.domain.readings import Material
@@ -13,6 +12,7 @@ from bantar.domain.timebase import wib_day
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import utc_now
 from bantar.stores.field_records import Checkpoint
+from shell.compose import Services
 
 STARTER_PRICES = {
     Material.plastic: 3000,

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import click
 
-from bantar.cli_common import (
+from bantar.domain.access import Role, ScopeLevel, scope_problem
+from bantar.domain.errors import RegistryError
+from bantar.ports import ReadingStore
+from bantar.registry_file import dump_registry, load_registry
+from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
+from bantar.stores.appdb import AuditNote
+from shell.cli_common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_UNREACHABLE,
@@ -19,15 +25,9 @@ from bantar.cli_common import (
     setup_logging,
     stop_on_signals,
 )
-from bantar.cli_field import signin
-from bantar.cli_notify import notify
-from bantar.cli_sim import load, replay, simulate
-from bantar.domain.access import Role, ScopeLevel, scope_problem
-from bantar.domain.errors import RegistryError
-from bantar.ports import ReadingStore
-from bantar.registry_file import dump_registry, load_registry
-from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
-from bantar.stores.appdb import AuditNote
+from shell.cli_field import signin
+from shell.cli_notify import notify
+from shell.cli_sim import load, replay, simulate
 
 DEFAULT_CSV = Path("config/kecamatan_bantar_2014_2020.csv")
 
@@ -153,7 +153,7 @@ def demo(days: int, seconds: float | None, port: int, keep_data: bool, embedded_
     """A kelurahan's last DAYS days sent through the real path (simulator -> MQTT -> ingestor ->
     store), then the API and dashboard with a live fleet until Ctrl-C. A broker is started for it
     (Mosquitto when installed, else an embedded one); library logs go to var/demo/demo.log."""
-    from bantar.demo import demo_settings, quiet_libraries, run_demo, summary_lines
+    from shell.demo import demo_settings, quiet_libraries, run_demo, summary_lines
 
     settings = demo_settings(settings_or_exit(), keep_data=keep_data)
     quiet_libraries(settings.app_db.parent / "demo" / "demo.log")
