@@ -31,7 +31,7 @@ from api.routes import (
     reports,
     sign_in,
 )
-from shell.compose import Services
+from bantar.services import Services
 
 STATIC = Path(__file__).parent / "static"
 DOCS_HEADERS = {"Content-Security-Policy": "img-src 'self' data: blob:"}

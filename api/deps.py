@@ -15,7 +15,7 @@ from api.errors import ApiError
 from api.ratelimit import retry_after
 from bantar.domain.access import Action, Principal, ScopeLevel
 from bantar.domain.errors import Reason
-from shell.compose import Services
+from bantar.services import Services
 
 
 def services(request: Request) -> Services:

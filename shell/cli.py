@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from bantar.domain.access import Role, ScopeLevel, scope_problem
-from bantar.domain.errors import RegistryError
+from bantar.domain.errors import RegistryError, StoreError
 from bantar.ports import ReadingStore
 from bantar.registry_file import dump_registry, load_registry
 from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
@@ -28,6 +28,7 @@ from shell.cli_common import (
 from shell.cli_field import signin
 from shell.cli_notify import notify
 from shell.cli_sim import load, replay, simulate
+from shell.compose import run_ingest
 
 DEFAULT_CSV = Path("config/kecamatan_bantar_2014_2020.csv")
 
@@ -84,27 +85,18 @@ def registry_check(path: Path | None) -> None:
 @main.command()
 def ingest() -> None:
     """Subscribe to the broker and store validated readings until SIGTERM or Ctrl-C."""
-    from bantar.stores.appdb import AppDb
-    from ingest.runner import follow_device_switches, run_ingestor
-
     settings = settings_or_exit()
     setup_logging(settings)
-    index, store = registry_and_store_or_exit(settings)
-    app_db = AppDb(settings.app_db)
     stop = threading.Event()
     stop_on_signals(stop)
-    follow_device_switches(index, app_db.device_overrides, stop, settings.ingest.device_switches_every_s)
     try:
-        run_ingestor(settings, index, store, stop)
-    except RegistryError as exc:  # config/sources.yaml
+        run_ingest(settings, stop)
+    except RegistryError as exc:  # the registry or config/sources.yaml
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CONFIG)
-    except ConnectionError as exc:
+    except (StoreError, ConnectionError) as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_UNREACHABLE)
-    finally:
-        store.close()
-        app_db.close()
 
 
 @main.command()

@@ -17,8 +17,9 @@ from pydantic import ValidationError
 from bantar.domain.errors import RegistryError, StoreError
 from bantar.domain.registry import RegistryIndex
 from bantar.ports import ReadingStore
+from bantar.services import Services
 from bantar.settings import Settings
-from shell.compose import Services, build_registry, build_services, build_store
+from shell.compose import build_registry, build_services, build_store
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_UNREACHABLE = 1, 2, 3
 

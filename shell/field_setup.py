@@ -11,8 +11,8 @@ from bantar.domain.readings import Material
 from bantar.domain.timebase import wib_day
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import utc_now
+from bantar.services import Services
 from bantar.stores.field_records import Checkpoint
-from shell.compose import Services
 
 STARTER_PRICES = {
     Material.plastic: 3000,

@@ -17,8 +17,8 @@ from api.params import AreaCode
 from bantar.domain.access import Action, Principal
 from bantar.domain.errors import Reason
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms
+from bantar.services import Services
 from bantar.stores.alertbook import AlertState, OutboxStatus, StoredAlert
-from shell.compose import Services
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=refusals(*AUTHENTICATED))
 Level = Literal["city", "kecamatan", "kelurahan"]

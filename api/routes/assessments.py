@@ -31,8 +31,8 @@ from bantar.domain.assessment import (
 from bantar.domain.errors import Reason, StoreError
 from bantar.domain.registry import CODE_PATTERN
 from bantar.evidence_service import LiveFigure
+from bantar.services import Services
 from bantar.stores.appdb import AuditNote
-from shell.compose import Services
 
 router = APIRouter(prefix="/api/v1/assessments", tags=["assessments"], responses=refusals(*AUTHENTICATED, 409, 413))
 

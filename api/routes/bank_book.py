@@ -36,8 +36,8 @@ from bantar.domain.evidence import DepositRow
 from bantar.domain.names_id import MATERIALS
 from bantar.domain.timebase import PROGRAMME_START, to_epoch_ms, wib_day, wib_day_bounds_utc
 from bantar.evidence_service import utc_now
+from bantar.services import Services
 from bantar.stores.field_records import Member
-from shell.compose import Services
 
 router = APIRouter(
     prefix="/api/v1/rts/{rt_code}/bank-sampah",

@@ -20,7 +20,7 @@ from bantar.domain.scoring import Rules
 from bantar.domain.timebase import from_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import PeriodScores, Summary
-from shell.compose import Services
+from bantar.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"], responses=refusals(*AUTHENTICATED))
 Level = Literal["city", "kecamatan", "kelurahan"]

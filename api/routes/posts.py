@@ -35,8 +35,8 @@ from bantar.domain.readings import Reading
 from bantar.domain.registry import web_device_id
 from bantar.domain.timebase import WIB, from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind, Topic
+from bantar.services import Services
 from bantar.stores.appdb import AuditNote
-from shell.compose import Services
 
 router = APIRouter(prefix="/api/v1/rts/{rt_code}", tags=["posts"], responses=refusals(*AUTHENTICATED, 409, 413, 428))
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")

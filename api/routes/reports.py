@@ -15,7 +15,7 @@ from api.routes.alerts import area_codes
 from bantar.domain.access import Action, Principal
 from bantar.report_files import csv_bytes, xlsx_bytes
 from bantar.reports import Level, Table, bank_sampah, evidence_recap, open_data, open_data_metadata
-from shell.compose import Services
+from bantar.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], responses=refusals(*AUTHENTICATED))
 Format = Literal["json", "csv", "xlsx"]

@@ -33,9 +33,9 @@ from bantar.domain.registry import Registry, web_device_id
 from bantar.domain.timebase import wib_day
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import utc_now
+from bantar.services import Services
 from bantar.stores.field_records import Checkpoint
 from ingest.broker import free_port
-from shell.compose import Services
 from tests.field import fresh_services
 from tests.proxy import CuttableProxy
 from tests.support import REPO, wait_until

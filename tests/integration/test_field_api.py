@@ -19,8 +19,8 @@ from bantar.domain.intake import IntakeLimits, accept
 from bantar.domain.registry import Registry, web_device_id
 from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind, Topic
+from bantar.services import Services
 from ingest.broker import free_port
-from shell.compose import Services
 from shell.field_setup import field_app_lines
 from tests.field import fresh_services
 from tests.support import payload
