@@ -55,6 +55,17 @@ class MqttSettings(BaseModel):
         pattern=r"^[A-Za-z0-9_-]{1,32}$",
         description="subscribe as a member of this MQTT 5 shared-subscription group ($share/<group>/...)",
     )
+    broker_auth_dir: Path | None = Field(
+        default=None,
+        description=(
+            "the broker's logins (the folder of `bantar broker config --out`): the ingestor removes a "
+            "switched-off device's login there and restores it when switched on again"
+        ),
+    )
+    broker_pid_file: Path | None = Field(
+        default=None,
+        description="the broker's pid_file: signalled (SIGHUP) to reload its logins after such a change",
+    )
 
 
 class IngestSettings(BaseModel):

@@ -23,6 +23,7 @@ from bantar.settings import Settings
 from bantar.stores.alertbook import AlertBook
 from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
+from ingest.broker_auth import BrokerLogins
 from ingest.counters import IngestCounters
 from ingest.runner import follow_device_switches, run_ingestor
 
@@ -104,15 +105,24 @@ def build_services(
     )
 
 
-def run_ingest(settings: Settings, stop: threading.Event) -> IngestCounters:
+def run_ingest(settings: Settings, stop: threading.Event, ready: threading.Event | None = None) -> IngestCounters:
     """The ingestor (``bantar ingest``): the registry, the store and the admins' device switches
-    (followed while it runs), ingesting until ``stop``."""
+    (followed while it runs: by the intake and, when configured, the broker's logins), ingesting
+    until ``stop``."""
     registry = build_registry(settings)
     store = build_store(settings)
     app_db = AppDb(settings.app_db)
     try:
-        follow_device_switches(registry, app_db.device_overrides, stop, settings.ingest.device_switches_every_s)
-        return run_ingestor(settings, registry, store, stop)
+        mqtt = settings.mqtt
+        logins = BrokerLogins(mqtt.broker_auth_dir, mqtt.broker_pid_file) if mqtt.broker_auth_dir else None
+        follow_device_switches(
+            registry,
+            app_db.device_overrides,
+            stop,
+            settings.ingest.device_switches_every_s,
+            on_change=None if logins is None else lambda: logins.follow(registry.devices.values()),
+        )
+        return run_ingestor(settings, registry, store, stop, ready)
     finally:
         store.close()
         app_db.close()
@@ -133,5 +143,5 @@ def build_alert_service(
         rules,
         AckLinks(notify.public_url, secret),
         now,
-        queries.store.evidence_version,
+        queries.version,
     )
