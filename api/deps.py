@@ -19,7 +19,7 @@ from bantar.services import Services
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services  # type: ignore[no-any-return]  # Starlette's app.state is untyped
 
 
 ServicesDep = Annotated[Services, Depends(services)]
