@@ -8,6 +8,7 @@ COPY bantar bantar
 COPY ingest ingest
 COPY api api
 COPY simulators simulators
+COPY shell shell
 RUN pip install ".[influxdb]" \
     && useradd --system --uid 10001 --home-dir /var/lib/bantar bantar \
     && mkdir -p /var/lib/bantar && chown bantar /var/lib/bantar

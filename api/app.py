@@ -1,5 +1,5 @@
 """The FastAPI application. ``create_app`` takes the services built by the composition root
-(``bantar.bootstrap.build_services``), so tests and ``bantar api`` build it the same way."""
+(``shell.compose.build_services``), so tests and ``bantar api`` build it the same way."""
 
 from __future__ import annotations
 
@@ -31,10 +31,36 @@ from api.routes import (
     reports,
     sign_in,
 )
-from bantar.bootstrap import Services
+from bantar.services import Services
 
 STATIC = Path(__file__).parent / "static"
 DOCS_HEADERS = {"Content-Security-Policy": "img-src 'self' data: blob:"}
+
+
+def background_loops(services: Services, stop: threading.Event) -> list[threading.Thread]:
+    """The API process's loops: evidence (and the warm summaries), alerts, and the archive."""
+    settings = services.settings
+    loops = [
+        threading.Thread(
+            target=services.updater.run,
+            args=(stop, settings.evidence_every_s, services.queries.warm),
+            name="evidence",
+            daemon=True,
+        ),
+        threading.Thread(
+            target=services.alerts.run, args=(stop, settings.notify.sync_every_s), name="alerts", daemon=True
+        ),
+    ]
+    if services.archiver is not None and settings.archive.enabled:
+        loops.append(
+            threading.Thread(
+                target=services.archiver.run_every,
+                args=(stop, settings.archive.every_h * 3600),
+                name="archive",
+                daemon=True,
+            )
+        )
+    return loops
 
 
 def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI:
@@ -42,34 +68,9 @@ def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        loops = []
-        if run_evidence_loop:
-            loops = [
-                threading.Thread(
-                    target=services.updater.run,
-                    args=(stop, services.settings.evidence_every_s, services.queries.warm),
-                    name="evidence",
-                    daemon=True,
-                ),
-                threading.Thread(
-                    target=services.alerts.run,
-                    args=(stop, services.settings.notify.sync_every_s),
-                    name="alerts",
-                    daemon=True,
-                ),
-            ]
-            archive_settings = services.settings.archive
-            if services.archiver is not None and archive_settings.enabled:
-                loops.append(
-                    threading.Thread(
-                        target=services.archiver.run_every,
-                        args=(stop, archive_settings.every_h * 3600),
-                        name="archive",
-                        daemon=True,
-                    )
-                )
-            for loop in loops:
-                loop.start()
+        loops = background_loops(services, stop) if run_evidence_loop else []
+        for loop in loops:
+            loop.start()
         yield
         stop.set()
         for loop in loops:

@@ -13,13 +13,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
 from api.ratelimit import retry_after
-from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal, ScopeLevel
 from bantar.domain.errors import Reason
+from bantar.services import Services
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services  # type: ignore[no-any-return]  # Starlette's app.state is untyped
 
 
 ServicesDep = Annotated[Services, Depends(services)]

@@ -43,11 +43,11 @@ def period(
             "Pilih salah satu: start/end, month, atau quarter",
         )
     if month is not None:  # the pattern was checked by FastAPI
-        year, number = (int(part) for part in re.fullmatch(MONTH, month).groups())  # type: ignore[union-attr]
+        year, number = (int(part) for part in re.fullmatch(MONTH, month).groups())  # type: ignore[union-attr]  # Query(pattern=) matched
         first = date(year, number, 1)
         return Period(first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
     if quarter is not None:
-        year, number = (int(part) for part in re.fullmatch(QUARTER, quarter).groups())  # type: ignore[union-attr]
+        year, number = (int(part) for part in re.fullmatch(QUARTER, quarter).groups())  # type: ignore[union-attr]  # Query(pattern=) matched
         first = date(year, 3 * number - 2, 1)
         return Period(first, (first + timedelta(days=95)).replace(day=1) - timedelta(days=1))
     for day in (start, end):

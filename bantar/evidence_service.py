@@ -224,7 +224,6 @@ class Summary(BaseModel):
 class EvidenceQueries:
     def __init__(self, store: ReadingStore, registry: RegistryIndex, rules: Rules, now: Callable[[], datetime]) -> None:
         self.store, self.registry, self.rules, self.now = store, registry, rules, now
-        self._devices = {code: registry.devices_in(code) for code in registry.rts}
         self._cache = VersionedCache(entries=64)
         self._warm = WarmSummaries()
 
@@ -254,7 +253,7 @@ class EvidenceQueries:
         """An RT's suggested scores over [start, end]; days after today are not part of it yet.
         Asked for one RT (no ``totals``), it also names the devices and readings behind them."""
         rt = self.registry.rts[rt_code].rt
-        devices = self._devices[rt_code]
+        devices = self.registry.devices_in(rt_code)  # live: an admin's switch counts at once
         today = wib_day(self.now())
         days: list[DayEvidence] = []
         if totals is None:
@@ -324,7 +323,7 @@ class EvidenceQueries:
             totals = self.store.period_totals(start, end, None if len(rt_codes) > 500 else rt_codes)
             return {code: self.scores(code, start, end, totals.get(code)) for code in rt_codes}
 
-        return self._cache.get(key, self.store.evidence_version(), compute)
+        return self._cache.get(key, self.version(), compute)
 
     def summary(
         self, level: Literal["city", "kecamatan", "kelurahan"], code: str | None, start: date, end: date
@@ -336,7 +335,11 @@ class EvidenceQueries:
             return ready
         minute = int(self.now().timestamp() // 60)
         key = ("summary", level, code, start, end, minute)
-        return self._cache.get(key, self.store.evidence_version(), lambda: self._summary(level, code, start, end))
+        return self._cache.get(key, self.version(), lambda: self._summary(level, code, start, end))
+
+    def version(self) -> int:
+        """Grows whenever stored evidence or a device switch changes (both counters only grow)."""
+        return self.store.evidence_version() + self.registry.revision
 
     def default_period(self) -> tuple[date, date]:
         """The 30 days up to yesterday (WIB): what dashboards show first."""
@@ -349,7 +352,7 @@ class EvidenceQueries:
         each turn): one read of the period's totals and one pass over the alerts for all of them.
         Requests meanwhile get the previous set, so none waits for the recompute (``WarmSummaries``)."""
         start, end = self.default_period()
-        version, now = self.store.evidence_version(), self.now()
+        version, now = self.version(), self.now()
         if not self._warm.stale(version, now, start, end):
             return
         codes = self.registry.rts_in("city", None)
@@ -505,7 +508,7 @@ class EvidenceQueries:
         now = self.now()
         alerts = []
         for code in codes:
-            for device in self._devices[code]:
+            for device in self.registry.devices_in(code):
                 if (
                     device.active
                     and device.id not in online

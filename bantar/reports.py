@@ -257,7 +257,7 @@ OPEN_DATA_COLUMNS = [
 def _open_cell(value: Any) -> Cell:
     if isinstance(value, bool):
         return "ya" if value else "tidak"
-    return value  # type: ignore[no-any-return]
+    return value  # type: ignore[no-any-return]  # a cell is whatever the table holds (str, number, None)
 
 
 def open_data(store: ReadingStore, registry: RegistryIndex, rt_codes: list[str], start: date, end: date) -> Table:

@@ -89,7 +89,7 @@ def deliver(url: str, title: str, body: str, attachment: tuple[str, bytes] | Non
         return "channel_url_invalid"
     with (
         tempfile.TemporaryDirectory(prefix="bantar-report-") as folder,
-        apprise.LogCapture(level=logging.WARNING) as captured,
+        apprise.LogCapture(level=logging.WARNING) as captured,  # type: ignore[no-untyped-call]  # apprise: no annotations
     ):
         attach = None
         if attachment is not None:

@@ -3,12 +3,14 @@ groups use a double underscore, e.g. ``BANTAR_MQTT__HOST=broker`` or ``BANTAR_SQ
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bantar.domain.intake import IntakeLimits
@@ -19,10 +21,10 @@ PLACEHOLDER = "change-me"
 
 
 class MqttSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = Field(default=1883, ge=1, le=65535)
-    username: str | None = None
-    password: SecretStr | None = None
+    host: str = Field(default="127.0.0.1", description="the broker's address")
+    port: int = Field(default=1883, ge=1, le=65535, description="the broker's port")
+    username: str | None = Field(default=None, description="the ingestor's broker login")
+    password: SecretStr | None = Field(default=None, description="the ingestor's broker password")
     tls_ca: Path | None = Field(
         default=None,
         description="connect over TLS, verifying the broker against this CA (`bantar broker config --tls`)",
@@ -47,11 +49,22 @@ class MqttSettings(BaseModel):
             "(MQTT 3.1.1: the broker's persistent_client_expiration decides)"
         ),
     )
-    keepalive_s: int = Field(default=30, ge=5, le=600)
+    keepalive_s: int = Field(default=30, ge=5, le=600, description="MQTT keepalive towards the broker")
     shared_group: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9_-]{1,32}$",
         description="subscribe as a member of this MQTT 5 shared-subscription group ($share/<group>/...)",
+    )
+    broker_auth_dir: Path | None = Field(
+        default=None,
+        description=(
+            "the broker's logins (the folder of `bantar broker config --out`): the ingestor removes a "
+            "switched-off device's login there and restores it when switched on again"
+        ),
+    )
+    broker_pid_file: Path | None = Field(
+        default=None,
+        description="the broker's pid_file: signalled (SIGHUP) to reload its logins after such a change",
     )
 
 
@@ -64,7 +77,7 @@ class IngestSettings(BaseModel):
         le=100_000,
         description="received but unacknowledged messages, at most (memory bound; MQTT Receive Maximum)",
     )
-    max_payload_bytes: int = Field(default=8192, ge=256, le=1_048_576)
+    max_payload_bytes: int = Field(default=8192, ge=256, le=1_048_576, description="larger payloads are dead-lettered")
     max_age_days: int = Field(default=400, ge=1, description="oldest device timestamp accepted")
     max_future_skew_s: int = Field(default=300, ge=0, le=86400, description="how far ahead a device clock may run")
     retry_max_s: float = Field(default=30.0, gt=0, description="longest pause between store retries")
@@ -78,7 +91,10 @@ class IngestSettings(BaseModel):
         description="a larger jump in a device's seq is reported as a reset or fault, not as lost messages",
     )
     metrics_port: int | None = Field(
-        default=None, ge=1, le=65535, description="serve Prometheus metrics on this port (off when unset)"
+        default=None,
+        ge=1,
+        le=65535,
+        description="serve Prometheus metrics on this port (off when unset; docs/metrics.md)",
     )
     metrics_host: str = Field(default="127.0.0.1", description="address the metrics port listens on")
     device_switches_every_s: float = Field(
@@ -101,37 +117,49 @@ class ApiSettings(BaseModel):
         description="reverse proxies (addresses or networks) whose X-Forwarded-For names the client",
     )
     max_backdate_days: int = Field(
-        default=7, ge=0, le=400, description="how far in the past a post's ts may lie (some roles may go further)"
+        default=7, ge=0, le=400, description="how far in the past a post's ts may lie (an RT head: 31)"
     )
 
 
 class SqliteSettings(BaseModel):
-    path: Path = Path("var/bantar.db")
-    synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
+    path: Path = Field(default=Path("var/bantar.db"), description="the SQLite file")
+    synchronous: Literal["NORMAL", "FULL", "EXTRA"] = Field(
+        default="FULL", description="SQLite durability (NORMAL survives process crashes but not power cuts)"
+    )
     busy_timeout_ms: int = Field(default=10_000, ge=0, le=600_000, description="how long a write waits for a lock")
 
 
 class InfluxSettings(BaseModel):
     """InfluxDB through its v1 HTTP API: 1.x natively, 2.x via the bucket's DBRP mapping, 3 Core."""
 
-    url: str = "http://127.0.0.1:8086"
+    url: str = Field(default="http://127.0.0.1:8086", description="InfluxDB's HTTP address")
     database: str = Field(default="bantar", min_length=1, description="1.x/3 database, or the 2.x bucket name")
-    retention_policy: str | None = None
+    retention_policy: str | None = Field(
+        default=None, description="1.x retention policy (none: the database's default)"
+    )
     token: SecretStr | None = Field(default=None, description="2.x/3 API token (sent as 'Authorization: Token')")
     username: str | None = Field(default=None, description="1.x user (or a 2.x v1-auth user)")
-    password: SecretStr | None = None
-    create_database: bool = Field(default=True, description="CREATE DATABASE at start (1.x only)")
-    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    password: SecretStr | None = Field(default=None, description="1.x password (HTTP basic auth)")
+    create_database: bool = Field(
+        default=True, description="CREATE DATABASE at start (1.x only; false for 2.x and 3 Core)"
+    )
+    timeout_s: float = Field(default=10.0, gt=0, le=300, description="per InfluxDB request")
     ledger_path: Path = Field(
         default=Path("var/bantar-ledger.db"),
-        description="SQLite sidecar: stored keys, device state, dirty marks, derived evidence",
+        description=(
+            "SQLite sidecar: stored keys, device state, dirty marks, derived evidence; "
+            "the ingestors and the API share it"
+        ),
     )
 
 
 class NotifySettings(BaseModel):
     """Alert notifications (docs/notifications.md). Channel URLs are secrets: never logged."""
 
-    rules: Path = Field(default=Path("config/notifications.yaml"), description="recipients, rules, schedules")
+    rules: Path = Field(
+        default=Path("config/notifications.yaml"),
+        description="recipients, rules, quiet hours, digests, escalation (docs/notifications.md)",
+    )
     channels: dict[str, SecretStr] = Field(
         default={},
         description='channel name -> Apprise URL, as JSON: {"wa-rt-001": "whatsapp://...", "tim-kel": "mailtos://..."}',
@@ -162,7 +190,9 @@ class ArchiveSettings(BaseModel):
         default=7,
         ge=1,
         le=400,
-        description="whole WIB days of raw readings kept in the hot store (7 keeps a city-year near 5 GB)",
+        description=(
+            "whole WIB days of raw readings kept in the hot store (7 keeps a city-year near 5 GB; docs/archive.md)"
+        ),
     )
     every_h: float = Field(default=24.0, gt=0, le=24 * 31, description="how often the API process archives")
     enabled: bool = Field(default=True, description="archive from the API process (bantar archive works regardless)")
@@ -171,25 +201,31 @@ class ArchiveSettings(BaseModel):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANTAR_", env_nested_delimiter="__", extra="ignore")
 
-    registry: Path = Path("config/registry.yaml")
-    rules: Path = Path("config/rules.yaml")
-    criteria: Path = Path("config/criteria.yaml")
+    registry: Path = Field(default=Path("config/registry.yaml"), description="the registry file")
+    rules: Path = Field(default=Path("config/rules.yaml"), description="the indicator rules")
+    criteria: Path = Field(default=Path("config/criteria.yaml"), description="the criteria's names (id/en)")
     sources: Path | None = Field(
         default=None,
         description="config/sources.yaml: network servers, Tasmota, ESPHome and cameras read besides bantar/v1",
     )
-    store: Literal["sqlite", "influxdb"] = "sqlite"
+    store: Literal["sqlite", "influxdb"] = Field(
+        default="sqlite", description="which store adapter: sqlite or influxdb"
+    )
     sqlite: SqliteSettings = SqliteSettings()
     """the embedded store; with ``store=influxdb`` its synchronous/busy settings apply to the ledger"""
     influxdb: InfluxSettings = InfluxSettings()
-    app_db: Path = Field(default=Path("var/bantar-app.db"), description="tokens and the audit log (SQLite)")
+    app_db: Path = Field(
+        default=Path("var/bantar-app.db"), description="tokens, assessments and the audit log (SQLite)"
+    )
     mqtt: MqttSettings = MqttSettings()
     ingest: IngestSettings = IngestSettings()
     api: ApiSettings = ApiSettings()
     notify: NotifySettings = NotifySettings()
     archive: ArchiveSettings = ArchiveSettings()
     evidence_every_s: float = Field(default=10.0, gt=0, le=3600, description="how often the API derives new evidence")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="DEBUG, INFO, WARNING or ERROR"
+    )
 
     def archive_root(self) -> Path:
         return self.archive.path or self.sqlite.path.parent / "archive"
@@ -212,3 +248,35 @@ class Settings(BaseSettings):
         if self.ingest.window < self.ingest.batch_max:
             raise ValueError("ingest.window must be at least ingest.batch_max, or a batch can never fill")
         return self
+
+
+def config_rows() -> list[str]:
+    """Every setting as a Markdown table: variable, default, meaning (printed in the README; a test
+    keeps the two equal)."""
+    return ["| variable | default | meaning |", "|---|---|---|", *_rows(Settings, "BANTAR_")]
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[str]:
+    rows = []
+    for name, field in model.model_fields.items():
+        variable = f"{prefix}{name.upper()}"
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            rows += _rows(type(default), f"{variable}__")
+        else:
+            rows.append(f"| `{variable}` | {_shown(default)} | {_meaning(field)} |")
+    return rows
+
+
+def _shown(default: object) -> str:
+    if default is None:
+        return "—"
+    if isinstance(default, bool | list | dict):
+        return f"`{json.dumps(default)}`"
+    if isinstance(default, float) and default.is_integer():
+        return f"`{int(default)}`"
+    return f"`{default}`"
+
+
+def _meaning(field: FieldInfo) -> str:
+    return (field.description or "").replace("|", "\\|")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bantar.bootstrap import Services, build_services
 from bantar.domain.registry import Registry
 from bantar.registry_file import dump_registry
 from bantar.registry_gen import KecamatanCounts, generate_city
+from bantar.services import Services
 from bantar.settings import ApiSettings, InfluxSettings, Settings, SqliteSettings
+from shell.compose import build_services
 
 REPO = Path(__file__).resolve().parent.parent
 END = datetime(2026, 11, 2, tzinfo=UTC) - timedelta(hours=7)

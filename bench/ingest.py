@@ -265,7 +265,7 @@ class Bench:
         before = log.read_text().count("subscribed") if log.exists() else 0
         with log.open("a") as handle:
             process = subprocess.Popen(
-                [sys.executable, "-m", "bantar", "ingest"],
+                [sys.executable, "-m", "shell", "ingest"],
                 env=env,
                 cwd=REPO,
                 stdout=handle,

@@ -70,7 +70,7 @@ def main() -> None:
         log = work / "ingest.log"
         with log.open("ab") as handle:
             ingestor = subprocess.Popen(
-                [sys.executable, "-m", "bantar", "ingest"], env=env, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "shell", "ingest"], env=env, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT
             )
         while "subscribed" not in log.read_text():
             time.sleep(0.1)

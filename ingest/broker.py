@@ -53,6 +53,7 @@ def mosquitto_conf(
     tls: TlsFiles | None = None,
     tls_port: int = TLS_PORT,
     tls_bind: str = "127.0.0.1",
+    pid_file: str | None = None,
 ) -> str:
     # With logins, a client's id is its username: nobody can take over another's session (and
     # with it the readings the broker queued for it) by connecting with that client's id.
@@ -77,6 +78,7 @@ def mosquitto_conf(
         f"log_dest file {log_file}" if log_file else "log_dest stderr",
         "log_type error\nlog_type warning\nlog_type notice",
         f"user {run_as}" if run_as else "",
+        f"pid_file {pid_file}" if pid_file else "",
         tls_listener(tls, tls_port, tls_bind) if tls else "",
     ]
     return "\n".join(line for line in lines if line) + "\n"

@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import os
 import secrets
+import signal
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -92,3 +94,36 @@ def write_broker_auth(
     acl = acl_text(ingest_members) + (acl_block(source_accounts) if source_accounts else "")
     (out / "acl").write_text(acl, encoding="utf-8")
     return logins
+
+
+def switch_logins(devices: Iterable[Device], out: Path) -> bool:
+    """Bring ``out/passwd`` in step with the devices' switches, without restarting anything: a
+    switched-off device's login goes, a switched-on one's comes back with its kept password
+    (``credentials.csv``); every other login stays as it is. Returns whether ``passwd`` changed."""
+    passwd = out / "passwd"
+    lines = passwd.read_text(encoding="utf-8").splitlines()
+    mqtt = {d.id: d for d in devices if d.channel == "mqtt"}
+    known = read_credentials(out / "credentials.csv")
+    present = {line.split(":", 1)[0]: line for line in lines if line.split(":", 1)[0] in mqtt}
+    wanted = [device_id for device_id, d in mqtt.items() if d.active and device_id in known]
+    if set(present) == set(wanted):
+        return False
+    others = [line for line in lines if line.split(":", 1)[0] not in mqtt]
+    logins = [present.get(i) or f"{i}:{mosquitto_hash(known[i])}" for i in wanted]
+    write_private(passwd, "".join(f"{line}\n" for line in others + logins))
+    return True
+
+
+class BrokerLogins:
+    """Keeps a Mosquitto's logins (the folder ``bantar broker config`` wrote) in step with the
+    admins' switches; after a change the broker, named by its ``pid_file``, reloads them (SIGHUP:
+    it then also drops the connections whose login is gone)."""
+
+    def __init__(self, folder: Path, pid_file: Path | None) -> None:
+        self.folder, self.pid_file = folder, pid_file
+
+    def follow(self, devices: Iterable[Device]) -> bool:
+        changed = switch_logins(devices, self.folder)
+        if changed and self.pid_file is not None:
+            os.kill(int(self.pid_file.read_text(encoding="ascii").strip()), signal.SIGHUP)
+        return changed

@@ -148,18 +148,28 @@ def run_ingestor(
 
 
 def follow_device_switches(
-    registry: RegistryIndex, read_switches: Callable[[], dict[str, bool]], stop: threading.Event, every_s: float
+    registry: RegistryIndex,
+    read_switches: Callable[[], dict[str, bool]],
+    stop: threading.Event,
+    every_s: float,
+    on_change: Callable[[], object] | None = None,
 ) -> threading.Thread:
     """Apply the admins' device switches now and every ``every_s`` seconds until ``stop``: a
-    device switched off is refused (``device_inactive``) from the next check on."""
+    device switched off is refused (``device_inactive``) from the next check on. ``on_change``
+    runs now and after each check that changed a device (the broker's logins follow)."""
     registry.apply_overrides(read_switches())
+    if on_change is not None:
+        on_change()
 
     def loop() -> None:
         while not stop.wait(every_s):
             try:
+                seen = registry.revision
                 registry.apply_overrides(read_switches())
+                if on_change is not None and registry.revision != seen:
+                    on_change()
             except Exception:  # a locked or missing app database must not stop ingestion
-                log.exception("could not read the device switches; keeping the last known ones")
+                log.exception("could not follow the device switches; keeping the last known ones")
 
     thread = threading.Thread(target=loop, name="device-switches", daemon=True)
     thread.start()

@@ -122,7 +122,7 @@ class Plan:
         }
         for name, changes in faults.items():
             if name in self.names:
-                b = replace(b, **changes)  # type: ignore[arg-type]
+                b = replace(b, **changes)  # type: ignore[arg-type]  # field name -> value of that field
         if "lapsing" in self.names and self.lapse_onset is not None and at > self.lapse_onset:
             weeks = (at - self.lapse_onset) / timedelta(weeks=1)
             b = _towards(b, LAPSED, 1 - math.exp(-weeks / LAPSE_WEEKS))
@@ -143,7 +143,7 @@ def _towards(b: Behaviour, target: Behaviour, share: float) -> Behaviour:
         name: getattr(b, name) + (getattr(target, name) - getattr(b, name)) * share for name in _DECAYING
     }
     changes["patrols_per_night"] = round(b.patrols_per_night + (target.patrols_per_night - b.patrols_per_night) * share)
-    return replace(b, **changes)  # type: ignore[arg-type]
+    return replace(b, **changes)  # type: ignore[arg-type]  # field name -> value of that field
 
 
 def plan_rts(specs: Sequence[str], rt_codes: Sequence[str], seed: int, lapse_onset: datetime) -> dict[str, Plan]:

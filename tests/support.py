@@ -59,7 +59,7 @@ def start_ingestor(env: dict[str, str], log: Path, *, wait_subscribed: bool = Tr
     before = log.read_text().count("subscribed") if log.exists() else 0
     with log.open("ab") as handle:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
-            [sys.executable, "-m", "bantar", "ingest"], env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=REPO
+            [sys.executable, "-m", "shell", "ingest"], env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=REPO
         )
     if wait_subscribed:
         wait_until(lambda: log.read_text().count("subscribed") > before, 20, "the ingestor to subscribe")

@@ -5,21 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bantar.alerting import AckLinks, AlertService
-from bantar.bootstrap import Services
+from pydantic import SecretStr
+
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.scoring import Rules
 from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater
-from bantar.notify_file import load_notification_rules
 from bantar.ports import ReadingStore
-from bantar.report_schedule import ReportDeliveries
-from bantar.rules_file import load_criteria, load_rules
-from bantar.settings import Settings
-from bantar.stores.alertbook import AlertBook
-from bantar.stores.appdb import AppDb
+from bantar.rules_file import load_rules
+from bantar.services import Services
+from bantar.settings import ArchiveSettings, NotifySettings, Settings, SqliteSettings
 from bantar.stores.sqlite import SqliteStore
+from shell.compose import build_services
 from simulators.engine import Simulation
 from tests.support import REPO, store_directly
 
@@ -64,27 +62,19 @@ class World:
 
 
 def services_for(world: World, app_db: Path) -> Services:
-    """The API's services over the world's store, with the clock just after the world ends."""
-    queries = EvidenceQueries(world.store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1))
-    rules, _ = load_notification_rules(REPO / "config/notifications.yaml", world.registry, ())
-    alerts = AlertService(
-        AlertBook(app_db),
-        queries.alerts,
-        world.registry,
-        rules,
-        AckLinks("http://bantar.test", b"test-link-secret"),
-        queries.now,
-        world.store.evidence_version,
+    """The API's services over the world's store, built by the composition root, with the clock
+    just after the world ends."""
+    folder = app_db.parent
+    settings = Settings(
+        rules=REPO / "config/rules.yaml",
+        criteria=REPO / "config/criteria.yaml",
+        sqlite=SqliteSettings(path=folder / "evidence.db"),
+        app_db=app_db,
+        notify=NotifySettings(
+            rules=REPO / "config/notifications.yaml",
+            public_url="http://bantar.test",
+            link_secret=SecretStr("test-link-secret"),
+        ),
+        archive=ArchiveSettings(path=folder / "archive", enabled=False),  # the world is history: no archiving
     )
-    return Services(
-        settings=Settings(),
-        store=world.store,
-        registry=world.registry,
-        rules=world.rules,
-        updater=world.updater,
-        queries=queries,
-        app_db=AppDb(app_db),
-        criteria=load_criteria(REPO / "config/criteria.yaml"),
-        alerts=alerts,
-        reports=ReportDeliveries(alerts.book, queries, world.registry, rules, "http://bantar.test", queries.now),
-    )
+    return build_services(settings, lambda: END + timedelta(minutes=1), store=world.store, registry=world.registry)

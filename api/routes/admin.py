@@ -116,7 +116,7 @@ def list_devices(services: ServicesDep, who: PrincipalDep) -> list[DeviceAdmin]:
 @router.patch(
     "/devices/{device_id}",
     response_model=DeviceAdmin,
-    summary="Switch a device in scope on or off (admins); run `bantar broker config` to update the broker's logins",
+    summary="Switch a device in scope on or off (admins): intake, expectations, alerts and broker logins follow",
 )
 def switch_device(
     device_id: str, body: DeviceSwitch, request: Request, services: ServicesDep, who: PrincipalDep

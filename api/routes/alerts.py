@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import PrincipalDep, ServicesDep, client_address, require, require_rt, unknown_or_forbidden
 from api.errors import AUTHENTICATED, ApiError, refusals
 from api.params import AreaCode
-from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
 from bantar.domain.errors import Reason
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms
+from bantar.services import Services
 from bantar.stores.alertbook import AlertState, OutboxStatus, StoredAlert
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=refusals(*AUTHENTICATED))

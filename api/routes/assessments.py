@@ -6,9 +6,9 @@ import html
 import io
 import secrets
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,6 @@ from api.errors import AUTHENTICATED, ApiError, bad_request, refusals
 from api.params import AreaCode
 from api.period import MAX_DAYS
 from api.spreadsheet import safe_writer
-from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
 from bantar.domain.assessment import (
     ALL_CRITERIA,
@@ -32,6 +31,7 @@ from bantar.domain.assessment import (
 from bantar.domain.errors import Reason, StoreError
 from bantar.domain.registry import CODE_PATTERN
 from bantar.evidence_service import LiveFigure
+from bantar.services import Services
 from bantar.stores.appdb import AuditNote
 
 router = APIRouter(prefix="/api/v1/assessments", tags=["assessments"], responses=refusals(*AUTHENTICATED, 409, 413))
@@ -46,7 +46,7 @@ class AssessmentOpen(BaseModel):
 
 
 class ScoreIn(BaseModel):
-    criterion: Literal[ALL_CRITERIA]  # type: ignore[valid-type]
+    criterion: Literal[ALL_CRITERIA]  # type: ignore[valid-type]  # the criteria's names, a tuple known at import
     score: Literal[0, 1, 2]
     comment: str = Field(default="", max_length=500)
 
@@ -279,12 +279,15 @@ def correct(assessment_id: str, request: Request, services: ServicesDep, who: Pr
 
 @router.get("/{assessment_id}/export", summary="Export as JSON, CSV or a printable HTML page")
 def export(
-    assessment_id: str, services: ServicesDep, who: PrincipalDep, format: Literal["json", "csv", "html"] = "json"
+    assessment_id: str,
+    services: ServicesDep,
+    who: PrincipalDep,
+    file_format: Annotated[Literal["json", "csv", "html"], Query(alias="format")] = "json",
 ) -> Response:
     a = _load(services, who, assessment_id, Action.read_evidence)
-    if format == "json":
+    if file_format == "json":
         return Response(_out(a).model_dump_json(indent=2), media_type="application/json")
-    if format == "csv":
+    if file_format == "csv":
         out = io.StringIO()
         writer = safe_writer(out)
         writer.writerow(

@@ -19,7 +19,6 @@ from api.deps import PrincipalDep, ServicesDep, client_address, require_rt
 from api.errors import AUTHENTICATED, refusals
 from api.params import RTCode
 from api.routes.field import IdempotencyKey, checked_key, refusal
-from bantar.bootstrap import Services
 from bantar.domain.access import Action
 from bantar.domain.bank_sampah import (
     HOUSEHOLD_PATTERN,
@@ -37,6 +36,7 @@ from bantar.domain.evidence import DepositRow
 from bantar.domain.names_id import MATERIALS
 from bantar.domain.timebase import PROGRAMME_START, to_epoch_ms, wib_day, wib_day_bounds_utc
 from bantar.evidence_service import utc_now
+from bantar.services import Services
 from bantar.stores.field_records import Member
 
 router = APIRouter(

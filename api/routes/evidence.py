@@ -13,7 +13,6 @@ from api.deps import PrincipalDep, ServicesDep, require, require_rt
 from api.errors import AUTHENTICATED, ApiError, bad_request, refusals, unknown
 from api.params import AreaCode, RTCode
 from api.period import PeriodDep
-from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
 from bantar.domain.evidence import DayEvidence
 from bantar.domain.registry import Award, Category, RTPlace
@@ -21,6 +20,7 @@ from bantar.domain.scoring import Rules
 from bantar.domain.timebase import from_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import PeriodScores, Summary
+from bantar.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"], responses=refusals(*AUTHENTICATED))
 Level = Literal["city", "kecamatan", "kelurahan"]
@@ -122,7 +122,7 @@ def rt_detail(rt_code: RTCode, services: ServicesDep, who: PrincipalDep) -> RTPu
     place = services.registry.rts[_rt(services, who, rt_code)]
     seen = services.store.last_seen()
     return RTPublic(
-        **RTPlacePublic.fields_of(place),  # type: ignore[arg-type]
+        **RTPlacePublic.fields_of(place),  # type: ignore[arg-type]  # a dict of the model's own fields
         awards=place.rt.awards,
         devices=[
             DevicePublic(
@@ -205,7 +205,7 @@ def rt_rows(period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list
         coverages = [i.coverage for c in by_name.values() for i in c.indicators if i.coverage is not None]
         rows.append(
             RTRow(
-                **RTPlacePublic.fields_of(place),  # type: ignore[arg-type]
+                **RTPlacePublic.fields_of(place),  # type: ignore[arg-type]  # a dict of the model's own fields
                 awarded=bool(place.rt.awards),
                 bersih=min(bersih) if bersih else None,
                 aman=by_name["aman.b"].score if "aman.b" in by_name else None,

@@ -21,12 +21,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep, ServicesDep, client_address, require_rt
 from api.errors import AUTHENTICATED, ApiError, refusals
 from api.params import RTCode
 from api.period import PeriodDep
-from bantar.bootstrap import Services
 from bantar.domain.access import BACKDATE_DAYS, Action, Principal
 from bantar.domain.errors import Reason, Rejected
 from bantar.domain.evidence import DepositRow
@@ -35,6 +35,7 @@ from bantar.domain.readings import Reading
 from bantar.domain.registry import web_device_id
 from bantar.domain.timebase import WIB, from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind, Topic
+from bantar.services import Services
 from bantar.stores.appdb import AuditNote
 
 router = APIRouter(prefix="/api/v1/rts/{rt_code}", tags=["posts"], responses=refusals(*AUTHENTICATED, 409, 413, 428))
@@ -73,6 +74,22 @@ async def _post(
     action: Action,
     key: str | None,
 ) -> JSONResponse:
+    """Read the body on the event loop; check, claim and store it in the thread pool, so a slow
+    store write (SQLite lock, InfluxDB, flock) never stalls other requests."""
+    raw = await request.body()
+    return await run_in_threadpool(_store_post, raw, request, services, who, rt_code, kind, action, key)
+
+
+def _store_post(
+    raw: bytes,
+    request: Request,
+    services: Services,
+    who: Principal,
+    rt_code: str,
+    kind: DeviceKind,
+    action: Action,
+    key: str | None,
+) -> JSONResponse:
     require_rt(services, who, rt_code, action, request)
     if key is None:
         raise ApiError(428, Reason.missing_idempotency_key)
@@ -81,7 +98,7 @@ async def _post(
             422, Reason.invalid_field, "Idempotency-Key must be 1-64 of A-Z a-z 0-9 _ . : -", field="Idempotency-Key"
         )
     try:
-        body = json.loads(parse_json(await request.body()))  # the checks MQTT payloads get, alike
+        body = json.loads(parse_json(raw))  # the checks MQTT payloads get, alike
     except Rejected as rejection:
         raise ApiError.rejected(rejection) from None
     if not isinstance(body, dict):

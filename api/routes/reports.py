@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import PrincipalDep, ServicesDep, require_rt
@@ -12,13 +12,15 @@ from api.errors import AUTHENTICATED, refusals
 from api.params import AreaCode
 from api.period import PeriodDep
 from api.routes.alerts import area_codes
-from bantar.bootstrap import Services
 from bantar.domain.access import Action, Principal
 from bantar.report_files import csv_bytes, xlsx_bytes
 from bantar.reports import Level, Table, bank_sampah, evidence_recap, open_data, open_data_metadata
+from bantar.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], responses=refusals(*AUTHENTICATED))
 Format = Literal["json", "csv", "xlsx"]
+FormatParam = Annotated[Format, Query(alias="format")]
+"""``?format=``, named ``file_format`` in Python (``format`` is a builtin)"""
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLE_FILES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -58,11 +60,11 @@ def bank_sampah_report(
     who: PrincipalDep,
     level: Level,
     code: AreaCode = None,
-    format: Format = "json",
+    file_format: FormatParam = "json",
 ) -> Response:
     area = _area(services, who, level, code)
     table = bank_sampah(services.store, services.registry, level, area, period.start, period.end)
-    return _answer(table, format, f"bank-sampah-{level}-{area}-{period.start:%Y-%m}")
+    return _answer(table, file_format, f"bank-sampah-{level}-{area}-{period.start:%Y-%m}")
 
 
 @router.get(
@@ -76,14 +78,14 @@ def evidence_recap_report(
     who: PrincipalDep,
     level: Level,
     code: AreaCode = None,
-    format: Format = "json",
+    file_format: FormatParam = "json",
 ) -> Response:
     area = _area(services, who, level, code)
     services.alerts.refresh()
     table = evidence_recap(
         services.queries, services.alerts.book, services.registry, level, area, period.start, period.end
     )
-    return _answer(table, format, f"rekap-bukti-{level}-{area}-{period.start:%Y-%m}")
+    return _answer(table, file_format, f"rekap-bukti-{level}-{area}-{period.start:%Y-%m}")
 
 
 @router.get(

@@ -46,7 +46,7 @@ class MemberScore(BaseModel):
     member_id: str
     member_name: str
     agency: Agency
-    criterion: Literal[ALL_CRITERIA]  # type: ignore[valid-type]
+    criterion: Literal[ALL_CRITERIA]  # type: ignore[valid-type]  # the criteria's names, a tuple known at import
     score: Literal[0, 1, 2]
     comment: str = Field(default="", max_length=500)
 

@@ -242,6 +242,8 @@ class RegistryIndex:
             key: d.id for d in registry.devices if d.external_ids for key in d.external_ids.pairs()
         }
         """(scheme, external id) -> device id, e.g. ("dev_eui", "0004a30b001c0530")"""
+        self.revision = 0
+        """grows with every switch that changed a device: a key for what was computed from it"""
         self._by_rt: dict[str, list[Device]] = {}
         for device in self.devices.values():
             self._by_rt.setdefault(device.rt, []).append(device)
@@ -277,6 +279,7 @@ class RegistryIndex:
             changed = device.model_copy(update={"active": on})
             self.devices[device_id] = changed  # one atomic assignment: readers see old or new
             self._by_rt[device.rt] = [changed if d.id == device_id else d for d in self._by_rt[device.rt]]
+            self.revision += 1
 
     def devices_in(self, rt_code: str, channel: str | None = "mqtt") -> list[Device]:
         """The RT's devices reporting over ``channel`` (None: all, web devices included)."""

@@ -15,7 +15,7 @@ vectors (``tests/unit/test_decoders.py``):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from bantar.domain.errors import Reason, Rejected
@@ -38,12 +38,8 @@ def _undecodable(model: str, detail: str) -> Rejected:
     return Rejected(Reason.undecodable_payload, f"{model}: {detail}")
 
 
-def _milesight_udl(model: str, f_port: int, data: bytes) -> Decoded:
-    if f_port != 85:
-        raise _undecodable(model, f"fPort {f_port} carries no measurements (85 does)")
-    values: dict[str, Quantity] = {}
-    flags: dict[str, str | int] = {}
-    info = False
+def _milesight_records(model: str, data: bytes) -> Iterator[tuple[int, int, bytes, bool]]:
+    """(channel, type, body, is a device-information record) of each record of a payload."""
     i = 0
     while i < len(data):
         if i + 2 > len(data):
@@ -51,15 +47,25 @@ def _milesight_udl(model: str, f_port: int, data: bytes) -> Decoded:
         channel, kind = data[i], data[i + 1]
         i += 2
         size = _MILESIGHT_SIZES.get((channel, kind))
+        info = size is None
         if size is None:
             size = _MILESIGHT_INFO_SIZES.get(kind) if channel == 0xFF else None
             if size is None:
                 raise _undecodable(model, f"unknown record {channel:02x} {kind:02x} at byte {i - 2}")
-            info = True
         if i + size > len(data):
             raise _undecodable(model, f"record {channel:02x} {kind:02x} is cut short")
-        body = data[i : i + size]
+        yield channel, kind, data[i : i + size], info
         i += size
+
+
+def _milesight_udl(model: str, f_port: int, data: bytes) -> Decoded:
+    if f_port != 85:
+        raise _undecodable(model, f"fPort {f_port} carries no measurements (85 does)")
+    values: dict[str, Quantity] = {}
+    flags: dict[str, str | int] = {}
+    info = False
+    for channel, kind, body, is_info in _milesight_records(model, data):
+        info = info or is_info
         if (channel, kind) == (0x01, 0x75):
             values["battery"] = Quantity(body[0], "%")
         elif (channel, kind) == (0x03, 0x82):

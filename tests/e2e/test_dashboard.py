@@ -17,8 +17,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from api.app import STATIC, create_app
 from api.server import BackgroundServer
-from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
+from bantar.services import Services
 from ingest.broker import free_port
 from tests.e2e.conftest import LAPTOP, PHONE, fits, screen, shot, tap, tap_link, tap_on, wait_text
 from tests.world import END, World, services_for

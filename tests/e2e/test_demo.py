@@ -17,7 +17,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from bantar.demo import default_period
+from shell.demo import default_period
 from tests.e2e.conftest import LAPTOP, PHONE, fits, screen, shot, tap_on, wait_text
 from tests.support import REPO, bantar_env
 
@@ -31,7 +31,7 @@ def run_demo(tmp_path: Path, *args: str, timeout: float = 240) -> subprocess.Com
         registry=str(REPO / "config/registry.yaml"),
     )
     return subprocess.run(
-        [sys.executable, "-m", "bantar", "demo", "--port", "0", *args],
+        [sys.executable, "-m", "shell", "demo", "--port", "0", *args],
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -90,7 +90,7 @@ def test_the_demos_link_shows_every_level_and_a_reassessment_on_the_default_peri
         registry=str(REPO / "config/registry.yaml"),
     )
     demo = subprocess.Popen(
-        [sys.executable, "-m", "bantar", "demo", "--port", "0"],
+        [sys.executable, "-m", "shell", "demo", "--port", "0"],
         env=env,
         cwd=REPO,
         stdout=subprocess.PIPE,

@@ -26,7 +26,6 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from api.app import create_app
 from api.server import BackgroundServer
-from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.bank_sampah import Price
 from bantar.domain.readings import Material
@@ -34,6 +33,7 @@ from bantar.domain.registry import Registry, web_device_id
 from bantar.domain.timebase import wib_day
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import utc_now
+from bantar.services import Services
 from bantar.stores.field_records import Checkpoint
 from ingest.broker import free_port
 from tests.field import fresh_services

@@ -15,12 +15,13 @@ import pytest
 
 from api.app import create_app
 from api.server import BackgroundServer
-from bantar.bootstrap import Services, build_services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.registry import Registry
 from bantar.domain.timebase import WIB
+from bantar.services import Services
 from bantar.settings import ApiSettings, Settings, SqliteSettings
 from ingest.broker import free_port
+from shell.compose import build_services
 
 DEPOSIT = {
     "deposit_id": "BS-1",

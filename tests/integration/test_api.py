@@ -9,8 +9,8 @@ import pytest
 
 from api.app import create_app
 from api.server import BackgroundServer
-from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
+from bantar.services import Services
 from ingest.broker import free_port
 from tests.world import World, services_for
 

@@ -23,12 +23,12 @@ from schemathesis.specs.openapi.checks import (
 
 from api.app import create_app
 from api.server import BackgroundServer
-from bantar.bootstrap import build_services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.registry import Registry
 from bantar.registry_file import dump_registry
 from bantar.settings import ApiSettings, Settings, SqliteSettings
 from ingest.broker import free_port
+from shell.compose import build_services
 
 CONFIG = schemathesis.Config.from_dict(
     {"checks": {"positive_data_acceptance": {"enabled": False}, "negative_data_rejection": {"enabled": False}}}

@@ -63,8 +63,8 @@ class Client:
         assert self.subscribed.wait(10)
         return self.granted
 
-    def publish(self, topic: str) -> int:
-        info = self.client.publish(topic, payload(ts="2026-11-29T08:00:00+07:00", seq=1), qos=1)
+    def publish(self, topic: str, body: bytes | None = None) -> int:
+        info = self.client.publish(topic, body or payload(ts="2026-11-29T08:00:00+07:00", seq=1), qos=1)
         info.wait_for_publish(10)
         return info.rc
 

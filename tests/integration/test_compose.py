@@ -143,7 +143,7 @@ def test_the_settings_compose_gives_bantar_are_valid_and_point_at_the_services(
     assert (
         "bantar"
         in subprocess.run(
-            [sys.executable, "-m", "bantar", *SERVICES["ingest"]["command"][1:], "--help"],
+            [sys.executable, "-m", "shell", *SERVICES["ingest"]["command"][1:], "--help"],
             capture_output=True,
             text=True,
             cwd=REPO,
@@ -159,7 +159,7 @@ def test_broker_config_files_work_in_a_real_mosquitto_with_the_compose_healthche
     env = bantar_env(registry=str(registry_file), app_db=str(tmp_path / "app.db"), sqlite__path=str(tmp_path / "b.db"))
     env |= {name: value for name, value in environment("broker-config").items() if name.startswith("MQTT_")}
     env["BANTAR_MQTT__PASSWORD"] = EXAMPLE["MQTT_INGEST_PASSWORD"].replace("change-me", "filled-in")
-    command = [sys.executable, "-m", "bantar", "broker", "config", "--out", str(out)]
+    command = [sys.executable, "-m", "shell", "broker", "config", "--out", str(out)]
     subprocess.run(command, env=env, cwd=REPO, check=True)
     shipped = (out / "mosquitto.conf").read_text()
     assert "password_file /mosquitto/config/passwd" in shipped

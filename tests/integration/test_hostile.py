@@ -271,7 +271,7 @@ def test_bantar_audit_verify_names_the_first_broken_link(town: Town, tmp_path: P
     app_db = town.services.settings.app_db
     env = bantar_env(app_db=str(app_db), registry=str(town.services.settings.registry))
     ok = subprocess.run(
-        [sys.executable, "-m", "bantar", "audit", "verify"], env=env, capture_output=True, text=True, cwd=REPO
+        [sys.executable, "-m", "shell", "audit", "verify"], env=env, capture_output=True, text=True, cwd=REPO
     )
     assert ok.returncode == 0, ok.stderr
     victim = _audit(town)[2]["id"]
@@ -283,7 +283,7 @@ def test_bantar_audit_verify_names_the_first_broken_link(town: Town, tmp_path: P
             "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
         )
     broken = subprocess.run(
-        [sys.executable, "-m", "bantar", "audit", "verify"], env=env, capture_output=True, text=True, cwd=REPO
+        [sys.executable, "-m", "shell", "audit", "verify"], env=env, capture_output=True, text=True, cwd=REPO
     )
     assert broken.returncode == 1
     assert f"entry {victim}:" in broken.stderr
@@ -376,7 +376,7 @@ def test_no_token_reaches_the_access_log(tmp_path: Path, registry_file: Path) ->
     log = tmp_path / "api.log"
     with log.open("wb") as handle:
         api = subprocess.Popen(
-            [sys.executable, "-m", "bantar", "api", "--port", str(port)],
+            [sys.executable, "-m", "shell", "api", "--port", str(port)],
             env=env,
             stdout=handle,
             stderr=subprocess.STDOUT,
@@ -407,7 +407,7 @@ def test_the_service_refuses_change_me_secrets(tmp_path: Path, registry_file: Pa
         registry=str(registry_file), app_db=str(tmp_path / "a.db"), influxdb__token="change-me-influxdb-token"
     )
     refused = subprocess.run(
-        [sys.executable, "-m", "bantar", "api"], env=env, capture_output=True, text=True, cwd=REPO, timeout=60
+        [sys.executable, "-m", "shell", "api"], env=env, capture_output=True, text=True, cwd=REPO, timeout=60
     )
     assert refused.returncode == 2
     assert "change-me" in refused.stderr

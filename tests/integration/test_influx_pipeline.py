@@ -22,7 +22,7 @@ from tests.support import REPO, bantar_env, publish, start_ingestor, stop_ingest
 
 def bantar(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "bantar", *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "shell", *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
@@ -63,7 +63,7 @@ def test_simulate_ingest_evidence_api_with_influxdb(
     token = bantar(env, "token", "create", "--name", "Penilai", "--role", "assessor", "--scope", "city").split()[-1]
     port = free_port()
     api = subprocess.Popen(
-        [sys.executable, "-m", "bantar", "api", "--port", str(port)],
+        [sys.executable, "-m", "shell", "api", "--port", str(port)],
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,

@@ -50,7 +50,7 @@ def test_both_processes_count_what_was_stored(
 
     ingestor = start_ingestor(env, tmp_path / "ingest.log")
     api = subprocess.Popen(
-        [sys.executable, "-m", "bantar", "api", "--port", str(api_port)],
+        [sys.executable, "-m", "shell", "api", "--port", str(api_port)],
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,

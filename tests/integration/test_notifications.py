@@ -118,7 +118,7 @@ def start_sender(app_db: Path, channel_json: str, log: Path, **extra: str) -> su
     )
     with log.open("ab") as handle:
         return subprocess.Popen(
-            [sys.executable, "-m", "bantar", "notify", "send"],
+            [sys.executable, "-m", "shell", "notify", "send"],
             env=env,
             stdout=handle,
             stderr=subprocess.STDOUT,

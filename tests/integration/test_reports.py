@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 
 from api.app import create_app
 from api.server import BackgroundServer
-from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.reports import BANK_SAMPAH_COLUMNS, OPEN_DATA_COLUMNS
+from bantar.services import Services
 from ingest.broker import free_port
 from tests.world import World, services_for
 

@@ -61,7 +61,7 @@ def test_a_replayed_file_is_stored_once_however_often_it_is_replayed(
         [
             sys.executable,
             "-m",
-            "bantar",
+            "shell",
             "simulate",
             "--days",
             "0.1",
@@ -81,7 +81,7 @@ def test_a_replayed_file_is_stored_once_however_often_it_is_replayed(
     try:
         for _ in range(2):
             replayed = subprocess.run(
-                [sys.executable, "-m", "bantar", "replay", str(out)],
+                [sys.executable, "-m", "shell", "replay", str(out)],
                 env=env,
                 cwd=REPO,
                 capture_output=True,

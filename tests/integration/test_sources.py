@@ -390,7 +390,7 @@ def test_frame_counter_reset_and_duplicate_via_two_gateways(
 
 
 def start_cmd() -> list[str]:
-    return [sys.executable, "-m", "bantar"]
+    return [sys.executable, "-m", "shell"]
 
 
 def test_a_bad_sources_file_stops_the_ingestor_at_start(tmp_path: Path, mosquitto: MosquittoProcess) -> None:

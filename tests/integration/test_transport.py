@@ -30,7 +30,7 @@ def test_the_broker_ingestor_and_devices_speak_verified_tls(
     out = tmp_path / "broker"
     env = bantar_env(registry=str(registry_file), app_db=str(tmp_path / "a.db"), sqlite__path=str(tmp_path / "r.db"))
     made = subprocess.run(
-        [sys.executable, "-m", "bantar", "broker", "config", "--tls", "--out", str(out)],
+        [sys.executable, "-m", "shell", "broker", "config", "--tls", "--out", str(out)],
         env=env,
         capture_output=True,
         text=True,
@@ -92,7 +92,7 @@ def test_caddy_terminates_tls_in_front_of_bantar_api(tmp_path: Path, registry_fi
     }
     with (tmp_path / "api.log").open("wb") as api_log, (tmp_path / "caddy.log").open("wb") as caddy_log:
         api = subprocess.Popen(
-            [sys.executable, "-m", "bantar", "api", "--port", str(api_port)],
+            [sys.executable, "-m", "shell", "api", "--port", str(api_port)],
             env=env,
             stdout=api_log,
             stderr=subprocess.STDOUT,
@@ -120,7 +120,7 @@ def test_caddy_terminates_tls_in_front_of_bantar_api(tmp_path: Path, registry_fi
                 [
                     sys.executable,
                     "-m",
-                    "bantar",
+                    "shell",
                     "token",
                     "create",
                     "--name",

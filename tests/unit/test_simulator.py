@@ -52,7 +52,7 @@ def test_same_seed_same_bytes_even_across_processes(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "bantar",
+                "shell",
                 "simulate",
                 "--days",
                 "0.5",

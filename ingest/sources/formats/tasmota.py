@@ -38,7 +38,14 @@ def parse(topic: str, fields: dict[str, str], payload: bytes, ctx: Any) -> Obser
     ts = parse_time(body.get("Time"), ctx.local_tz)
     if message == "STATE":
         return Observation(ids=ids, ts=ts, state=AvailabilityState.online, content=payload)
-    known = {**DRIVERS, **ctx.sensors}
+    values, fault = _sensor_values(body, {**DRIVERS, **ctx.sensors})
+    if fault is not None:
+        return Observation(ids=ids, ts=ts, fault=fault)
+    return Observation(ids=ids, ts=ts, values=values, content=payload)
+
+
+def _sensor_values(body: dict[str, Any], known: dict[str, tuple[str, str]]) -> tuple[dict[str, Quantity], str | None]:
+    """The known sensors' values of a SENSOR message, or why the message is a fault."""
     values: dict[str, Quantity] = {}
     for sensor, readings in body.items():
         if not isinstance(readings, dict):
@@ -46,14 +53,14 @@ def parse(topic: str, fields: dict[str, str], payload: bytes, ctx: Any) -> Obser
         if sensor == "HX711" and any(
             isinstance(readings.get(k), int | float) and readings[k] < 0 for k in ("WeightRaw", "AbsRaw")
         ):
-            return Observation(ids=ids, ts=ts, fault="HX711 raw load-cell counts are negative: scale not calibrated")
+            return {}, "HX711 raw load-cell counts are negative: scale not calibrated"
         for key, value in readings.items():
             mapped = known.get(f"{sensor}.{key}")
             if mapped is None or isinstance(value, bool):
                 continue
             if not isinstance(value, int | float):
-                return Observation(ids=ids, ts=ts, fault=f"{sensor}.{key} is {str(value)[:40]!r}, not a value")
+                return {}, f"{sensor}.{key} is {str(value)[:40]!r}, not a value"
             if float(value) in SENTINELS:
-                return Observation(ids=ids, ts=ts, fault=f"{sensor}.{key} is {value}, a no-value sentinel")
+                return {}, f"{sensor}.{key} is {value}, a no-value sentinel"
             values[mapped[0]] = Quantity(float(value), mapped[1])
-    return Observation(ids=ids, ts=ts, values=values, content=payload)
+    return values, None

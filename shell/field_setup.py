@@ -5,13 +5,13 @@ the app can be tried at once."""
 from __future__ import annotations
 
 from api.routes.sign_in import sign_in_link
-from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.bank_sampah import Price
 from bantar.domain.readings import Material
 from bantar.domain.timebase import wib_day
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import utc_now
+from bantar.services import Services
 from bantar.stores.field_records import Checkpoint
 
 STARTER_PRICES = {

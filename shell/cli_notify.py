@@ -8,17 +8,17 @@ import threading
 
 import click
 
-from bantar.cli_common import (
+from bantar.domain.errors import RegistryError, StoreError
+from bantar.notify_file import load_notification_rules
+from bantar.sender import Sender, SenderConfig
+from bantar.stores.alertbook import AlertBook
+from shell.cli_common import (
     EXIT_CONFIG,
     services_session,
     settings_or_exit,
     setup_logging,
     stop_on_signals,
 )
-from bantar.domain.errors import RegistryError, StoreError
-from bantar.notify_file import load_notification_rules
-from bantar.sender import Sender, SenderConfig
-from bantar.stores.alertbook import AlertBook
 
 
 @click.group()

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import click
 
-from bantar.cli_common import (
+from bantar.domain.access import Role, ScopeLevel, scope_problem
+from bantar.domain.errors import RegistryError, StoreError
+from bantar.ports import ReadingStore
+from bantar.registry_file import dump_registry, load_registry
+from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
+from bantar.stores.appdb import AuditNote
+from shell.cli_common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_UNREACHABLE,
@@ -19,15 +25,10 @@ from bantar.cli_common import (
     setup_logging,
     stop_on_signals,
 )
-from bantar.cli_field import signin
-from bantar.cli_notify import notify
-from bantar.cli_sim import load, replay, simulate
-from bantar.domain.access import Role, ScopeLevel, scope_problem
-from bantar.domain.errors import RegistryError
-from bantar.ports import ReadingStore
-from bantar.registry_file import dump_registry, load_registry
-from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
-from bantar.stores.appdb import AuditNote
+from shell.cli_field import signin
+from shell.cli_notify import notify
+from shell.cli_sim import load, replay, simulate
+from shell.compose import run_ingest
 
 DEFAULT_CSV = Path("config/kecamatan_bantar_2014_2020.csv")
 
@@ -84,27 +85,18 @@ def registry_check(path: Path | None) -> None:
 @main.command()
 def ingest() -> None:
     """Subscribe to the broker and store validated readings until SIGTERM or Ctrl-C."""
-    from bantar.stores.appdb import AppDb
-    from ingest.runner import follow_device_switches, run_ingestor
-
     settings = settings_or_exit()
     setup_logging(settings)
-    index, store = registry_and_store_or_exit(settings)
-    app_db = AppDb(settings.app_db)
     stop = threading.Event()
     stop_on_signals(stop)
-    follow_device_switches(index, app_db.device_overrides, stop, settings.ingest.device_switches_every_s)
     try:
-        run_ingestor(settings, index, store, stop)
-    except RegistryError as exc:  # config/sources.yaml
+        run_ingest(settings, stop)
+    except RegistryError as exc:  # the registry or config/sources.yaml
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CONFIG)
-    except ConnectionError as exc:
+    except (StoreError, ConnectionError) as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_UNREACHABLE)
-    finally:
-        store.close()
-        app_db.close()
 
 
 @main.command()
@@ -153,7 +145,7 @@ def demo(days: int, seconds: float | None, port: int, keep_data: bool, embedded_
     """A kelurahan's last DAYS days sent through the real path (simulator -> MQTT -> ingestor ->
     store), then the API and dashboard with a live fleet until Ctrl-C. A broker is started for it
     (Mosquitto when installed, else an embedded one); library logs go to var/demo/demo.log."""
-    from bantar.demo import demo_settings, quiet_libraries, run_demo, summary_lines
+    from shell.demo import demo_settings, quiet_libraries, run_demo, summary_lines
 
     settings = demo_settings(settings_or_exit(), keep_data=keep_data)
     quiet_libraries(settings.app_db.parent / "demo" / "demo.log")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,10 +18,14 @@ from bantar.ports import ReadingStore
 from bantar.registry_file import load_registry
 from bantar.report_schedule import ReportDeliveries
 from bantar.rules_file import load_criteria, load_rules
+from bantar.services import Services
 from bantar.settings import Settings
 from bantar.stores.alertbook import AlertBook
 from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
+from ingest.broker_auth import BrokerLogins
+from ingest.counters import IngestCounters
+from ingest.runner import follow_device_switches, run_ingestor
 
 if TYPE_CHECKING:
     from bantar.archive.archiver import Archiver
@@ -67,32 +71,17 @@ def build_rules(settings: Settings) -> Rules:
     return load_rules(settings.rules)
 
 
-@dataclass
-class Services:
-    """Everything the API and the evidence loop need, built once from settings."""
-
-    settings: Settings
-    store: ReadingStore
-    registry: RegistryIndex
-    rules: Rules
-    updater: EvidenceUpdater
-    queries: EvidenceQueries
-    app_db: AppDb
-    criteria: dict[str, dict[str, str]]
-    """criterion -> its name in Bahasa Indonesia (id) and English (en)"""
-    alerts: AlertService
-    reports: ReportDeliveries
-    archiver: Archiver | None = None
-
-    def close(self) -> None:
-        self.store.close()
-        self.app_db.close()
-        self.alerts.book.close()
-
-
-def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) -> Services:
-    store = build_store(settings)
-    registry = build_registry(settings)
+def build_services(
+    settings: Settings,
+    now: Callable[[], datetime] = utc_now,
+    *,
+    store: ReadingStore | None = None,
+    registry: RegistryIndex | None = None,
+) -> Services:
+    """Everything the API, the evidence loop and the commands need. ``store`` and ``registry``,
+    when given, are used instead of the ones the settings name (tests that filled a store first)."""
+    store = store or build_store(settings)
+    registry = registry or build_registry(settings)
     rules = build_rules(settings)
     app_db = AppDb(settings.app_db)
     registry.apply_overrides(app_db.device_overrides())
@@ -116,6 +105,29 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utc_now) ->
     )
 
 
+def run_ingest(settings: Settings, stop: threading.Event, ready: threading.Event | None = None) -> IngestCounters:
+    """The ingestor (``bantar ingest``): the registry, the store and the admins' device switches
+    (followed while it runs: by the intake and, when configured, the broker's logins), ingesting
+    until ``stop``."""
+    registry = build_registry(settings)
+    store = build_store(settings)
+    app_db = AppDb(settings.app_db)
+    try:
+        mqtt = settings.mqtt
+        logins = BrokerLogins(mqtt.broker_auth_dir, mqtt.broker_pid_file) if mqtt.broker_auth_dir else None
+        follow_device_switches(
+            registry,
+            app_db.device_overrides,
+            stop,
+            settings.ingest.device_switches_every_s,
+            on_change=None if logins is None else lambda: logins.follow(registry.devices.values()),
+        )
+        return run_ingestor(settings, registry, store, stop, ready)
+    finally:
+        store.close()
+        app_db.close()
+
+
 def build_alert_service(
     settings: Settings, registry: RegistryIndex, queries: EvidenceQueries, now: Callable[[], datetime]
 ) -> AlertService:
@@ -131,5 +143,5 @@ def build_alert_service(
         rules,
         AckLinks(notify.public_url, secret),
         now,
-        queries.store.evidence_version,
+        queries.version,
     )

@@ -7,9 +7,9 @@ from datetime import datetime
 import click
 
 from api.routes.sign_in import sign_in_link
-from bantar.cli_common import services_session, settings_or_exit
 from bantar.domain.access import Role, ScopeLevel, scope_problem
 from bantar.domain.timebase import WIB
+from shell.cli_common import services_session, settings_or_exit
 
 
 @click.group()

@@ -33,17 +33,17 @@ import httpx
 
 from api.app import create_app
 from api.server import BackgroundServer
-from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.timebase import wib_day
 from bantar.domain.topics import DeviceKind
-from bantar.field_setup import field_app_lines
 from bantar.registry_file import dump_registry, load_registry
+from bantar.services import Services
 from bantar.settings import Settings
 from ingest.broker import MosquittoProcess, embedded_broker, free_port, mosquitto_binary
 from ingest.counters import IngestCounters
 from ingest.runner import run_ingestor
+from shell.field_setup import field_app_lines
 from simulators.engine import Simulation
 from simulators.run import RunReport, drive
 from simulators.sinks import MqttSink

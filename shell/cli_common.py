@@ -14,11 +14,12 @@ from types import FrameType
 import click
 from pydantic import ValidationError
 
-from bantar.bootstrap import Services, build_registry, build_services, build_store
 from bantar.domain.errors import RegistryError, StoreError
 from bantar.domain.registry import RegistryIndex
 from bantar.ports import ReadingStore
+from bantar.services import Services
 from bantar.settings import Settings
+from shell.compose import build_registry, build_services, build_store
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_UNREACHABLE = 1, 2, 3
 

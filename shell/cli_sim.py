@@ -10,7 +10,11 @@ from pathlib import Path
 
 import click
 
-from bantar.cli_common import (
+from bantar.domain.errors import RegistryError
+from bantar.domain.registry import Registry
+from bantar.registry_file import load_registry
+from bantar.settings import Settings
+from shell.cli_common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_UNREACHABLE,
@@ -20,10 +24,6 @@ from bantar.cli_common import (
     stop_on_signals,
     when,
 )
-from bantar.domain.errors import RegistryError
-from bantar.domain.registry import Registry
-from bantar.registry_file import load_registry
-from bantar.settings import Settings
 from simulators.devices import Message
 from simulators.engine import Simulation
 from simulators.load import bin_burst

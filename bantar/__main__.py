@@ -1,3 +1,0 @@
-from bantar.cli import main
-
-main()
