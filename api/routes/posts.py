@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -26,8 +27,11 @@ from api.deps import PrincipalDep, ServicesDep, client_address, require_rt
 from api.errors import AUTHENTICATED, ApiError, refusals
 from api.params import RTCode
 from api.period import PeriodDep
+from api.routes.bank_book import take_weighing
+from api.routes.patrols import check_patrol
 from bantar.bootstrap import Services
 from bantar.domain.access import BACKDATE_DAYS, Action, Principal
+from bantar.domain.bank_sampah import WEIGHING_PATTERN
 from bantar.domain.errors import Reason, Rejected
 from bantar.domain.evidence import DepositRow
 from bantar.domain.intake import accept, parse_json
@@ -72,7 +76,10 @@ async def _post(
     kind: DeviceKind,
     action: Action,
     key: str | None,
+    vet: Callable[[Reading, str], ApiError | None] | None = None,
 ) -> JSONResponse:
+    """``vet``: the kind's own rules for a new post (a patrol's duty, a deposit's weighing): its
+    refusal is audited and answered, and nothing is stored."""
     require_rt(services, who, rt_code, action, request)
     if key is None:
         raise ApiError(428, Reason.missing_idempotency_key)
@@ -100,6 +107,11 @@ async def _post(
     if known is None:
         delay = received - reading.ts
         _refuse_backdated(services, request, who, action, rt_code, delay)
+        refused = vet(reading, key) if vet else None
+        if refused is not None:
+            denied = {"idempotency_key": key, "reason": refused.reason.value}
+            services.app_db.audit(who, f"{action.value}_denied", rt_code, denied, client)
+            raise refused
         detail: dict[str, object] = {"idempotency_key": key, "kind": kind.value}
         if delay > BACKDATED:
             detail["backdated_s"] = int(delay.total_seconds())
@@ -168,9 +180,20 @@ def _refuse_backdated(
     summary="A bank sampah deposit: deposit_id, household (pseudonymous), items in kg, prices",
 )
 async def post_deposit(
-    rt_code: RTCode, request: Request, services: ServicesDep, who: PrincipalDep, idempotency_key: IdempotencyKey = None
+    rt_code: RTCode,
+    request: Request,
+    services: ServicesDep,
+    who: PrincipalDep,
+    idempotency_key: IdempotencyKey = None,
+    weighing: Annotated[
+        str | None,
+        Query(pattern=WEIGHING_PATTERN, description="the scale's weighing this deposit's weight came from (its id)"),
+    ] = None,
 ) -> JSONResponse:
-    return await _post(request, services, who, rt_code, DeviceKind.bank_sampah, Action.post_deposit, idempotency_key)
+    vet = (lambda reading, key: take_weighing(services, rt_code, weighing, reading, key)) if weighing else None
+    return await _post(
+        request, services, who, rt_code, DeviceKind.bank_sampah, Action.post_deposit, idempotency_key, vet
+    )
 
 
 @router.post(
@@ -182,7 +205,16 @@ async def post_deposit(
 async def post_poskamling(
     rt_code: RTCode, request: Request, services: ServicesDep, who: PrincipalDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
-    return await _post(request, services, who, rt_code, DeviceKind.poskamling, Action.post_poskamling, idempotency_key)
+    return await _post(
+        request,
+        services,
+        who,
+        rt_code,
+        DeviceKind.poskamling,
+        Action.post_poskamling,
+        idempotency_key,
+        lambda reading, _key: check_patrol(services, rt_code, reading),
+    )
 
 
 @router.post(
