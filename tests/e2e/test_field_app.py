@@ -478,7 +478,12 @@ def test_a_scales_weighing_fills_one_deposits_weight_and_a_second_phone_is_told_
 
     visit(first, "setor", "#from-scale")
     assert [c.split(" · ")[0] for c in weighing_choices(first)] == ["1,2 kg"]  # the taken one is gone
+    tap_on(first, "#weighings button")
+    note = first.find_element(By.ID, "scale-note")
     first.find_element(By.ID, "kg").send_keys("0")  # 1,20: still the weighing's weight
+    assert "Dari timbangan: 1,2 kg" in note.text
+    first.find_element(By.ID, "kg").send_keys("5")  # 1,205: typed over, no longer the weighing
+    assert not note.is_displayed()
     go_offline(first, site)
     WebDriverWait(first, 20).until(lambda d: not d.find_element(By.ID, "from-scale").is_enabled(), "the button off")
     assert (
