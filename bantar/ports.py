@@ -43,6 +43,15 @@ class StoreCounts(NamedTuple):
         return sum(self.dead_letters_by_reason.values())
 
 
+class WeighingRow(NamedTuple):
+    """A connected scale's weighing (issue #15), identified like every reading by device and seq."""
+
+    device_id: str
+    seq: int
+    ts_ms: int
+    kg: float
+
+
 class DirtyMark(NamedTuple):
     """An RT-day whose evidence must be derived again; ``generation`` grows with each new mark."""
 
@@ -96,6 +105,10 @@ class ReadingStore(Protocol):
         ...
 
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings: ...
+
+    def weighings(self, rt_code: str, start_ms: int, end_ms: int) -> list[WeighingRow]:
+        """The RT's scales' weighings in [start, end), by time (the field app pairs them with deposits)."""
+        ...
 
     def save_evidence(
         self, evidence: Sequence[DayEvidence], done: Sequence[DirtyMark], now_ms: int = 0, cause: str | None = None

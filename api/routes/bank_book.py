@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -16,25 +16,30 @@ from openpyxl import Workbook
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api.deps import PrincipalDep, ServicesDep, client_address, require_rt
-from api.errors import AUTHENTICATED, refusals
+from api.errors import AUTHENTICATED, ApiError, refusals
 from api.params import RTCode
 from api.routes.field import IdempotencyKey, checked_key, refusal
 from bantar.domain.access import Action
 from bantar.domain.bank_sampah import (
     HOUSEHOLD_PATTERN,
+    WEIGHING_RECENT,
     MonthRecap,
     Price,
     SavingsBook,
     Withdrawal,
     kept,
     month_recap,
+    parse_weighing_id,
     prices_in_force,
     savings_book,
+    weighing_id,
+    weighing_matches,
 )
 from bantar.domain.errors import Reason
 from bantar.domain.evidence import DepositRow
 from bantar.domain.names_id import MATERIALS
-from bantar.domain.timebase import PROGRAMME_START, to_epoch_ms, wib_day, wib_day_bounds_utc
+from bantar.domain.readings import BankSampahPayload, Reading
+from bantar.domain.timebase import PROGRAMME_START, from_epoch_ms, to_epoch_ms, wib_day, wib_day_bounds_utc
 from bantar.evidence_service import utc_now
 from bantar.services import Services
 from bantar.stores.field_records import Member
@@ -75,6 +80,14 @@ class CorrectionCreate(BaseModel):
     corrects: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="Idempotency-Key of the corrected deposit")
     household: str = Field(pattern=HOUSEHOLD_PATTERN, description="the corrected deposit's household")
     ts: AwareDatetime = Field(description="the corrected deposit's time, as it was sent")
+
+
+class WeighingPublic(BaseModel):
+    id: str
+    """what a deposit names to take it: ``POST .../deposits?weighing=<id>``"""
+    device_id: str
+    ts: datetime
+    kg: float
 
 
 def _deposits(services: Services, rt_code: str) -> list[DepositRow]:
@@ -187,6 +200,50 @@ def correct(
         who, "deposit_correction", rt_code, {"new": new_key, "old": body.corrects}, client_address(request)
     )
     return EntryResult(status="stored" if added else "duplicate", idempotency_key=new_key)
+
+
+@router.get(
+    "/weighings",
+    response_model=list[WeighingPublic],
+    summary="The RT's scales' recent weighings that no deposit took yet, newest first (operator)",
+)
+def list_weighings(
+    rt_code: RTCode,
+    services: ServicesDep,
+    who: PrincipalDep,
+    hours: Annotated[int, Query(ge=1, le=168, description="how far back")] = 24,
+) -> list[WeighingPublic]:
+    require_rt(services, who, rt_code, Action.post_deposit)  # what the weighing is for: a deposit
+    now = utc_now()
+    rows = services.store.weighings(
+        rt_code, to_epoch_ms(now - timedelta(hours=hours)), to_epoch_ms(now + WEIGHING_RECENT)
+    )
+    used = services.app_db.field.used_weighings(rt_code)
+    return [
+        WeighingPublic(id=weighing_id(w.device_id, w.seq), device_id=w.device_id, ts=from_epoch_ms(w.ts_ms), kg=w.kg)
+        for w in reversed(rows)
+        if (w.device_id, w.seq) not in used
+    ]
+
+
+def take_weighing(services: Services, rt_code: str, weighing: str, reading: Reading, key: str) -> ApiError | None:
+    """A deposit that names a scale's weighing (``?weighing=``) takes it, once: the weighing must be
+    the RT's, near the deposit's time, of the deposit's weight, and no other deposit's."""
+    body = reading.payload
+    assert isinstance(body, BankSampahPayload)
+    device_id, seq = parse_weighing_id(weighing)
+    at = reading.ts
+    window = services.store.weighings(rt_code, to_epoch_ms(at - WEIGHING_RECENT), to_epoch_ms(at + WEIGHING_RECENT))
+    found = next((w for w in window if (w.device_id, w.seq) == (device_id, seq)), None)
+    if found is None:
+        return refusal(422, Reason.unknown_weighing, f"no weighing {weighing!r} in RT {rt_code} within a day of {at}")
+    if not weighing_matches(body.items.values(), found.kg):
+        weighed = sum(body.items.values())
+        return refusal(422, Reason.weighing_mismatch, f"the deposit weighs {weighed} kg, the weighing {found.kg} kg")
+    holder = services.app_db.field.take_weighing(rt_code, device_id, seq, key)
+    if holder != key:
+        return refusal(409, Reason.weighing_taken, f"weighing {weighing!r} was taken by deposit {holder!r}")
+    return None
 
 
 @router.get("/members/{household}/book", response_model=SavingsBook, summary="A member's savings book (buku tabungan)")

@@ -12,13 +12,17 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, ServicesDep, client_address, require_rt
-from api.errors import AUTHENTICATED, refusals
+from api.errors import AUTHENTICATED, ApiError, refusals
 from api.params import RTCode
+from api.routes.field import refusal
 from bantar.domain.access import Action
+from bantar.domain.patrols import DUTY_SPAN_MS, patrol_refusal
+from bantar.domain.readings import PatrolEvent, Reading
 from bantar.domain.registry import web_device_id
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import utc_now
+from bantar.services import Services
 from bantar.stores.field_records import Checkpoint
 
 router = APIRouter(
@@ -43,6 +47,27 @@ class ReportRow(BaseModel):
     on_duty: bool | None
     guards: int | None
     via: Literal["app", "device"]
+
+
+def check_patrol(services: Services, rt_code: str, reading: Reading) -> ApiError | None:
+    """A posted patrol check-in is refused when its checkpoint is not one of the RT's or when the
+    post was not on duty at the scan's own time (``bantar.domain.patrols``); other reports pass."""
+    body = reading.payload
+    if not isinstance(body, PatrolEvent):
+        return None
+    at_ms = to_epoch_ms(reading.ts)
+    reports = services.store.rt_readings(rt_code, at_ms - DUTY_SPAN_MS, at_ms + 1).poskamling
+    field = services.app_db.field
+    reason = patrol_refusal(
+        body.checkpoint,
+        at_ms,
+        [r for r in reports if r.device_id == reading.device_id],
+        {c.id for c in field.checkpoints(rt_code)},
+        {body.checkpoint} if field.checkpoint_elsewhere(rt_code, body.checkpoint) else set(),
+    )
+    if reason is None:
+        return None
+    return refusal(422, reason, f"patrol at checkpoint {body.checkpoint!r} at {reading.ts.isoformat()}: {reason}")
 
 
 def _public(rt_code: str, checkpoint: Checkpoint) -> CheckpointPublic:

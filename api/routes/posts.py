@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +28,10 @@ from api.deps import PrincipalDep, ServicesDep, client_address, require_rt
 from api.errors import AUTHENTICATED, ApiError, refusals
 from api.params import RTCode
 from api.period import PeriodDep
+from api.routes.bank_book import take_weighing
+from api.routes.patrols import check_patrol
 from bantar.domain.access import BACKDATE_DAYS, Action, Principal
+from bantar.domain.bank_sampah import WEIGHING_PATTERN
 from bantar.domain.errors import Reason, Rejected
 from bantar.domain.evidence import DepositRow
 from bantar.domain.intake import accept, parse_json
@@ -73,11 +77,12 @@ async def _post(
     kind: DeviceKind,
     action: Action,
     key: str | None,
+    vet: Callable[[Reading, str], ApiError | None] | None = None,
 ) -> JSONResponse:
     """Read the body on the event loop; check, claim and store it in the thread pool, so a slow
     store write (SQLite lock, InfluxDB, flock) never stalls other requests."""
     raw = await request.body()
-    return await run_in_threadpool(_store_post, raw, request, services, who, rt_code, kind, action, key)
+    return await run_in_threadpool(_store_post, raw, request, services, who, rt_code, kind, action, key, vet)
 
 
 def _store_post(
@@ -89,7 +94,10 @@ def _store_post(
     kind: DeviceKind,
     action: Action,
     key: str | None,
+    vet: Callable[[Reading, str], ApiError | None] | None,
 ) -> JSONResponse:
+    """``vet``: the kind's own rules for a new post (a patrol's duty, a deposit's weighing): its
+    refusal is audited and answered, and nothing is stored."""
     require_rt(services, who, rt_code, action, request)
     if key is None:
         raise ApiError(428, Reason.missing_idempotency_key)
@@ -117,6 +125,7 @@ def _store_post(
     if known is None:
         delay = received - reading.ts
         _refuse_backdated(services, request, who, action, rt_code, delay)
+        _refuse_vetted(services, who, action, rt_code, client, key, vet(reading, key) if vet else None)
         detail: dict[str, object] = {"idempotency_key": key, "kind": kind.value}
         if delay > BACKDATED:
             detail["backdated_s"] = int(delay.total_seconds())
@@ -138,6 +147,22 @@ def _store_post(
     status = "stored" if outcome.stored else "duplicate"
     result = PostResult(status=status, rt_code=rt_code, idempotency_key=key, ts=reading.ts)
     return JSONResponse(status_code=201 if outcome.stored else 200, content=result.model_dump(mode="json"))
+
+
+def _refuse_vetted(
+    services: Services,
+    who: Principal,
+    action: Action,
+    rt_code: str,
+    client: str | None,
+    key: str,
+    refused: ApiError | None,
+) -> None:
+    """A new post its kind's own rules refuse is audited and answered; nothing is stored."""
+    if refused is not None:
+        denied = {"idempotency_key": key, "reason": refused.reason.value}
+        services.app_db.audit(who, f"{action.value}_denied", rt_code, denied, client)
+        raise refused
 
 
 BACKDATED = timedelta(minutes=15)
@@ -185,9 +210,20 @@ def _refuse_backdated(
     summary="A bank sampah deposit: deposit_id, household (pseudonymous), items in kg, prices",
 )
 async def post_deposit(
-    rt_code: RTCode, request: Request, services: ServicesDep, who: PrincipalDep, idempotency_key: IdempotencyKey = None
+    rt_code: RTCode,
+    request: Request,
+    services: ServicesDep,
+    who: PrincipalDep,
+    idempotency_key: IdempotencyKey = None,
+    weighing: Annotated[
+        str | None,
+        Query(pattern=WEIGHING_PATTERN, description="the scale's weighing this deposit's weight came from (its id)"),
+    ] = None,
 ) -> JSONResponse:
-    return await _post(request, services, who, rt_code, DeviceKind.bank_sampah, Action.post_deposit, idempotency_key)
+    vet = (lambda reading, key: take_weighing(services, rt_code, weighing, reading, key)) if weighing else None
+    return await _post(
+        request, services, who, rt_code, DeviceKind.bank_sampah, Action.post_deposit, idempotency_key, vet
+    )
 
 
 @router.post(
@@ -199,7 +235,16 @@ async def post_deposit(
 async def post_poskamling(
     rt_code: RTCode, request: Request, services: ServicesDep, who: PrincipalDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
-    return await _post(request, services, who, rt_code, DeviceKind.poskamling, Action.post_poskamling, idempotency_key)
+    return await _post(
+        request,
+        services,
+        who,
+        rt_code,
+        DeviceKind.poskamling,
+        Action.post_poskamling,
+        idempotency_key,
+        lambda reading, _key: check_patrol(services, rt_code, reading),
+    )
 
 
 @router.post(

@@ -8,7 +8,7 @@ prices live in the application database. A deposit that a later entry corrects i
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +18,10 @@ from bantar.domain.readings import Material
 from bantar.domain.timebase import from_epoch_ms, wib_day
 
 HOUSEHOLD_PATTERN = r"^[A-Za-z0-9_-]{4,64}$"
+WEIGHING_PATTERN = r"^[0-9A-Za-z.-]{1,64}:[0-9]{1,20}$"
+"""a weighing as a deposit names it: ``<scale's device id>:<seq>``"""
+WEIGHING_RECENT = timedelta(hours=24)
+"""a deposit takes a weighing at most this long before or after its own time"""
 GRADE_PATTERN = r"^[\w .,/()+-]{0,40}$"
 Grade = Annotated[str, Field(pattern=GRADE_PATTERN, description="sub-grade, e.g. 'botol PET'; empty: the material")]
 
@@ -115,3 +119,17 @@ def month_recap(month: str, deposits: Sequence[DepositRow], withdrawals: Sequenc
         turnover_idr=sum(d.value_idr for d in in_month),
         withdrawals_idr=sum(w.amount_idr for w in withdrawals if wib_day(w.ts).isoformat()[:7] == month),
     )
+
+
+def weighing_id(device_id: str, seq: int) -> str:
+    return f"{device_id}:{seq}"
+
+
+def parse_weighing_id(text: str) -> tuple[str, int]:
+    device_id, _, seq = text.rpartition(":")
+    return device_id, int(seq)
+
+
+def weighing_matches(items_kg: Iterable[float], weighed_kg: float) -> bool:
+    """A deposit's kg (all its items) is the weighing's, to the gram the app writes."""
+    return round(sum(items_kg), 3) == round(weighed_kg, 3)

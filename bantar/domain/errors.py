@@ -51,7 +51,11 @@ class Reason(StrEnum):
     insufficient_balance = "insufficient_balance"
     not_a_checkpoint = "not_a_checkpoint"
     checkpoint_other_rt = "checkpoint_other_rt"
+    unknown_checkpoint = "unknown_checkpoint"
     patrol_outside_duty = "patrol_outside_duty"
+    unknown_weighing = "unknown_weighing"
+    weighing_taken = "weighing_taken"
+    weighing_mismatch = "weighing_mismatch"
     # --- HTTP only ---
     missing_token = "missing_token"  # noqa: S105 (a reason code, not a secret)
     invalid_token = "invalid_token"  # noqa: S105 (a reason code, not a secret)
@@ -230,9 +234,25 @@ CATALOGUE: dict[Reason, Text] = {
         "Kode titik patroli ini milik RT lain",
         "this checkpoint belongs to another RT",
     ),
+    Reason.unknown_checkpoint: Text(
+        "Titik patroli ini tidak terdaftar di RT ini: minta ketua RT mencetak kodenya",
+        "this checkpoint is not registered in this RT: ask the RT head to print its code",
+    ),
     Reason.patrol_outside_duty: Text(
         "Patroli hanya bisa dicatat saat jaga: mulai jaga dulu",
         "a patrol can only be recorded during a duty: start the duty first",
+    ),
+    Reason.unknown_weighing: Text(
+        "Timbangan ini tidak ada di RT ini atau sudah terlalu lama",
+        "no such weighing in this RT (or it is too old)",
+    ),
+    Reason.weighing_taken: Text(
+        "Hasil timbangan ini sudah dipakai untuk setoran lain",
+        "this weighing was already used for another deposit",
+    ),
+    Reason.weighing_mismatch: Text(
+        "Berat setoran tidak sama dengan hasil timbangan yang dipilih",
+        "the deposit's weight differs from the chosen weighing",
     ),
 }
 """every reason's text, keyed by code: the one catalogue for dead letters, counters and HTTP"""

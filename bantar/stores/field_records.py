@@ -1,5 +1,6 @@
 """The field app's records in the application database: bank sampah members (names and phones
-stay here, never in the readings), price lists, withdrawals, corrections and patrol checkpoints.
+stay here, never in the readings), price lists, withdrawals, corrections, which scale weighing
+each deposit used, and patrol checkpoints.
 
 Created by ``AppDb`` on its connection; each write is one statement or one transaction.
 """
@@ -40,6 +41,9 @@ CREATE TABLE IF NOT EXISTS field_corrections (
 CREATE TABLE IF NOT EXISTS patrol_checkpoints (
     rt_code TEXT NOT NULL, id TEXT NOT NULL, label TEXT NOT NULL, created_ms INTEGER NOT NULL,
     PRIMARY KEY (rt_code, id));
+CREATE TABLE IF NOT EXISTS bank_weighing_uses (
+    rt_code TEXT NOT NULL, device_id TEXT NOT NULL, seq INTEGER NOT NULL, deposit_key TEXT NOT NULL,
+    at_ms INTEGER NOT NULL, PRIMARY KEY (device_id, seq));
 """
 
 
@@ -181,6 +185,28 @@ class FieldRecords:
             ).fetchall()
         return {(r[0], r[1]) for r in rows}
 
+    # --- weighings taken as deposits' weights ----------------------------------------------------
+    def take_weighing(self, rt_code: str, device_id: str, seq: int, deposit_key: str) -> str:
+        """Record that the deposit ``deposit_key`` used the weighing (device, seq), unless another
+        deposit already did; the key of the deposit that holds it afterwards (this one: taken)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO bank_weighing_uses VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, seq) DO NOTHING",
+                (rt_code, device_id, seq, deposit_key, _now_ms()),
+            )
+            row = self._db.execute(
+                "SELECT deposit_key FROM bank_weighing_uses WHERE device_id = ? AND seq = ?", (device_id, seq)
+            ).fetchone()
+        return str(row[0])
+
+    def used_weighings(self, rt_code: str) -> dict[tuple[str, int], str]:
+        """(device, seq) of each weighing a deposit of the RT used -> that deposit's key."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT device_id, seq, deposit_key FROM bank_weighing_uses WHERE rt_code = ?", (rt_code,)
+            ).fetchall()
+        return {(r[0], r[1]): r[2] for r in rows}
+
     # --- checkpoints ----------------------------------------------------------------------------
     def add_checkpoint(self, rt_code: str, checkpoint: Checkpoint) -> None:
         with self._lock:
@@ -196,6 +222,14 @@ class FieldRecords:
                 "SELECT id, label FROM patrol_checkpoints WHERE rt_code = ? ORDER BY created_ms, id", (rt_code,)
             ).fetchall()
         return [Checkpoint(id=r[0], label=r[1]) for r in rows]
+
+    def checkpoint_elsewhere(self, rt_code: str, checkpoint_id: str) -> bool:
+        """Whether another RT registered a checkpoint with this id."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM patrol_checkpoints WHERE id = ? AND rt_code != ? LIMIT 1", (checkpoint_id, rt_code)
+            ).fetchone()
+        return row is not None
 
 
 def _now_ms() -> int:

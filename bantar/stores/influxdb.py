@@ -53,7 +53,7 @@ from bantar.domain.readings import (
 from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day
 from bantar.domain.topics import DeviceKind
-from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
+from bantar.ports import SequenceGap, StoreCounts, WeighingRow, WriteOutcome
 from bantar.stores.ledger import SERIES, DeviceAndDayNotes, SqliteLedger, Synchronous, conflict_letter
 
 NS_PER_MS = 1_000_000
@@ -412,6 +412,15 @@ class InfluxStore(SqliteLedger):
             [AvailabilityRow(r["device_id"], r["time"] // NS_PER_MS, r["state"] == online) for r in earlier]
             + [AvailabilityRow(r["device_id"], r["time"] // NS_PER_MS, r["state"] == online) for r in availability],
         )
+
+    def weighings(self, rt_code: str, start_ms: int, end_ms: int) -> list[WeighingRow]:
+        where = (
+            f"WHERE rt_code = {quote_string(rt_code)} "
+            f"AND time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS}"
+        )
+        (rows,) = self.client.query([f"SELECT device_id, seq, kg FROM {SERIES[DeviceKind.weighing]} {where}"])
+        found = [WeighingRow(r["device_id"], r["seq"], r["time"] // NS_PER_MS, float(r["kg"])) for r in rows]
+        return sorted(found, key=lambda w: (w.ts_ms, w.device_id, w.seq))
 
     def close(self) -> None:
         self.client.close()

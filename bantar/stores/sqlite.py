@@ -48,7 +48,7 @@ from bantar.domain.readings import (
 from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import to_epoch_ms
 from bantar.domain.topics import DeviceKind
-from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
+from bantar.ports import SequenceGap, StoreCounts, WeighingRow, WriteOutcome
 from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA, SqliteArchiveSide, merge_archived
 from bantar.stores.ledger import SERIES, DeviceAndDayNotes, Synchronous, conflict_letter
 
@@ -336,3 +336,12 @@ class SqliteStore(SqliteArchiveSide):
             ]
         hot = RTReadings(bins, cctv, posts, deposits, gotong_royong, availability)
         return merge_archived(hot, {kind: self.archived(kind, rt_code, start_ms, end_ms) for kind in ARCHIVED_KINDS})
+
+    def weighings(self, rt_code: str, start_ms: int, end_ms: int) -> list[WeighingRow]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT device_id, seq, ts_ms, kg FROM weighings WHERE rt_code = ? AND ts_ms >= ? AND ts_ms < ? "
+                "ORDER BY ts_ms, device_id, seq",
+                (rt_code, start_ms, end_ms),
+            ).fetchall()
+        return [WeighingRow(*r) for r in rows]

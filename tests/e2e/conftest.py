@@ -25,14 +25,16 @@ ARTIFACTS = REPO / "artifacts"
 PHONE, LAPTOP = 360, 1366
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+def chromium(profile: Path, phone_width: int | None = None) -> WebDriver:
+    """Debian's chromium under chromedriver, headless, with its own profile: a laptop window, or
+    with ``phone_width`` a phone's screen (headless windows are at least 500 px wide, so the
+    phone is emulated: ``phone_width`` x 844, touch, mobile user agent)."""
+    chromium_path = shutil.which("chromium") or "/usr/bin/chromium"
     driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    if not Path(chromium).exists() or not Path(driver_path).exists():
+    if not Path(chromium_path).exists() or not Path(driver_path).exists():
         pytest.fail("chromium and chromium-driver are not installed: .ci/run installs them (apt-get)")
     options = webdriver.ChromeOptions()
-    options.binary_location = chromium
+    options.binary_location = chromium_path
     for flag in (
         "--headless=new",
         "--no-sandbox",
@@ -42,12 +44,22 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
         "--no-first-run",
         "--disable-component-update",
         "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1366,1000",
+        f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
+    if phone_width is None:
+        options.add_argument("--window-size=1366,1000")
+    else:
+        options.add_experimental_option(
+            "mobileEmulation", {"deviceMetrics": {"width": phone_width, "height": 844, "pixelRatio": 1}}
+        )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
+    driver = chromium(tmp_path / "profile")
     yield driver
     driver.quit()
 

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import itertools
+import json
 import os
-import shutil
 import signal
+import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+import websocket
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -29,24 +31,26 @@ from api.server import BackgroundServer
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.bank_sampah import Price
 from bantar.domain.readings import Material
-from bantar.domain.registry import Registry, web_device_id
-from bantar.domain.timebase import wib_day
+from bantar.domain.registry import Device, ExternalIds, Registry, web_device_id
+from bantar.domain.timebase import WIB, wib_day
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import utc_now
+from bantar.registry_file import dump_registry
 from bantar.services import Services
 from bantar.stores.field_records import Checkpoint
-from ingest.broker import free_port
+from ingest.broker import MosquittoProcess, free_port
+from tests.e2e.conftest import chromium, tap_on
 from tests.field import fresh_services
-from tests.proxy import CuttableProxy
-from tests.support import REPO, wait_until
+from tests.proxy import CuttableProxy, RefusingHttpProxy
+from tests.support import REPO, bantar_env, publish, start_ingestor, stop_ingestor, wait_until
 
 SHOTS = REPO / "docs" / "img"
 NO_SIDEWAYS = "return document.documentElement.scrollWidth <= window.innerWidth"
 
 
 class Site:
-    def __init__(self, services: Services, proxy: CuttableProxy) -> None:
-        self.services, self.proxy = services, proxy
+    def __init__(self, services: Services, proxy: CuttableProxy, db: Path) -> None:
+        self.services, self.proxy, self.db = services, proxy, db
         self.url = f"http://127.0.0.1:{proxy.port}"
 
     def code(self, name: str, role: Role, rt: str) -> str:
@@ -62,39 +66,14 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(small_registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    services = fresh_services(small_registry, tmp_path_factory.mktemp("field-app"))
+    folder = tmp_path_factory.mktemp("field-app")
+    services = fresh_services(small_registry, folder)  # its store: folder/bantar.db
     server = BackgroundServer(create_app(services, run_evidence_loop=False), free_port()).start()
     proxy = CuttableProxy(int(server.url.rsplit(":", 1)[1]))
-    yield Site(services, proxy)
+    yield Site(services, proxy, folder / "bantar.db")
     proxy.close()
     server.stop()
     services.close()
-
-
-def open_phone(profile: Path, width: int = 390) -> WebDriver:
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    if not Path(chromium).exists() or not Path(driver_path).exists():
-        pytest.fail("chromium and chromium-driver are not installed: .ci/run installs them (apt-get)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    # headless windows are at least 500 px wide: emulate the phone's screen instead
-    options.add_experimental_option(
-        "mobileEmulation", {"deviceMetrics": {"width": width, "height": 844, "pixelRatio": 1}}
-    )
-    return webdriver.Chrome(service=Service(driver_path), options=options)
 
 
 @pytest.fixture
@@ -102,7 +81,7 @@ def phones(tmp_path: Path) -> Iterator[Any]:
     opened: list[WebDriver] = []
 
     def phone(name: str, width: int = 390) -> WebDriver:
-        driver = open_phone(tmp_path / name, width)
+        driver = chromium(tmp_path / name, width)
         opened.append(driver)
         return driver
 
@@ -126,8 +105,9 @@ def app_ready(driver: WebDriver) -> None:
     )
 
 
-def sign_in(driver: WebDriver, site: Site, code: str) -> None:
-    driver.get(f"{site.url}/app/#masuk={code}")
+def sign_in(driver: WebDriver, site: Site, code: str, url: str | None = None) -> None:
+    """Sign in by link at the site (or at ``url``, another way to the same server)."""
+    driver.get(f"{url or site.url}/app/#masuk={code}")
     wait_js(driver, "return !location.hash.includes('masuk=') && document.body.dataset.ready === '1'", "sign-in")
     wait_js(driver, "return document.body.dataset.offlineReady === '1'", "the service worker to be active", 30)
     driver.refresh()  # the second load is served by the service worker
@@ -183,8 +163,21 @@ def deposit(driver: WebDriver, member: str, material_index: int, kg: str) -> Non
     Select(driver.find_element(By.ID, "member")).select_by_visible_text(member)
     Select(driver.find_element(By.ID, "material")).select_by_index(material_index)
     driver.find_element(By.ID, "kg").send_keys(kg)
+    save_deposit(driver)
+
+
+def save_deposit(driver: WebDriver) -> None:
     driver.find_element(By.ID, "save").click()
     WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "receipt"), "the receipt")
+
+
+def set_backoff(driver: WebDriver, base_ms: int) -> None:
+    """The phone's retry schedule after a failed send: base x 2^tries (outbox.js reads it)."""
+    driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "openStore().then((db) => kvPut(db, 'backoff', { base_ms: arguments[0], max_ms: 3600000 })).then(done);",
+        base_ms,
+    )
 
 
 def qr_file(driver: WebDriver, text: str, folder: Path) -> Path:
@@ -396,3 +389,248 @@ def test_no_screen_scrolls_sideways_at_360_px_and_the_rt_head_prints_checkpoints
         phone.find_element(By.ID, "lang").click()
         WebDriverWait(phone, 20).until(lambda d: d.find_element(By.ID, "lang").text == "ID", "English")
         assert phone.execute_script(NO_SIDEWAYS)
+
+
+# --- a connected scale's weighing, through Mosquitto and `bantar ingest` -------------------------
+SCALE_TOPIC = "BANKSAMPAH-TIMBANGAN"
+
+
+def scale_registry(registry: Registry, rt: str, folder: Path) -> Path:
+    """The registry with a Tasmota scale (HX711) at the RT's bank sampah, for the ingestor."""
+    scale = Device(
+        id=f"{rt}-scale",
+        kind=DeviceKind.bank_sampah,
+        rt=rt,
+        interval_s=86400,
+        external_ids=ExternalIds(tasmota_topic=SCALE_TOPIC),
+    )
+    path = folder / "registry.yaml"
+    dump_registry(registry.model_copy(update={"devices": [*registry.devices, scale]}), path)
+    return path
+
+
+def weigh(mosquitto: MosquittoProcess, kg: float, minutes_ago: int) -> None:
+    """The scale's Tasmota telemetry (its local time is WIB)."""
+    at = (datetime.now(WIB) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%S")
+    publish(mosquitto, [(f"tele/{SCALE_TOPIC}/SENSOR", json.dumps({"Time": at, "HX711": {"Weight": kg}}).encode())])
+
+
+def weighing_choices(driver: WebDriver) -> list[str]:
+    tap_on(driver, "#from-scale")
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#weighings button"), "the weighings")
+    return [b.text for b in driver.find_elements(By.CSS_SELECTOR, "#weighings button")]
+
+
+def test_a_scales_weighing_fills_one_deposits_weight_and_a_second_phone_is_told_it_is_taken(
+    site: Site,
+    phones: Any,
+    small_registry: Registry,
+    mosquitto: MosquittoProcess,
+    tmp_path: Path,
+) -> None:
+    rt = list(site.services.registry.rts)[5]
+    prepare_bank(site, rt)
+    env = bantar_env(
+        registry=str(scale_registry(small_registry, rt, tmp_path)),
+        sources=str(tmp_path / "sources.yaml"),
+        sqlite__path=str(site.db),
+        app_db=str(tmp_path / "ingest-app.db"),
+        mqtt__port=str(mosquitto.port),
+    )
+    (tmp_path / "sources.yaml").write_text(
+        "connections:\n  service: {broker: service, client_id: bantar-sources}\n"
+        "sources:\n  - {name: tasmota, connection: service, format: tasmota}\n"
+    )
+    log = tmp_path / "ingest.log"
+    ingestor = start_ingestor(env, log)
+    try:
+        wait_until(lambda: log.read_text().count("subscribed") >= 2, 20, "both connections to subscribe")
+        weigh(mosquitto, 2.35, minutes_ago=3)
+        weigh(mosquitto, 1.2, minutes_ago=1)
+        window = (0, 2**53)
+        wait_until(lambda: len(site.services.store.weighings(rt, *window)) == 2, 30, "two weighings stored")
+    finally:
+        stop_ingestor(ingestor)
+
+    first, second = phones("scale-1"), phones("scale-2")
+    for phone, name in ((first, "Bu Sari"), (second, "Pak Joko")):
+        sign_in(phone, site, site.code(name, Role.operator, rt))
+        visit(phone, "setor", "#from-scale")
+        assert [c.split(" · ")[0] for c in weighing_choices(phone)] == ["1,2 kg", "2,35 kg"]  # newest first
+    for phone in (first, second):  # both take the 2,35 kg one: only the first to arrive gets it
+        Select(phone.find_element(By.ID, "member")).select_by_visible_text("Ani")
+        tap_on(phone, "#weighings button:nth-child(2)")
+        assert phone.find_element(By.ID, "kg").get_attribute("value") == "2,35"
+        assert "Dari timbangan: 2,35 kg" in phone.find_element(By.ID, "scale-note").text
+        assert phone.find_element(By.ID, "total").text == "Rp 7.050"
+    shot(first, "field-deposit-scale.png")
+    save_deposit(first)
+    WebDriverWait(first, 30).until(lambda d: pending(d) == 0, "the first phone's deposit sent")
+    save_deposit(second)
+    visit(second, "kirim", ".badge.refused")
+    refused = second.find_element(By.CSS_SELECTOR, ".entry .error").text
+    assert refused == "Hasil timbangan ini sudah dipakai untuk setoran lain"
+    stored = site.services.store.rt_readings(rt, 0, 2**53).deposits
+    assert [(d.household, d.kg) for d in stored] == [("hh_ani_0001", {"plastic": 2.35})]
+    assert list(site.services.app_db.field.used_weighings(rt)) == [
+        (f"{rt}-scale", w.seq) for w in site.services.store.weighings(rt, 0, 2**53) if w.kg == 2.35
+    ]
+
+    visit(first, "setor", "#from-scale")
+    assert [c.split(" · ")[0] for c in weighing_choices(first)] == ["1,2 kg"]  # the taken one is gone
+    tap_on(first, "#weighings button")
+    note = first.find_element(By.ID, "scale-note")
+    first.find_element(By.ID, "kg").send_keys("0")  # 1,20: still the weighing's weight
+    assert "Dari timbangan: 1,2 kg" in note.text
+    first.find_element(By.ID, "kg").send_keys("5")  # 1,205: typed over, no longer the weighing
+    assert not note.is_displayed()
+    go_offline(first, site)
+    WebDriverWait(first, 20).until(lambda d: not d.find_element(By.ID, "from-scale").is_enabled(), "the button off")
+    assert (
+        first.find_element(By.ID, "scale-note").text == "Ambil dari timbangan butuh jaringan: tulis beratnya sendiri."
+    )
+    go_online(first, site)
+
+
+# --- the server's patrol rules, shown on the phone ---------------------------------------------
+def test_a_patrol_the_server_refuses_shows_its_reason_in_indonesian(site: Site, phones: Any, tmp_path: Path) -> None:
+    """A post that signed in before its RT printed any checkpoint cannot check a code on the
+    phone; the server refuses a code the RT never registered, and the phone says why."""
+    rt = list(site.services.registry.rts)[6]
+    post = phones("post-refused")
+    sign_in(post, site, site.code("Pos ronda RT 7", Role.security_post, rt))
+    visit(post, "jaga", "#guards")
+    post.find_element(By.ID, "duty-start").click()
+    WebDriverWait(post, 20).until(lambda d: d.find_elements(By.ID, "duty-end"), "the duty to start")
+    visit(post, "patroli", "#scan-file")
+    kind, _ = scan(post, qr_file(post, f"BANTAR-CP/{rt}/cp-lama", tmp_path))
+    assert kind == "ok"  # the phone knows no checkpoint of its RT: the server judges
+    visit(post, "kirim", ".badge.refused")
+    assert post.find_element(By.CSS_SELECTOR, ".entry .error").text == (
+        "Titik patroli ini tidak terdaftar di RT ini: minta ketua RT mencetak kodenya"
+    )
+    assert site.post_reports(rt) == ["duty"]
+    assert post.find_element(By.ID, "outbox-status").text == "1 ditolak"
+
+
+# --- retries: 5xx backoff and the browser's background sync ------------------------------------
+def test_a_send_refused_with_503_is_retried_with_growing_gaps_and_stored_once(site: Site, phones: Any) -> None:
+    rt = list(site.services.registry.rts)[7]
+    prepare_bank(site, rt)
+    flaky = RefusingHttpProxy(site.proxy.target_port, "/bank-sampah/deposits", refuse=3)
+    try:
+        operator = phones("flaky")
+        sign_in(operator, site, site.code("Bu Wati", Role.operator, rt), url=flaky.url)
+        base_ms = 500
+        set_backoff(operator, base_ms)
+        deposit(operator, "Budi", 0, "4")
+        visit(operator, "kirim", ".entry .retry")
+        card = operator.find_element(By.CSS_SELECTOR, ".entry")
+        assert card.find_element(By.CSS_SELECTOR, ".badge").text == "Belum terkirim"
+        assert "Server belum bisa menerima (percobaan" in card.find_element(By.CSS_SELECTOR, ".retry").text
+        assert pending(operator) == 1
+        WebDriverWait(operator, 60).until(lambda d: pending(d) == 0, "the deposit to be sent at last")
+    finally:
+        flaky.close()
+    attempts = flaky.attempts
+    assert [a.status for a in attempts] == [503, 503, 503, 201]
+    assert len({a.key for a in attempts}) == 1  # one entry, one Idempotency-Key, however often sent
+    gaps = [b.at - a.at for a, b in itertools.pairwise(attempts)]
+    scheduled = [base_ms * 2**tries / 1000 for tries in (1, 2, 3)]  # outbox.js: base x 2^tries
+    assert all(gap >= wait for gap, wait in zip(gaps, scheduled, strict=True)), (gaps, scheduled)
+    assert gaps[0] < gaps[-1], gaps
+    assert site.deposits(rt) == 1
+
+
+class DevTools:
+    """A second DevTools connection to the phone's page, for what chromedriver cannot do:
+    read the service worker's registration id and dispatch a background sync to it."""
+
+    def __init__(self, driver: WebDriver, origin: str) -> None:
+        address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+        targets = httpx.get(f"http://{address}/json/list").json()
+        page = next(t for t in targets if t["type"] == "page" and t["url"].startswith(origin))
+        self.origin, self._ids = origin, itertools.count(1)
+        self._socket = websocket.create_connection(page["webSocketDebuggerUrl"], suppress_origin=True, timeout=30)
+
+    def call(self, method: str, **params: object) -> dict[str, Any]:
+        """Send a command; its result, with the events that arrived before it (``events``)."""
+        number = next(self._ids)
+        self._socket.send(json.dumps({"id": number, "method": method, "params": params}))
+        events: list[dict[str, Any]] = []
+        while True:
+            message = json.loads(self._socket.recv())
+            if message.get("id") == number:
+                assert "error" not in message, message
+                return {**message["result"], "events": events}
+            events.append(message)
+
+    def registration_id(self) -> str:
+        self.call("ServiceWorker.enable")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            for event in self.call("Runtime.evaluate", expression="1")["events"]:
+                if event.get("method") == "ServiceWorker.workerRegistrationUpdated":
+                    for registration in event["params"]["registrations"]:
+                        if registration["scopeURL"] == f"{self.origin}/app/" and not registration["isDeleted"]:
+                            return str(registration["registrationId"])
+        raise AssertionError("no service worker registration for the app")
+
+    def dispatch_sync(self, registration_id: str, tag: str) -> None:
+        self.call(
+            "ServiceWorker.dispatchSyncEvent",
+            origin=self.origin,
+            registrationId=registration_id,
+            tag=tag,
+            lastChance=False,
+        )
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+def sync_tags(driver: WebDriver) -> list[str]:
+    """The background syncs the service worker's registration holds (none while one is running)."""
+    return list(
+        driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "navigator.serviceWorker.ready.then((r) => r.sync.getTags()).then(done);"
+        )
+    )
+
+
+def test_a_background_sync_sends_what_was_saved_offline_once(site: Site, phones: Any) -> None:
+    """Offline here is the server out of reach while the page still believes it is online, so no
+    ``online`` event fires; the page's own retry waits an hour. Only the service worker's sync,
+    dispatched through DevTools, can send the entry."""
+    rt = list(site.services.registry.rts)[8]
+    prepare_bank(site, rt)
+    operator = phones("background")
+    sign_in(operator, site, site.code("Bu Lina", Role.operator, rt))
+    assert wait_js(operator, "return navigator.serviceWorker.controller && 'SyncManager' in window", "sync")
+    set_backoff(operator, 30 * 60 * 1000)
+    site.proxy.refusing = True
+    site.proxy.cut()
+    try:
+        deposit(operator, "Ani", 1, "6,5")
+        WebDriverWait(operator, 20).until(
+            lambda d: sync_tags(d) == ["outbox"], "the sync registered on Simpan to wait for a retry"
+        )
+        assert pending(operator) == 1
+    finally:
+        site.proxy.refusing = False
+    operator.execute_script("window.notReloaded = true")  # gone if the page were loaded again
+    devtools = DevTools(operator, site.url)
+    try:
+        registration = devtools.registration_id()
+        devtools.dispatch_sync(registration, "outbox")
+        wait_until(lambda: site.deposits(rt) == 1, 30, "the background sync to send the deposit")
+        WebDriverWait(operator, 20).until(lambda d: pending(d) == 0, "the page to hear the entry was sent")
+        devtools.dispatch_sync(registration, "outbox")  # another sync: nothing is sent twice
+    finally:
+        devtools.close()
+    assert site.deposits(rt) == 1
+    assert (
+        operator.execute_script("return location.hash")
+        == f"#/struk/{operator.execute_script('return S.entries[0].key')}"
+    )

@@ -20,6 +20,7 @@ from bantar.domain.registry import Registry
 from bantar.domain.timebase import WIB
 from bantar.services import Services
 from bantar.settings import ApiSettings, Settings, SqliteSettings
+from bantar.stores.field_records import Checkpoint
 from ingest.broker import free_port
 from shell.compose import build_services
 
@@ -396,6 +397,9 @@ def test_the_simulator_posts_over_http_once_however_often_it_runs(tmp_path: Path
     rt_of = {d.id: d.rt for d in small_registry.devices}
     with opened_town(tmp_path, small_registry, ApiSettings(max_backdate_days=400)) as town:
         db = town.services.app_db
+        for rt in {d.rt for d in small_registry.devices}:  # the simulated posts' checkpoints, registered
+            for n in range(1, 6):
+                db.field.add_checkpoint(rt, Checkpoint(id=f"pos-{n}", label=f"Pos {n}"))
         tokens = {
             "/bank_sampah": db.create_token("Operator kota", Role.operator, ScopeLevel.city, None)[1],
             "/poskamling": db.create_token("Poskamling kota", Role.security_post, ScopeLevel.city, None)[1],

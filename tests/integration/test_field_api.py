@@ -4,6 +4,7 @@ post's history, Indonesian names (real uvicorn, real SQLite)."""
 from __future__ import annotations
 
 import io
+import itertools
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,14 +16,17 @@ from openpyxl import load_workbook
 from api.app import create_app
 from api.server import BackgroundServer
 from bantar.domain.access import Role, ScopeLevel
+from bantar.domain.errors import REASON_TEXT_ID, Reason
 from bantar.domain.intake import IntakeLimits, accept
 from bantar.domain.registry import Registry, web_device_id
 from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind, Topic
 from bantar.services import Services
+from bantar.stores.field_records import Checkpoint
 from ingest.broker import free_port
 from shell.field_setup import field_app_lines
 from tests.field import fresh_services
+from tests.integration.test_store_sources import reading as weighing_reading
 from tests.support import payload
 
 
@@ -268,3 +272,112 @@ def test_the_demo_prints_working_sign_in_links_for_an_operator_and_a_post(servic
     assert roles == ["operator", "security_post"]
     assert len(services.app_db.field.prices(rt)) == 6  # the operator can record deposits at once
     assert len(services.app_db.field.checkpoints(rt)) == 3
+
+
+def denials(services: Services, action: str, rt: str) -> list[str]:
+    """The reasons of the audited refusals of ``action`` in the RT, oldest first."""
+    found = [e for e in services.app_db.audit_entries(1000) if e.action == f"{action}_denied" and e.target == rt]
+    return [e.detail["reason"] for e in reversed(found)]
+
+
+def test_the_server_refuses_a_patrol_outside_a_duty_or_at_a_checkpoint_not_of_the_rt(
+    services: Services, url: str, rts: list[str]
+) -> None:
+    """Judged by each scan's own time: a scan made during the duty and sent after its end is kept,
+    one made after the end is refused however it is sent. A refusal stores nothing, takes no
+    sequence number and is audited with its reason."""
+    rt, other = rts[5], rts[6]
+    services.app_db.field.add_checkpoint(rt, Checkpoint(id="cp-gerbang", label="Gerbang"))
+    services.app_db.field.add_checkpoint(other, Checkpoint(id="cp-lapangan", label="Lapangan"))
+    post = bearer(token(services, Role.security_post, rt))
+    start = datetime.now(WIB).replace(microsecond=0) - timedelta(hours=2)
+    n = itertools.count()
+
+    def report(minutes: int, body: dict[str, object]) -> httpx.Response:
+        at = (start + timedelta(minutes=minutes)).isoformat()
+        headers = {**post, "Idempotency-Key": f"p-{next(n)}"}
+        return httpx.post(f"{url}/api/v1/rts/{rt}/poskamling/reports", json={"ts": at, **body}, headers=headers)
+
+    def patrol(minutes: int, checkpoint: str) -> httpx.Response:
+        return report(minutes, {"event": "patrol", "checkpoint": checkpoint})
+
+    def refused(response: httpx.Response) -> tuple[int, str, str]:
+        body = response.json()
+        return response.status_code, body["reason"], body["detail_id"]
+
+    assert refused(patrol(0, "cp-gerbang")) == (422, "patrol_outside_duty", REASON_TEXT_ID[Reason.patrol_outside_duty])
+    assert report(10, {"event": "duty", "on_duty": True, "guards": 3}).status_code == 201
+    assert refused(patrol(20, "cp-lapangan"))[:2] == (422, "checkpoint_other_rt")
+    assert refused(patrol(20, "cp-tidak-ada"))[:2] == (422, "unknown_checkpoint")
+    assert patrol(10, "cp-gerbang").status_code == 201  # in the duty's first second
+    assert report(60, {"event": "duty", "on_duty": False, "guards": 3}).status_code == 201
+    assert patrol(30, "cp-gerbang").status_code == 201  # scanned during the duty, sent after its end
+    assert patrol(60, "cp-gerbang").status_code == 201  # in the duty's last second
+    assert refused(patrol(61, "cp-gerbang"))[:2] == (422, "patrol_outside_duty")
+
+    web = web_device_id(rt, DeviceKind.poskamling)
+    stored = [r for r in services.store.rt_readings(rt, 0, 2**53).poskamling if r.device_id == web]
+    by_seq = sorted((r.seq, r.event) for r in stored)
+    assert by_seq == [(1, "duty"), (2, "patrol"), (3, "duty"), (4, "patrol"), (5, "patrol")]
+    assert services.store.last_sequences()[web] == 5  # no number taken by a refusal: no gap
+    assert denials(services, "post_poskamling", rt) == [
+        "patrol_outside_duty",
+        "checkpoint_other_rt",
+        "unknown_checkpoint",
+        "patrol_outside_duty",
+    ]
+
+
+def scale_weighs(services: Services, rt: str, at: datetime, kg: float) -> str:
+    """A connected scale's weighing, written as the ingestor writes one (``bantar ingest`` turns a
+    scale's Tasmota message into this reading: tests/integration/test_sources.py); its id."""
+    weighed = weighing_reading(f"{rt}-scale", rt, DeviceKind.weighing, at, {"kg": kg})
+    assert services.store.write([weighed], []).stored == 1
+    return f"{weighed.device_id}:{weighed.seq}"
+
+
+def test_a_scales_weighing_becomes_one_deposits_weight_and_only_once(
+    services: Services, url: str, rts: list[str]
+) -> None:
+    rt, other = rts[7], rts[8]
+    now = datetime.now(WIB).replace(microsecond=0)
+    first = scale_weighs(services, rt, now - timedelta(minutes=10), 2.35)
+    second = scale_weighs(services, rt, now - timedelta(minutes=5), 1.2)
+    elsewhere = scale_weighs(services, other, now - timedelta(minutes=5), 9.9)
+    operator = bearer(token(services, Role.operator, rt))
+    weighings = f"{url}/api/v1/rts/{rt}/bank-sampah/weighings"
+    listed = httpx.get(weighings, headers=operator)
+    assert listed.status_code == 200, listed.text
+    assert [(w["id"], w["kg"]) for w in listed.json()] == [(second, 1.2), (first, 2.35)]  # newest first, the RT's
+    assert httpx.get(weighings, headers=bearer(token(services, Role.security_post, rt))).status_code == 403
+    theirs = httpx.get(weighings.replace(rt, other), headers=bearer(token(services, Role.operator, other)))
+    assert [w["id"] for w in theirs.json()] == [elsewhere]
+
+    def deposit(key: str, weighing: str, kg: float) -> httpx.Response:
+        body = {
+            "ts": now.isoformat(),
+            "deposit_id": key,
+            "household": "hh_tini01",
+            "items": {"plastik": kg},
+            "price_idr_per_kg": {"plastik": 3000},
+        }
+        return httpx.post(
+            f"{url}/api/v1/rts/{rt}/bank-sampah/deposits",
+            params={"weighing": weighing},
+            json=body,
+            headers={**operator, "Idempotency-Key": key},
+        )
+
+    assert deposit("w-1", first, 2.35).status_code == 201
+    assert deposit("w-1", first, 2.35).json()["status"] == "duplicate"  # a resend: the same deposit
+    assert [w["id"] for w in httpx.get(weighings, headers=operator).json()] == [second]
+    taken = deposit("w-2", first, 2.35)
+    assert (taken.status_code, taken.json()["reason"]) == (409, "weighing_taken")
+    assert taken.json()["detail_id"] == "Hasil timbangan ini sudah dipakai untuk setoran lain"
+    assert deposit("w-3", second, 1.5).json()["reason"] == "weighing_mismatch"
+    assert deposit("w-4", elsewhere, 9.9).json()["reason"] == "unknown_weighing"
+    assert [d.kg for d in services.store.rt_readings(rt, 0, 2**53).deposits] == [{"plastic": 2.35}]
+    refusals = ["forbidden_role", "weighing_taken", "weighing_mismatch", "unknown_weighing"]  # the post's look first
+    assert denials(services, "post_deposit", rt) == refusals
+    assert deposit("w-3", second, 1.2).status_code == 201  # the refused entry, corrected, under its key
+    assert httpx.get(weighings, headers=operator).json() == []

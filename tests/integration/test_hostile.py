@@ -25,6 +25,7 @@ from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind
 from bantar.registry_file import dump_registry
 from bantar.settings import ApiSettings
+from bantar.stores.field_records import Checkpoint
 from ingest.broker import MosquittoProcess, free_port
 from tests.integration.test_access import DEPOSIT, Town, opened_town
 from tests.support import REPO, RunningIngestor, bantar_env, publish, settings_for, wait_until
@@ -200,13 +201,16 @@ def test_the_same_reading_in_other_bytes_is_a_duplicate_and_a_conflict_keeps_its
 def test_web_devices_count_and_a_jump_to_the_last_number_is_a_reset(
     town: Town, mosquitto: MosquittoProcess, tmp_path: Path
 ) -> None:
+    duty = {"event": "duty", "on_duty": True, "guards": 2}
+    assert town.post("post_a", town.a, "poskamling/reports", duty, key="seq-duty").status_code == 201
     for n in range(3):
+        town.services.app_db.field.add_checkpoint(town.a, Checkpoint(id=f"pos-{n}", label=f"Pos {n}"))
         body = {"event": "patrol", "checkpoint": f"pos-{n}"}
         assert town.post("post_a", town.a, "poskamling/reports", body, key=f"seq-{n}").status_code == 201
     web = web_device_id(town.a, DeviceKind.poskamling)
     gaps = {g.device_id: g for g in town.services.store.sequence_gaps()}
     assert web not in gaps
-    assert town.services.store.last_sequences()[web] == 3  # one number per post, from 1
+    assert town.services.store.last_sequences()[web] == 4  # one number per post, from 1
     registry = town.services.registry
     device = next(d for d in registry.devices.values() if d.kind is DeviceKind.cctv and d.rt == town.a)
     topic = f"bantar/v1/{device.id}/cctv"

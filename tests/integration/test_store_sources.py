@@ -66,6 +66,12 @@ def test_source_kinds_are_stored_and_feed_camera_uptime(any_store: ReadingStore,
     any_store.write([later], [])
     assert camera.id in any_store.online_by_availability()
     assert any_store.sequence_gaps() == []
+    weighed = batch[3]
+    assert any_store.weighings(scale.rt, to_epoch_ms(DAY), to_epoch_ms(DAY + timedelta(days=1))) == [
+        (scale.id, weighed.seq, to_epoch_ms(weighed.ts), 2.35)
+    ]
+    later_only = (to_epoch_ms(DAY + timedelta(hours=3)), to_epoch_ms(DAY + timedelta(days=1)))
+    assert any_store.weighings(scale.rt, *later_only) == []
 
     day = wib_day(DAY)
     start, end = (to_epoch_ms(t) for t in wib_day_bounds_utc(day))

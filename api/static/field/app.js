@@ -27,6 +27,9 @@ const T = {
     in_force: 'Harga yang berlaku hari ini', month: 'Bulan', download_csv: 'Unduh CSV', download_xlsx: 'Unduh Excel (XLSX)',
     active_members: 'Anggota aktif', turnover: 'Perputaran', n_deposits: 'Jumlah setoran', offline_data: 'Tidak ada jaringan: data terakhir di ponsel.',
     needs_network: 'Butuh jaringan. Coba lagi nanti.',
+    from_scale: 'Ambil dari timbangan', scale_needs_network: 'Ambil dari timbangan butuh jaringan: tulis beratnya sendiri.',
+    no_weighings: 'Belum ada hasil timbangan baru.', weighed: (kg, time) => `Dari timbangan: ${kg}, ${time}`,
+    retry_offline: 'Menunggu jaringan', retry_server: (n, time) => `Server belum bisa menerima (percobaan ${n}), dicoba lagi ${time}`,
     guards: 'Jumlah penjaga', start_duty: 'Mulai jaga', end_duty: 'Selesai jaga', on_duty_since: (t, g) => `Sedang jaga sejak ${t}, ${g} penjaga`,
     off_duty: 'Tidak sedang jaga.', scan_live: 'Pindai dengan kamera', scan_photo: 'Foto kode QR', stop_camera: 'Tutup kamera',
     patrol_ok: (label) => `Patroli tercatat: ${label}`, no_qr: 'Tidak ada kode QR yang terbaca. Coba lagi lebih dekat.',
@@ -62,6 +65,9 @@ const T = {
     in_force: 'Prices in force today', month: 'Month', download_csv: 'Download CSV', download_xlsx: 'Download Excel (XLSX)',
     active_members: 'Active members', turnover: 'Turnover', n_deposits: 'Deposits', offline_data: 'No network: the last data on this phone.',
     needs_network: 'Needs a network. Try again later.',
+    from_scale: 'Take from the scale', scale_needs_network: 'Taking from the scale needs a network: type the weight.',
+    no_weighings: 'No new weighings yet.', weighed: (kg, time) => `From the scale: ${kg}, ${time}`,
+    retry_offline: 'Waiting for a network', retry_server: (n, time) => `The server could not take it (try ${n}), trying again ${time}`,
     guards: 'Guards on duty', start_duty: 'Start duty', end_duty: 'End duty', on_duty_since: (t, g) => `On duty since ${t}, ${g} guards`,
     off_duty: 'Not on duty.', scan_live: 'Scan with camera', scan_photo: 'Photo of QR code', stop_camera: 'Close camera',
     patrol_ok: (label) => `Patrol recorded: ${label}`, no_qr: 'No QR code could be read. Try again, closer.',
@@ -77,6 +83,10 @@ const T = {
     reasons: {
       not_a_checkpoint: 'This QR code is not a BANTAR patrol checkpoint', checkpoint_other_rt: "This checkpoint belongs to another RT",
       patrol_outside_duty: 'Patrols can only be recorded on duty: start the duty first',
+      unknown_checkpoint: 'This checkpoint is not registered in this RT: ask the RT head to print its code',
+      weighing_taken: 'This weighing was already used for another deposit',
+      weighing_mismatch: "The deposit's weight differs from the chosen weighing",
+      unknown_weighing: 'No such weighing in this RT (or it is too old)',
     },
   },
 };
@@ -176,22 +186,33 @@ let syncTimer = null;
 async function syncNow(force) {
   if (!S.session) return;
   const result = await syncOutbox(S.db, refreshEntries, force === true);
+  await synced(result);
+}
+
+async function synced(result) {
+  /* after a sync by the page or the service worker: the screen, and the next try when the
+   * first entry still waiting is due (its backoff) */
   await refreshEntries();
   if (result && result.stopped === 'unauthorized') await checkSession();
   const next = S.entries.filter((e) => e.state === 'pending').map((e) => e.next_at);
   clearTimeout(syncTimer);
-  if (next.length) syncTimer = setTimeout(syncNow, Math.max(1000, Math.min(...next) - Date.now()));
-  if (result && result.sent) rerenderIfListing();
+  if (next.length) syncTimer = setTimeout(syncNow, Math.max(50, Math.min(...next) - Date.now()));
+  if (!result || result.sent || result.refused || result.stopped === 'server') rerenderIfListing();
 }
 
 async function save(entry) {
-  /* Simpan: on the phone first, with its Idempotency-Key; then try to send */
+  /* Simpan: on the phone first, with its Idempotency-Key; then sent by a background sync of the
+   * service worker where the browser has one (it fires when there is a network), by the page
+   * otherwise (and on open, when online, on Kirim, after each backoff) */
   const full = await addEntry(S.db, Object.assign({ key: newKey(entry.kind) }, entry));
   await refreshEntries();
   try {
     const registration = await navigator.serviceWorker?.ready;
-    if (registration && registration.sync) await registration.sync.register('outbox');
-  } catch (_) { /* no background sync here: the page retries on open and when online */ }
+    if (registration && registration.sync) {
+      await registration.sync.register('outbox');
+      return full;
+    }
+  } catch (_) { /* no background sync here */ }
   syncNow();
   return full;
 }
@@ -341,7 +362,9 @@ function badge(entry) {
 function entryCard(entry) {
   return h('div', { class: 'card entry', 'data-key': entry.key },
     h('div', {}, h('div', {}, entry.summary), h('small', {}, timeText(entry.created)),
-      entry.state === 'refused' ? h('div', { class: 'error' }, reasonText(entry.error)) : null),
+      entry.state === 'refused' ? h('div', { class: 'error' }, reasonText(entry.error)) : null,
+      entry.state === 'pending' && entry.error ? h('small', { class: 'retry', 'data-tries': entry.tries },
+        entry.error.reason === 'offline' ? t('retry_offline') : t('retry_server', entry.tries, timeText(entry.next_at))) : null),
     badge(entry));
 }
 
@@ -403,7 +426,16 @@ async function screenDeposit(corrects) {
     const weight = parseDecimal(kg.value);
     total.textContent = rupiah(weight ? weight * prices[material.value].price_idr_per_kg : 0);
   };
-  kg.addEventListener('input', recompute);
+  let weighing = null;  // the scale's weighing the kg came from, while the kg is still its weight
+  const scale = weighingPicker((w) => {
+    weighing = w;
+    kg.value = w.kg.toLocaleString('id-ID', { maximumFractionDigits: 3, useGrouping: false });
+    recompute();
+  });
+  kg.addEventListener('input', () => {
+    if (weighing && parseDecimal(kg.value) !== Math.round(weighing.kg * 1000) / 1000) { weighing = null; scale.forget(); }
+    recompute();
+  });
   material.addEventListener('change', recompute);
   const submit = async () => {
     const weight = parseDecimal(kg.value);
@@ -415,8 +447,9 @@ async function screenDeposit(corrects) {
       ts: wibNow(), deposit_id: key, household: member.value,
       items: { [price.material]: weight }, price_idr_per_kg: { [price.material]: price.price_idr_per_kg },
     };
+    const path = `/api/v1/rts/${rt()}/bank-sampah/deposits${weighing ? `?weighing=${encodeURIComponent(weighing.id)}` : ''}`;
     const entry = {
-      key, kind: 'deposit', method: 'POST', path: `/api/v1/rts/${rt()}/bank-sampah/deposits`, body,
+      key, kind: 'deposit', method: 'POST', path, body, weighing: weighing ? weighing.id : null,
       summary: `${chosen.name}: ${kgText(weight)} ${materialName(price.material)}${price.grade ? ` (${price.grade})` : ''} = ${rupiah(weight * price.price_idr_per_kg)}`,
       receipt: { name: chosen.name, grade: price.grade, value: Math.round(weight * price.price_idr_per_kg) },
     };
@@ -431,9 +464,46 @@ async function screenDeposit(corrects) {
     old ? h('p', { class: 'ok' }, `${t('correcting')}: ${old.summary}`) : null,
     h('label', { for: 'member' }, t('member')), member, h('a', { href: '#/anggota' }, t('new_member')),
     h('label', { for: 'material' }, t('material')), material,
-    h('label', { for: 'kg' }, t('kg')), kg,
+    h('label', { for: 'kg' }, t('kg')), kg, scale.element,
     h('label', {}, t('total')), total, message,
     h('button', { id: 'save', onclick: submit }, t('save')));
+}
+
+function weighingPicker(onPick) {
+  /* "Ambil dari timbangan": the RT's scales' recent weighings that no deposit took (the server's
+   * list, less those this phone's unsent deposits took); needs the network, and says so */
+  const box = h('div', { id: 'scale', class: 'scale' });
+  const note = h('div', { id: 'scale-note', class: 'hidden' });
+  const button = h('button', { id: 'from-scale', type: 'button', class: 'secondary' }, t('from_scale'));
+  const choices = h('div', { id: 'weighings', class: 'grid' });
+  const showOnline = () => {
+    button.disabled = !navigator.onLine;
+    if (!navigator.onLine) { note.className = 'offline-note'; note.textContent = t('scale_needs_network'); choices.replaceChildren(); }
+    else if (note.className === 'offline-note') { note.className = 'hidden'; note.textContent = ''; }
+  };
+  const show = async () => {
+    const { status, body } = await api(`/api/v1/rts/${rt()}/bank-sampah/weighings`);
+    if (status !== 200) { note.className = 'offline-note'; note.textContent = status ? reasonText(body) : t('scale_needs_network'); return; }
+    const taken = new Set(S.entries.filter((e) => e.weighing && e.state !== 'refused').map((e) => e.weighing));
+    const fresh = body.filter((w) => !taken.has(w.id));
+    if (!fresh.length) { note.className = ''; note.textContent = t('no_weighings'); choices.replaceChildren(); return; }
+    note.className = 'hidden';
+    choices.replaceChildren(...fresh.map((w) => h('button', {
+      type: 'button', class: 'secondary weighing', 'data-weighing': w.id,
+      onclick: () => { onPick(w); choices.replaceChildren(); note.className = 'ok'; note.textContent = t('weighed', kgText(w.kg), timeText(w.ts)); },
+    }, `${kgText(w.kg)} · ${timeText(w.ts)}`)));
+  };
+  button.addEventListener('click', show);
+  const onNetwork = () => {
+    if (box.isConnected) { showOnline(); return; }
+    window.removeEventListener('online', onNetwork);
+    window.removeEventListener('offline', onNetwork);
+  };
+  window.addEventListener('online', onNetwork);
+  window.addEventListener('offline', onNetwork);
+  showOnline();
+  box.append(button, note, choices);
+  return { element: box, forget: () => { note.className = 'hidden'; note.textContent = ''; } };
 }
 
 async function screenReceipt(key) {
@@ -450,7 +520,7 @@ async function screenReceipt(key) {
     else await navigator.clipboard?.writeText(text).catch(() => null);
   };
   view(h('h1', {}, t('receipt')),
-    h('div', { class: 'card receipt', id: 'receipt' }, h('pre', { style: 'white-space: pre-wrap; font: inherit; margin: 0' }, text),
+    h('div', { class: 'card receipt', id: 'receipt' }, h('pre', { class: 'receipt-text' }, text),
       h('p', {}, badge(entry)), entry.corrects ? h('small', {}, `${t('corrects')} ${entry.corrects}`) : null),
     h('button', { onclick: share }, t('share')),
     h('a', { class: 'button secondary', href: `#/setor/${key}` }, t('correct')),
@@ -470,7 +540,7 @@ async function screenMembers() {
     screenMembers();
   };
   view(h('h1', {}, t('members')),
-    members.map((m) => h('a', { class: 'card entry', href: `#/buku/${m.household}`, style: 'color: inherit; text-decoration: none' },
+    members.map((m) => h('a', { class: 'card entry member-link', href: `#/buku/${m.household}` },
       h('div', {}, h('div', {}, m.name), h('small', {}, m.phone || '')), h('span', { class: 'badge' }, t('book')))),
     h('h2', {}, t('new_member')), h('label', { for: 'name' }, t('name')), name, h('label', { for: 'phone' }, t('phone')), phone,
     h('button', { id: 'register', onclick: submit }, t('register')));
@@ -789,7 +859,7 @@ async function start() {
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('sw.js', { scope: '/app/' }).catch(() => null);
     navigator.serviceWorker.ready.then(() => { document.body.dataset.offlineReady = '1'; });
-    navigator.serviceWorker.addEventListener('message', () => { refreshEntries(); rerenderIfListing(); });
+    navigator.serviceWorker.addEventListener('message', (event) => { synced(event.data && event.data.result); });
   }
   $('#lang').textContent = S.lang === 'id' ? 'EN' : 'ID';
   document.documentElement.lang = S.lang;

@@ -4,12 +4,14 @@
  * Simpan; syncOutbox() sends what is pending, one entry at a time, under a Web Lock so the page
  * and the service worker never send at once. The key makes a resend (after a lost reply, a killed
  * page, a second sync) the same record on the server: never two. 5xx, 429 and network failures
- * wait with exponential backoff; any other refusal is kept with its reason, shown to the user. */
+ * wait with exponential backoff (base x 2^tries, capped; the phone's kv 'backoff' may set
+ * { base_ms, max_ms }: the tests shorten it); any other refusal is kept with its reason, shown
+ * to the user. */
 /* exported openStore, kvGet, kvPut, addEntry, allEntries, syncOutbox, newKey, wibNow */
 'use strict';
 
 const DB_NAME = 'bantar-field';
-const BACKOFF_MAX_MS = 5 * 60 * 1000;
+const BACKOFF = { base_ms: 1000, max_ms: 5 * 60 * 1000 };
 const SEND_TIMEOUT_MS = 30 * 1000;  // a hung request must not hold the outbox's lock
 
 function openStore() {
@@ -90,7 +92,9 @@ async function send(session, step, key) {
 async function syncOnce(db, onChange, force) {
   const session = await kvGet(db, 'session');
   if (!session) return { sent: 0, stopped: 'no_session' };
+  const backoff = Object.assign({}, BACKOFF, await kvGet(db, 'backoff'));
   let sent = 0;
+  let refused = 0;
   for (const entry of await allEntries(db)) {
     if (entry.state !== 'pending' || (!force && entry.next_at > Date.now())) continue;
     let outcome;
@@ -113,21 +117,22 @@ async function syncOnce(db, onChange, force) {
       sent += 1;
     } else if (status === 0 || status >= 500 || status === 429) {
       entry.tries += 1;
-      entry.next_at = Date.now() + Math.min(BACKOFF_MAX_MS, 1000 * 2 ** Math.min(entry.tries, 12));
+      entry.next_at = Date.now() + Math.min(backoff.max_ms, backoff.base_ms * 2 ** Math.min(entry.tries, 12));
       entry.error = { reason: status === 0 ? 'offline' : `http_${status}` };
       await putEntry(db, entry);
       if (onChange) onChange();
-      return { sent, stopped: status === 0 ? 'offline' : 'server' };
+      return { sent, refused, stopped: status === 0 ? 'offline' : 'server' };
     } else if (status === 401) {
-      return { sent, stopped: 'unauthorized' };
+      return { sent, refused, stopped: 'unauthorized' };
     } else {
       entry.state = 'refused';
       entry.error = body && body.reason ? body : { reason: `http_${status}`, detail: '', detail_id: '' };
+      refused += 1;
     }
     await putEntry(db, entry);
     if (onChange) onChange();
   }
-  return { sent, stopped: null };
+  return { sent, refused, stopped: null };
 }
 
 async function syncOutbox(db, onChange, force) {

@@ -5,7 +5,7 @@
 'use strict';
 importScripts('outbox.js');
 
-const VERSION = 'bantar-field-v1';
+const VERSION = 'bantar-field-v2';
 const SHELL = [
   './', 'index.html', 'app.js', 'outbox.js', 'style.css', 'manifest.webmanifest', 'icon.svg',
   'vendor/jsQR-1.4.0.js', 'vendor/qrcode-generator-1.4.4.js',
@@ -41,9 +41,13 @@ self.addEventListener('fetch', (event) => {
 });
 
 self.addEventListener('sync', (event) => {
+  /* the browser says there is a network: send everything waiting, backoff or not; a send that
+   * failed for the network or the server fails the sync, so the browser tries again later (the
+   * open page also retries on its own schedule, told by the message) */
   if (event.tag === 'outbox') {
-    event.waitUntil(openStore().then((db) => syncOutbox(db, null)).then(async () => {
-      for (const client of await self.clients.matchAll()) client.postMessage({ type: 'synced' });
+    event.waitUntil(openStore().then((db) => syncOutbox(db, null, true)).then(async (result) => {
+      for (const client of await self.clients.matchAll()) client.postMessage({ type: 'synced', result });
+      if (result.stopped === 'offline' || result.stopped === 'server') throw new Error(`outbox: ${result.stopped}`);
     }));
   }
 });
