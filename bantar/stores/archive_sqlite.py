@@ -134,6 +134,19 @@ class SqliteArchiveSide(SqliteLedger):
         return [PartRecord(p, DeviceKind(k), date.fromisoformat(d), *rest) for p, k, d, *rest in rows]
 
     # --- readers ---------------------------------------------------------------------------
+    def rows_between(
+        self, kind: DeviceKind, columns: Sequence[str], rt_codes: Sequence[str], start_ms: int, end_ms: int
+    ) -> list[tuple[Any, ...]]:
+        """Hot rows of ``kind`` (``columns``) of the RTs ``rt_codes`` in [start_ms, end_ms), one
+        index range per RT, by time as ``rt_readings`` reads them: what a bulk rebuild reads."""
+        where = "WHERE rt_code = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms"
+        sql = f"SELECT {', '.join(columns)} FROM {SERIES[kind]} {where}"
+        rows: list[tuple[Any, ...]] = []
+        with self._lock:
+            for rt_code in rt_codes:
+                rows += self._db.execute(sql, (rt_code, start_ms, end_ms)).fetchall()
+        return rows
+
     def archived(self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int) -> pa.Table | None:
         """Archived readings of ``kind`` (of one RT, or all) in [start_ms, end_ms), intervals
         expanded; None when no part covers the window."""

@@ -1,0 +1,191 @@
+"""What a bulk rebuild reads: the readings of many RTs over a time range, from the hot store and
+the archive, merged as ``SqliteStore.rt_readings`` merges them (an archived reading wins over a
+hot copy with the same device and time; by time, archived rows first among equal times).
+
+Bins and camera heartbeats (nearly all readings) come as Arrow tables; the other kinds as the
+per-day path's rows, per RT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bantar.domain.availability import AvailabilityRow
+from bantar.domain.evidence import DepositRow, GotongRoyongRow, PoskamlingRow, RTReadings
+from bantar.domain.readings import AvailabilityState, Material
+from bantar.domain.topics import DeviceKind
+from bantar.stores.archive_sqlite import merge_archived
+
+BIN_COLUMNS = {
+    "rt_code": pa.string(),
+    "device_id": pa.string(),
+    "ts_ms": pa.int64(),
+    "seq": pa.int64(),
+    "received_ms": pa.int64(),
+    "fill_pct": pa.float64(),
+    "distance_cm": pa.float64(),
+}
+CCTV_COLUMNS = {
+    "rt_code": pa.string(),
+    "device_id": pa.string(),
+    "ts_ms": pa.int64(),
+    "seq": pa.int64(),
+    "received_ms": pa.int64(),
+    "online": pa.int8(),
+    "recording": pa.int8(),
+}
+"""``recording`` 1 where a camera does not report it (as in ``rt_readings``: not a fault)."""
+_CCTV_SELECT = ("rt_code", "device_id", "ts_ms", "seq", "received_ms", "online", "COALESCE(recording, 1)")
+_KG = [f"{m.value}_kg" for m in Material]
+
+
+@runtime_checkable
+class BulkSource(Protocol):
+    """What a store offers a bulk rebuild (``SqliteStore`` through ``SqliteArchiveSide``)."""
+
+    def rows_between(
+        self, kind: DeviceKind, columns: Sequence[str], rt_codes: Sequence[str], start_ms: int, end_ms: int
+    ) -> list[tuple[Any, ...]]: ...
+
+    def archived(self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int) -> pa.Table | None: ...
+
+
+class Frames(NamedTuple):
+    bins: pa.Table
+    """``BIN_COLUMNS``, by RT and time"""
+    cctv: pa.Table
+    """``CCTV_COLUMNS``, by RT and time"""
+    others: dict[str, RTReadings]
+    """per RT: its posts' reports, deposits, gotong royong and availability rows (bins and
+    cameras left empty); availability from the start of time, for the state a day began in"""
+
+
+def load_frames(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: int) -> Frames:
+    bins = _merged(
+        _table(store.rows_between(DeviceKind.bin, list(BIN_COLUMNS), rt_codes, start_ms, end_ms), BIN_COLUMNS),
+        _archived_bins(store.archived(DeviceKind.bin, None, start_ms, end_ms), rt_codes),
+    )
+    cctv = _merged(
+        _table(store.rows_between(DeviceKind.cctv, _CCTV_SELECT, rt_codes, start_ms, end_ms), CCTV_COLUMNS),
+        _archived_cctv(store.archived(DeviceKind.cctv, None, start_ms, end_ms), rt_codes),
+    )
+    return Frames(bins, cctv, _others(store, rt_codes, start_ms, end_ms))
+
+
+def _table(rows: list[tuple[Any, ...]], columns: dict[str, pa.DataType]) -> pa.Table:
+    values: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    return pa.table([pa.array(v, t) for v, t in zip(values, columns.values(), strict=True)], names=list(columns))
+
+
+def _of_rts(table: pa.Table | None, rt_codes: Sequence[str]) -> pa.Table | None:
+    if table is None:
+        return None
+    return table.filter(pc.is_in(table["rt_code"], pa.array(rt_codes, pa.string())))
+
+
+def _archived_bins(table: pa.Table | None, rt_codes: Sequence[str]) -> pa.Table | None:
+    table = _of_rts(table, rt_codes)
+    return None if table is None else table.select(list(BIN_COLUMNS)).cast(pa.schema(BIN_COLUMNS))
+
+
+def _archived_cctv(table: pa.Table | None, rt_codes: Sequence[str]) -> pa.Table | None:
+    """Archived heartbeats keep no receive time: they count as received on time."""
+    table = _of_rts(table, rt_codes)
+    if table is None:
+        return None
+    columns = {
+        "rt_code": table["rt_code"],
+        "device_id": table["device_id"],
+        "ts_ms": table["ts_ms"],
+        "seq": table["seq"],
+        "received_ms": table["ts_ms"],
+        "online": table["online"],
+        "recording": pc.fill_null(table["recording"], True),
+    }
+    return pa.table(columns).cast(pa.schema(CCTV_COLUMNS))
+
+
+def _merged(hot: pa.Table, archived: pa.Table | None) -> pa.Table:
+    """Archived rows, then hot rows not archived already, sorted (stably) by RT and time."""
+    if archived is not None and archived.num_rows:
+        devices = pc.unique(
+            pa.concat_arrays([archived["device_id"].combine_chunks(), hot["device_id"].combine_chunks()])
+        )
+        keys = [
+            np.asarray(pc.index_in(t["device_id"], devices).to_numpy(zero_copy_only=False), np.int64) << 42
+            | np.asarray(t["ts_ms"].to_numpy(), np.int64)
+            for t in (archived, hot)
+        ]
+        hot = hot.filter(pa.array(~np.isin(keys[1], keys[0])))
+        hot = pa.concat_tables([archived, hot])
+    if hot.num_rows == 0:
+        return hot
+    rt = pc.rank(hot["rt_code"].combine_chunks(), sort_keys="ascending", tiebreaker="dense").to_numpy()
+    order = np.lexsort((np.asarray(hot["ts_ms"].to_numpy()), rt))
+    return hot.take(pa.array(order))
+
+
+def _others(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: int) -> dict[str, RTReadings]:
+    posts: dict[str, list[PoskamlingRow]] = {}
+    for rt_code, rows in _by_rt(
+        store.rows_between(
+            DeviceKind.poskamling,
+            ("rt_code", "device_id", "ts_ms", "event", "on_duty", "guards", "seq", "received_ms"),
+            rt_codes,
+            start_ms,
+            end_ms,
+        )
+    ):
+        posts[rt_code] = [
+            PoskamlingRow(d, t, e, None if o is None else bool(o), g, q, rx) for d, t, e, o, g, q, rx in rows
+        ]
+    deposits: dict[str, list[DepositRow]] = {}
+    columns = ("rt_code", "device_id", "ts_ms", "household", *_KG, "value_idr", "seq", "received_ms")
+    for rt_code, rows in _by_rt(store.rows_between(DeviceKind.bank_sampah, columns, rt_codes, start_ms, end_ms)):
+        deposits[rt_code] = [
+            DepositRow(r[0], r[1], r[2], {m.value: kg for m, kg in zip(Material, r[3:-3], strict=True) if kg}, *r[-3:])
+            for r in rows
+        ]
+    gotong: dict[str, list[GotongRoyongRow]] = {}
+    rows_gr = store.rows_between(
+        DeviceKind.gotong_royong, ("rt_code", "ts_ms", "attendance"), rt_codes, start_ms, end_ms
+    )
+    for rt_code, rows in _by_rt(rows_gr):
+        gotong[rt_code] = [GotongRoyongRow(*r) for r in rows]
+    availability: dict[str, list[AvailabilityRow]] = {}
+    rows_av = store.rows_between(
+        DeviceKind.availability, ("rt_code", "device_id", "ts_ms", "state"), rt_codes, 0, end_ms
+    )
+    for rt_code, rows in _by_rt(rows_av):
+        availability[rt_code] = [AvailabilityRow(d, t, s == AvailabilityState.online) for d, t, s in rows]
+    archived_posts = _of_rts(store.archived(DeviceKind.poskamling, None, start_ms, end_ms), rt_codes)
+    found: dict[str, RTReadings] = {}
+    for rt_code in {*posts, *deposits, *gotong, *availability, *_rts_in(archived_posts)}:
+        hot = RTReadings(
+            [],
+            [],
+            posts.get(rt_code, []),
+            deposits.get(rt_code, []),
+            gotong.get(rt_code, []),
+            availability.get(rt_code, []),
+        )
+        archived = (
+            None if archived_posts is None else archived_posts.filter(pc.equal(archived_posts["rt_code"], rt_code))
+        )
+        found[rt_code] = merge_archived(hot, {DeviceKind.poskamling: archived}) if archived is not None else hot
+    return found
+
+
+def _by_rt(rows: list[tuple[Any, ...]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """``rows`` (RT first, grouped by RT) as (RT, its rows without the RT)."""
+    return [(rt_code, [r[1:] for r in group]) for rt_code, group in groupby(rows, key=lambda r: r[0])]
+
+
+def _rts_in(table: pa.Table | None) -> list[str]:
+    return [] if table is None else [str(v) for v in pc.unique(table["rt_code"]).to_pylist()]
