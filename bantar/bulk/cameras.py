@@ -1,90 +1,67 @@
-"""Camera figures for many RT-days at once: ``evidence._cameras`` over columns (counts per
-device and day), with the heartbeats that availability reports stand for (``online_ticks``)."""
+"""Camera figures for many RT-days at once: ``evidence._cameras`` over heartbeats counted per
+device and day (by the store, or here from rows), with the heartbeats that availability reports
+stand for (``online_ticks``); skew judged from the rows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
 
-from bantar.bulk.columns import Job, Part, RTDay, day_numbers, encode, ints, positions, rt_key, starts_of, wanted_keys
-from bantar.bulk.load import CCTV_COLUMNS, Frames
+from bantar.bulk.columns import Job, Part, RTDay, day_numbers, encode, ints, rt_key, starts_of, wanted_keys
+from bantar.bulk.load import CCTV_COLUMNS, COUNT_COLUMNS, Frames
 from bantar.bulk.skew import skewed_device_days
 from bantar.domain.availability import online_ticks
 from bantar.domain.evidence import Source
 from bantar.domain.quality import DayFlag, FlagCode
 from bantar.domain.topics import DeviceKind
 
+_SUMMED = ("heartbeats", "up", "not_recording", "late")
+
 
 def derive_cameras(frames: Frames, job: Job) -> dict[RTDay, Part]:
-    t = frames.cctv
     q = job.rules.quality
+    t = frames.cctv
     rts, rt = encode(t["rt_code"])
     names, device = encode(t["device_id"])
     ts, received = ints(t["ts_ms"]), ints(t["received_ms"])
-    number = day_numbers(ts)
-    skewed = skewed_device_days(rt, device, number, ts, received, wanted_keys(rts, job), q.clock_skew_max_s)
+    skewed = skewed_device_days(rt, device, day_numbers(ts), ts, received, wanted_keys(rts, job), q.clock_skew_max_s)
     parts: dict[RTDay, Part] = {}
     for (r, d, n), (offset, readings) in skewed.items():
         flag = DayFlag(code=FlagCode.clock_skew, device_id=names[d], readings=readings, offset_s=offset)
         parts.setdefault((rts[r], n), Part()).flags.append(flag)
     skewed_ids = {(rts[r], names[d], n) for r, d, n in skewed}
 
-    counted = {
-        rt_code: {d.id for d in job.counted(rt_code, DeviceKind.cctv)} for rt_code in {r for r, _ in job.rt_days}
-    }
-    t = pa.concat_tables([t, _ticks(frames, job)])
-    rts, rt = encode(t["rt_code"])
-    names, device = encode(t["device_id"])
-    ts, seq, received = ints(t["ts_ms"]), ints(t["seq"]), ints(t["received_ms"])
-    online, recording = ints(t["online"]) != 0, ints(t["recording"]) != 0
-    number = day_numbers(ts)
-    width = max(1, len(names))
-    unique_pairs, pair_of = np.unique(rt * width + device, return_inverse=True)
-    known = np.array([names[p % width] in counted.get(rts[p // width], ()) for p in unique_pairs.tolist()], bool)
-    take = np.flatnonzero(known[pair_of] & np.isin(rt_key(rt, number), wanted_keys(rts, job)))
-    key = (rt_key(rt[take], number[take]) << 20) | device[take]
-    order = take[np.argsort(key, kind="stable")]
-    key = np.sort(key, kind="stable")
-    starts = starts_of(key)
-    seg = positions(starts, len(order))[0]
-    n_seg = len(starts)
-
-    def per_segment(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(seg, weights=mask[order], minlength=n_seg).astype(np.int64)
-
-    total = np.diff(np.append(starts, len(order)))
-    up = per_segment(online & recording)
-    not_recording = per_segment(online & ~recording)
-    late = per_segment((received != 0) & (received - ts > q.late_after_s * 1000))
-    seq_first = np.minimum.reduceat(seq[order], starts) if n_seg else starts
-    seq_last = np.maximum.reduceat(seq[order], starts) if n_seg else starts
+    rows = pa.concat_tables([t, _ticks(frames, job)])
+    counts = _combined(pa.concat_tables([frames.camera_counts, count_heartbeats(rows, q.late_after_s * 1000)]))
+    counted = {rt_code: {d.id for d in job.counted(rt_code, DeviceKind.cctv)} for rt_code, _ in job.rt_days}
     figures: dict[RTDay, dict[str, int]] = {}
-    for s in range(n_seg):
-        row = order[starts[s]]
-        rt_code, device_id, n = rts[int(rt[row])], names[int(device[row])], int(number[row])
+    for rt_code, device_id, n, total, up, not_recording, seq_first, seq_last, late in zip(
+        *(counts[c].to_pylist() for c in COUNT_COLUMNS), strict=True
+    ):
+        if (rt_code, n) not in job.rt_days or device_id not in counted.get(rt_code, ()):
+            continue
         part = parts.setdefault((rt_code, n), Part())
         sums = figures.setdefault((rt_code, n), {"reporting": 0, "heartbeats": 0, "flagged": 0, "up": 0})
         if (rt_code, device_id, n) in skewed_ids:
-            bad = int(total[s])
+            bad = total
         else:
-            bad = int(not_recording[s])
-            sums["up"] += int(up[s])
+            bad = not_recording
+            sums["up"] += up
             if bad:
                 part.flags.append(DayFlag(code=FlagCode.not_recording, device_id=device_id, readings=bad))
         sums["flagged"] += bad
-        sums["reporting"] += bad < total[s]
-        sums["heartbeats"] += int(total[s])
-        part.sources.append(
-            Source(
-                device_id=device_id,
-                kind=DeviceKind.cctv,
-                seq_first=int(seq_first[s]),
-                seq_last=int(seq_last[s]),
-                readings=int(total[s]),
-                late=int(late[s]),
-                flagged=bad,
-            )
+        sums["reporting"] += bad < total
+        sums["heartbeats"] += total
+        source = Source(
+            device_id=device_id,
+            kind=DeviceKind.cctv,
+            seq_first=seq_first,
+            seq_last=seq_last,
+            readings=total,
+            late=late,
+            flagged=bad,
         )
+        part.sources.append(source)
     for rt_code, n in job.rt_days:
         devices = job.counted(rt_code, DeviceKind.cctv)
         if not devices:
@@ -100,6 +77,41 @@ def derive_cameras(frames: Frames, job: Job) -> dict[RTDay, Part]:
             cctv_online_heartbeats=sums.get("up", 0),
         )
     return parts
+
+
+def count_heartbeats(rows: pa.Table, late_ms: int) -> pa.Table:
+    """``CCTV_COLUMNS`` rows counted per device and WIB day (``COUNT_COLUMNS``), as the store
+    counts them."""
+    ts, seq, received = ints(rows["ts_ms"]), ints(rows["seq"]), ints(rows["received_ms"])
+    online, recording = ints(rows["online"]) != 0, ints(rows["recording"]) != 0
+    values = {
+        "day": day_numbers(ts),
+        "heartbeats": np.ones(len(ts), np.int64),
+        "up": (online & recording).astype(np.int64),
+        "not_recording": (online & ~recording).astype(np.int64),
+        "seq_first": seq,
+        "seq_last": seq,
+        "late": ((received != 0) & (received - ts > late_ms)).astype(np.int64),
+    }
+    return _combined(pa.table({"rt_code": rows["rt_code"], "device_id": rows["device_id"], **values}))
+
+
+def _combined(counts: pa.Table) -> pa.Table:
+    """One row per RT, device and day: counts added, sequence ranges joined."""
+    if counts.num_rows == 0:
+        return counts.cast(pa.schema(COUNT_COLUMNS))
+    _, rt = encode(counts["rt_code"])
+    _, device = encode(counts["device_id"])
+    day = ints(counts["day"])
+    key = (rt_key(rt, day) << 20) | device
+    order = np.argsort(key, kind="stable")
+    starts = starts_of(key[order])
+    out = {name: counts[name].take(pa.array(order[starts])) for name in ("rt_code", "device_id", "day")}
+    for name in _SUMMED:
+        out[name] = pa.array(np.add.reduceat(ints(counts[name])[order], starts))
+    out["seq_first"] = pa.array(np.minimum.reduceat(ints(counts["seq_first"])[order], starts))
+    out["seq_last"] = pa.array(np.maximum.reduceat(ints(counts["seq_last"])[order], starts))
+    return pa.table({name: out[name] for name in COUNT_COLUMNS}).cast(pa.schema(COUNT_COLUMNS))
 
 
 def _ticks(frames: Frames, job: Job) -> pa.Table:

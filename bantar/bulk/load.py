@@ -17,7 +17,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bantar.domain.availability import AvailabilityRow
-from bantar.domain.evidence import DepositRow, GotongRoyongRow, PoskamlingRow, RTReadings
+from bantar.domain.evidence import (
+    DAY_MS,
+    WIB_OFFSET_MS,
+    DepositRow,
+    GotongRoyongRow,
+    PoskamlingRow,
+    RTReadings,
+)
+from bantar.domain.quality import QualityRules
 from bantar.domain.readings import AvailabilityState, Material
 from bantar.domain.topics import DeviceKind
 from bantar.stores.archive_sqlite import merge_archived
@@ -50,7 +58,13 @@ class BulkSource(Protocol):
     """What a store offers a bulk rebuild (``SqliteStore`` through ``SqliteArchiveSide``)."""
 
     def rows_between(
-        self, kind: DeviceKind, columns: Sequence[str], rt_codes: Sequence[str], start_ms: int, end_ms: int
+        self,
+        kind: DeviceKind,
+        columns: Sequence[str],
+        rt_codes: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        group_by: str = "",
     ) -> list[tuple[Any, ...]]: ...
 
     def archived(self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int) -> pa.Table | None: ...
@@ -60,22 +74,66 @@ class Frames(NamedTuple):
     bins: pa.Table
     """``BIN_COLUMNS``, by RT and time"""
     cctv: pa.Table
-    """``CCTV_COLUMNS``, by RT and time"""
+    """``CCTV_COLUMNS``, by RT and time: archived heartbeats, and hot ones of RTs that need
+    them one by one (a clock that may be off, or a day partly archived)"""
+    camera_counts: pa.Table
+    """``COUNT_COLUMNS``: the other RTs' hot heartbeats, counted per device and day by the store"""
     others: dict[str, RTReadings]
     """per RT: its posts' reports, deposits, gotong royong and availability rows (bins and
     cameras left empty); availability from the start of time, for the state a day began in"""
 
 
-def load_frames(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: int) -> Frames:
+COUNT_COLUMNS = {
+    "rt_code": pa.string(),
+    "device_id": pa.string(),
+    "day": pa.int64(),
+    "heartbeats": pa.int64(),
+    "up": pa.int64(),
+    "not_recording": pa.int64(),
+    "seq_first": pa.int64(),
+    "seq_last": pa.int64(),
+    "late": pa.int64(),
+}
+"""Heartbeats per device and WIB day: all, online and recording, online and not recording,
+their sequence range, and how many arrived late."""
+
+
+def load_frames(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: int, q: QualityRules) -> Frames:
     bins = _merged(
         _table(store.rows_between(DeviceKind.bin, list(BIN_COLUMNS), rt_codes, start_ms, end_ms), BIN_COLUMNS),
         _archived_bins(store.archived(DeviceKind.bin, None, start_ms, end_ms), rt_codes),
     )
-    cctv = _merged(
-        _table(store.rows_between(DeviceKind.cctv, _CCTV_SELECT, rt_codes, start_ms, end_ms), CCTV_COLUMNS),
-        _archived_cctv(store.archived(DeviceKind.cctv, None, start_ms, end_ms), rt_codes),
+    cctv, counts = _cameras(store, rt_codes, start_ms, end_ms, q)
+    return Frames(bins, cctv, counts, _others(store, rt_codes, start_ms, end_ms))
+
+
+def _cameras(
+    store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: int, q: QualityRules
+) -> tuple[pa.Table, pa.Table]:
+    """Heartbeats are nearly all the readings: the store counts them per device and day, so they
+    never cross into Python one by one, except where a device's receive times stray more than the
+    allowed skew from its clock (its skew must be judged reading by reading) or where a day is
+    partly archived (a hot heartbeat may repeat an archived one)."""
+    archived = _archived_cctv(store.archived(DeviceKind.cctv, None, start_ms, end_ms), rt_codes)
+    recording = "COALESCE(recording, 1) != 0"
+    received = "received_ms != 0 AND received_ms - ts_ms"
+    columns = (
+        "rt_code",
+        "device_id",
+        f"(ts_ms + {WIB_OFFSET_MS}) / {DAY_MS}",
+        "COUNT(*)",
+        f"SUM(online != 0 AND {recording})",
+        f"SUM(online != 0 AND NOT ({recording}))",
+        "MIN(seq)",
+        "MAX(seq)",
+        f"SUM({received} > {q.late_after_s * 1000})",
+        f"SUM(received_ms != 0 AND ABS(received_ms - ts_ms) > {q.clock_skew_max_s * 1000})",
     )
-    return Frames(bins, cctv, _others(store, rt_codes, start_ms, end_ms))
+    counted = store.rows_between(DeviceKind.cctv, columns, rt_codes, start_ms, end_ms, group_by="2, 3")
+    one_by_one = {r[0] for r in counted if r[9]} | ({r[0] for r in counted} & set(_rts_in(archived)))
+    hot = store.rows_between(DeviceKind.cctv, _CCTV_SELECT, sorted(one_by_one), start_ms, end_ms)
+    counts = [r[:9] for r in counted if r[0] not in one_by_one]
+    return _merged(_table(hot, CCTV_COLUMNS), archived), _table(counts, COUNT_COLUMNS)
 
 
 def _table(rows: list[tuple[Any, ...]], columns: dict[str, pa.DataType]) -> pa.Table:
@@ -113,7 +171,7 @@ def _archived_cctv(table: pa.Table | None, rt_codes: Sequence[str]) -> pa.Table 
 
 def _merged(hot: pa.Table, archived: pa.Table | None) -> pa.Table:
     """Archived rows, then hot rows not archived already, sorted (stably) by RT and time."""
-    if archived is not None and archived.num_rows:
+    if archived is not None and archived.num_rows and hot.num_rows:
         devices = pc.unique(
             pa.concat_arrays([archived["device_id"].combine_chunks(), hot["device_id"].combine_chunks()])
         )
@@ -123,6 +181,7 @@ def _merged(hot: pa.Table, archived: pa.Table | None) -> pa.Table:
             for t in (archived, hot)
         ]
         hot = hot.filter(pa.array(~np.isin(keys[1], keys[0])))
+    if archived is not None and archived.num_rows:
         hot = pa.concat_tables([archived, hot])
     if hot.num_rows == 0:
         return hot

@@ -1,8 +1,8 @@
 """Derive many RT-days at once: each kind's kernel over the readings of a block of days, then
 the parts put together as ``derive_day`` puts them together.
 
-``rebuild_marked`` answers every dirty mark of a store block by block (days in order, a block
-read and derived at once), saving each block's evidence with its marks as the evidence loop
+``rebuild_marked`` answers every dirty mark of a store block by block (a day of a few hundred
+RTs, read and derived at once), saving each block's evidence with its marks as the evidence loop
 does: a kill in between leaves the remaining marks for the next run.
 """
 
@@ -111,7 +111,7 @@ def derive_block(
     numbers = [n for _, n in wanted]
     start = int(day_start_ms(min(numbers))) - BEFORE_MS
     end = int(day_start_ms(max(numbers))) + DAY_MS + AFTER_MS
-    frames = load_frames(store, sorted({rt for rt, _ in wanted}), start, end)
+    frames = load_frames(store, sorted({rt for rt, _ in wanted}), start, end, rules.quality)
     return derive_days(frames, Job(rts, devices, wanted, rules, now_ms))
 
 
@@ -121,18 +121,20 @@ def rebuild_marked(
     devices: Mapping[str, Sequence[Device]],
     rules: DerivationRules,
     now_ms: Callable[[], int],
-    days_per_block: int = 1,
+    rts_per_block: int = 400,
 ) -> int:
-    """Derive every RT-day marked dirty in ``store`` (which must also be a ``BulkSource``),
-    ``days_per_block`` days at a time; the number of marks answered."""
+    """Derive every RT-day marked dirty in ``store`` (which must also be a ``BulkSource``), a
+    day and up to ``rts_per_block`` RTs at a time (about a million readings of the city); the
+    number of marks answered."""
     assert isinstance(store, BulkSource)
     marks = store.take_dirty(1 << 62)
-    by_day = [list(group) for _, group in groupby(sorted(marks, key=lambda m: (m.day, m.rt_code)), key=lambda m: m.day)]
     done = 0
-    for i in range(0, len(by_day), days_per_block):
-        block: list[DirtyMark] = [m for day in by_day[i : i + days_per_block] for m in day]
-        wanted = [(m.rt_code, day_number(m.day)) for m in block if m.rt_code in rts]
-        now = now_ms()
-        store.save_evidence(derive_block(store, rts, devices, wanted, rules, now), block, now, "rule_change")
-        done += len(block)
+    for _, of_day in groupby(sorted(marks, key=lambda m: (m.day, m.rt_code)), key=lambda m: m.day):
+        day_marks = list(of_day)
+        for i in range(0, len(day_marks), rts_per_block):
+            block: list[DirtyMark] = day_marks[i : i + rts_per_block]
+            wanted = [(m.rt_code, day_number(m.day)) for m in block if m.rt_code in rts]
+            now = now_ms()
+            store.save_evidence(derive_block(store, rts, devices, wanted, rules, now), block, now, "rule_change")
+            done += len(block)
     return done

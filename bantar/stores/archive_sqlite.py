@@ -135,11 +135,20 @@ class SqliteArchiveSide(SqliteLedger):
 
     # --- readers ---------------------------------------------------------------------------
     def rows_between(
-        self, kind: DeviceKind, columns: Sequence[str], rt_codes: Sequence[str], start_ms: int, end_ms: int
+        self,
+        kind: DeviceKind,
+        columns: Sequence[str],
+        rt_codes: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        group_by: str = "",
     ) -> list[tuple[Any, ...]]:
         """Hot rows of ``kind`` (``columns``) of the RTs ``rt_codes`` in [start_ms, end_ms), one
-        index range per RT, by time as ``rt_readings`` reads them: what a bulk rebuild reads."""
-        where = "WHERE rt_code = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms"
+        index range per RT, by time as ``rt_readings`` reads them (or aggregated, ``group_by``):
+        what a bulk rebuild reads."""
+        where = "WHERE rt_code = ? AND ts_ms >= ? AND ts_ms < ? " + (
+            f"GROUP BY {group_by}" if group_by else "ORDER BY ts_ms"
+        )
         sql = f"SELECT {', '.join(columns)} FROM {SERIES[kind]} {where}"
         rows: list[tuple[Any, ...]] = []
         with self._lock:
