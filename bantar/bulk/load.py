@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bantar.bulk.columns import encode, starts_of
 from bantar.domain.availability import AvailabilityRow
 from bantar.domain.evidence import (
     DAY_MS,
@@ -223,9 +224,9 @@ def _others(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: i
     )
     for rt_code, rows in _by_rt(rows_av):
         availability[rt_code] = [AvailabilityRow(d, t, s == AvailabilityState.online) for d, t, s in rows]
-    archived_posts = _of_rts(store.archived(DeviceKind.poskamling, None, start_ms, end_ms), rt_codes)
+    archived_posts = _by_rt_table(_of_rts(store.archived(DeviceKind.poskamling, None, start_ms, end_ms), rt_codes))
     found: dict[str, RTReadings] = {}
-    for rt_code in {*posts, *deposits, *gotong, *availability, *_rts_in(archived_posts)}:
+    for rt_code in {*posts, *deposits, *gotong, *availability, *archived_posts}:
         hot = RTReadings(
             [],
             [],
@@ -234,9 +235,7 @@ def _others(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: i
             gotong.get(rt_code, []),
             availability.get(rt_code, []),
         )
-        archived = (
-            None if archived_posts is None else archived_posts.filter(pc.equal(archived_posts["rt_code"], rt_code))
-        )
+        archived = archived_posts.get(rt_code)
         found[rt_code] = merge_archived(hot, {DeviceKind.poskamling: archived}) if archived is not None else hot
     return found
 
@@ -244,6 +243,18 @@ def _others(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: i
 def _by_rt(rows: list[tuple[Any, ...]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """``rows`` (RT first, grouped by RT) as (RT, its rows without the RT)."""
     return [(rt_code, [r[1:] for r in group]) for rt_code, group in groupby(rows, key=lambda r: r[0])]
+
+
+def _by_rt_table(table: pa.Table | None) -> dict[str, pa.Table]:
+    """``table``'s rows per RT (in their order)."""
+    if table is None or table.num_rows == 0:
+        return {}
+    names, rt = encode(table["rt_code"])
+    order = np.argsort(rt, kind="stable")
+    table, rt = table.take(pa.array(order)), rt[order]
+    starts = starts_of(rt)
+    ends = np.append(starts[1:], len(rt))
+    return {names[rt[a]]: table.slice(a, b - a) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)}
 
 
 def _rts_in(table: pa.Table | None) -> list[str]:

@@ -28,6 +28,7 @@ DEPOSIT_FIELDS = ("deposits", "deposits_flagged", "deposit_kg", "households", "d
 GOTONG_ROYONG_FIELDS = ("gotong_royong_events", "gotong_royong_attendance")
 
 R = TypeVar("R")
+NOTHING = RTReadings([], [], [], [], [])
 
 
 def _window(rows: Sequence[R], start: int, end: int, ts: Callable[[R], int]) -> list[R]:
@@ -54,12 +55,12 @@ def per_day(
     def derive(frames: Frames, job: Job) -> dict[RTDay, Part]:
         parts: dict[RTDay, Part] = {}
         for rt_code, n in job.rt_days:
-            rows = frames.others.get(rt_code)
+            rows = frames.others.get(rt_code, NOTHING)
             devices = [d for d in job.devices.get(rt_code, ()) if d.kind is kind]
-            if rows is None and not devices:
-                continue  # nothing to derive: the defaults are the figures
             day = day_of(n)
-            readings = rows_of(rows, *readings_window(day)) if rows is not None else RTReadings([], [], [], [], [])
+            readings = rows_of(rows, *readings_window(day))
+            if not devices and readings == NOTHING:
+                continue  # nothing to derive: the defaults are the figures
             e = derive_day(job.rts[rt_code], devices, day, readings, job.rules, job.now_ms)
             figures: dict[str, Any] = {name: getattr(e, name) for name in fields}
             parts[(rt_code, n)] = Part(figures, list(e.flags), list(e.sources))
