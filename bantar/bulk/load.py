@@ -16,7 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bantar.bulk.columns import encode, starts_of
+from bantar.archive.intervals import expand
+from bantar.archive.parts import ARCHIVED
+from bantar.bulk.columns import day_numbers, encode, ints, starts_of
 from bantar.domain.availability import AvailabilityRow
 from bantar.domain.evidence import (
     DAY_MS,
@@ -68,7 +70,9 @@ class BulkSource(Protocol):
         group_by: str = "",
     ) -> list[tuple[Any, ...]]: ...
 
-    def archived(self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int) -> pa.Table | None: ...
+    def archived(
+        self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int, expanded: bool = True
+    ) -> pa.Table | None: ...
 
 
 class Frames(NamedTuple):
@@ -111,11 +115,12 @@ def load_frames(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_m
 def _cameras(
     store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: int, q: QualityRules
 ) -> tuple[pa.Table, pa.Table]:
-    """Heartbeats are nearly all the readings: the store counts them per device and day, so they
-    never cross into Python one by one, except where a device's receive times stray more than the
-    allowed skew from its clock (its skew must be judged reading by reading) or where a day is
-    partly archived (a hot heartbeat may repeat an archived one)."""
-    archived = _archived_cctv(store.archived(DeviceKind.cctv, None, start_ms, end_ms), rt_codes)
+    """Heartbeats are nearly all the readings: they are counted per device and day where they
+    lie (hot ones by the store in SQL, archived ones from their intervals), so they never cross
+    into Python one by one, except where a device's receive times stray more than the allowed
+    skew from its clock (its skew is judged reading by reading) or where a day is partly archived
+    (a hot heartbeat may repeat an archived one)."""
+    intervals = _of_rts(store.archived(DeviceKind.cctv, None, start_ms, end_ms, expanded=False), rt_codes)
     recording = "COALESCE(recording, 1) != 0"
     received = "received_ms != 0 AND received_ms - ts_ms"
     columns = (
@@ -131,10 +136,37 @@ def _cameras(
         f"SUM(received_ms != 0 AND ABS(received_ms - ts_ms) > {q.clock_skew_max_s * 1000})",
     )
     counted = store.rows_between(DeviceKind.cctv, columns, rt_codes, start_ms, end_ms, group_by="2, 3")
-    one_by_one = {r[0] for r in counted if r[9]} | ({r[0] for r in counted} & set(_rts_in(archived)))
+    partly = {r[0] for r in counted} & set(_rts_in(intervals))
+    one_by_one = {r[0] for r in counted if r[9]} | partly
     hot = store.rows_between(DeviceKind.cctv, _CCTV_SELECT, sorted(one_by_one), start_ms, end_ms)
-    counts = [r[:9] for r in counted if r[0] not in one_by_one]
-    return _merged(_table(hot, CCTV_COLUMNS), archived), _table(counts, COUNT_COLUMNS)
+    counts = _table([r[:9] for r in counted if r[0] not in one_by_one], COUNT_COLUMNS)
+    if intervals is None:
+        return _table(hot, CCTV_COLUMNS), counts
+    in_partly = pc.is_in(intervals["rt_code"], pa.array(sorted(partly), pa.string()))
+    rows = _archived_cctv(expand(intervals.filter(in_partly), ARCHIVED[DeviceKind.cctv].fields))
+    whole = _interval_counts(intervals.filter(pc.invert(in_partly)))
+    return _merged(_table(hot, CCTV_COLUMNS), rows), pa.concat_tables([counts, whole])
+
+
+def _interval_counts(intervals: pa.Table) -> pa.Table:
+    """Archived heartbeats counted per interval (each lies within one WIB day: a part holds one
+    day): all of them count as received on time."""
+    count = ints(intervals["count"])
+    online = np.asarray(intervals["online"].to_numpy(zero_copy_only=False), bool)
+    recording = np.asarray(pc.fill_null(intervals["recording"], True).to_numpy(zero_copy_only=False), bool)
+    first = ints(intervals["first_seq"])
+    columns = {
+        "rt_code": intervals["rt_code"],
+        "device_id": intervals["device_id"],
+        "day": pa.array(day_numbers(ints(intervals["from_ms"]))),
+        "heartbeats": pa.array(count),
+        "up": pa.array(np.where(online & recording, count, 0)),
+        "not_recording": pa.array(np.where(online & ~recording, count, 0)),
+        "seq_first": pa.array(first),
+        "seq_last": pa.array(first + count - 1),
+        "late": pa.array(np.zeros(len(count), np.int64)),
+    }
+    return pa.table(columns).cast(pa.schema(COUNT_COLUMNS))
 
 
 def _table(rows: list[tuple[Any, ...]], columns: dict[str, pa.DataType]) -> pa.Table:
@@ -153,11 +185,8 @@ def _archived_bins(table: pa.Table | None, rt_codes: Sequence[str]) -> pa.Table 
     return None if table is None else table.select(list(BIN_COLUMNS)).cast(pa.schema(BIN_COLUMNS))
 
 
-def _archived_cctv(table: pa.Table | None, rt_codes: Sequence[str]) -> pa.Table | None:
+def _archived_cctv(table: pa.Table) -> pa.Table:
     """Archived heartbeats keep no receive time: they count as received on time."""
-    table = _of_rts(table, rt_codes)
-    if table is None:
-        return None
     columns = {
         "rt_code": table["rt_code"],
         "device_id": table["device_id"],

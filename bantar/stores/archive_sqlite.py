@@ -156,9 +156,12 @@ class SqliteArchiveSide(SqliteLedger):
                 rows += self._db.execute(sql, (rt_code, start_ms, end_ms)).fetchall()
         return rows
 
-    def archived(self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int) -> pa.Table | None:
+    def archived(
+        self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int, expanded: bool = True
+    ) -> pa.Table | None:
         """Archived readings of ``kind`` (of one RT, or all) in [start_ms, end_ms), intervals
-        expanded; None when no part covers the window."""
+        expanded (or, ``expanded=False``, the intervals of the parts' days as stored); None when
+        no part covers the window."""
         if kind not in ARCHIVED_KINDS or self.archive_root is None:
             return None
         with self._lock:
@@ -182,6 +185,8 @@ class SqliteArchiveSide(SqliteLedger):
         where = None if rt_code is None else pc.field("rt_code") == rt_code
         tables = [pq.read_table(self.archive_root / p, filters=where) for p in paths]
         table = pa.concat_tables(tables)
+        if spec.intervals is not None and not expanded:
+            return table
         if spec.intervals is not None:
             table = expand(table, spec.intervals.state)
         ts = table["ts_ms"]
