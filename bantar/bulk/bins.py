@@ -137,10 +137,11 @@ def derive_bins(frames: Frames, job: Job) -> dict[RTDay, Part]:
     counting = np.flatnonzero(g_on_day)
     c_group = seg_group[g_seg[counting]]
     n_groups = len(group_starts)
-    observed = ordered_sums(c_group, span_h[counting], n_groups)
-    weighted = ordered_sums(c_group, smooth[counting] * span_h[counting], n_groups)
     over = np.where(smooth[counting] >= rules.overflow_pct, span_h[counting], 0.0)
-    overflow = ordered_sums(c_group, over, n_groups)
+    weighted = smooth[counting] * span_h[counting]
+    observed, weighted, overflow = ordered_sums(
+        c_group, np.column_stack((span_h[counting], weighted, over)), n_groups
+    ).T
     count = np.bincount(c_group, minlength=n_groups)
     peak = np.full(n_groups, -np.inf)
     np.maximum.at(peak, c_group, smooth[counting])

@@ -105,9 +105,10 @@ def positions(starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def ordered_sums(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
-    """Per group, ``0.0 + v1 + v2 + ...`` in row order (``group`` ascending): the same float a
-    Python loop adding one value at a time gives, which a pairwise sum would not."""
-    totals = np.zeros(groups)
+    """Per group and column of ``values`` (rows x columns), ``0.0 + v1 + v2 + ...`` in row order
+    (``group`` ascending): the same float a Python loop adding one value at a time gives, which
+    a pairwise sum would not."""
+    totals = np.zeros((groups, values.shape[1]))
     if len(group) == 0:
         return totals
     starts = starts_of(group)
