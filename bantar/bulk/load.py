@@ -170,8 +170,8 @@ def _interval_counts(intervals: pa.Table) -> pa.Table:
 
 
 def _table(rows: list[tuple[Any, ...]], columns: dict[str, pa.DataType]) -> pa.Table:
-    values: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    return pa.table([pa.array(v, t) for v, t in zip(values, columns.values(), strict=True)], names=list(columns))
+    arrays = [pa.array([row[i] for row in rows], t) for i, t in enumerate(columns.values())]  # faster than zip(*rows)
+    return pa.table(arrays, names=list(columns))
 
 
 def _of_rts(table: pa.Table | None, rt_codes: Sequence[str]) -> pa.Table | None:
