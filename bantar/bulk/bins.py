@@ -19,6 +19,7 @@ from bantar.bulk.columns import (
     Job,
     Part,
     RTDay,
+    day_number,
     day_numbers,
     day_start_ms,
     encode,
@@ -36,9 +37,9 @@ from bantar.domain.quality import DayFlag, FlagCode, stuck_runs
 from bantar.domain.topics import DeviceKind
 
 _DAY = date(2000, 1, 1)
-BEFORE_MS = int(day_start_ms(_DAY.toordinal() - date(1970, 1, 1).toordinal())) - readings_window(_DAY)[0]
-AFTER_MS = readings_window(_DAY)[1] - int(day_start_ms(_DAY.toordinal() - date(1970, 1, 1).toordinal())) - DAY_MS
-"""How far a day's window reaches before and after the day."""
+BEFORE_MS = int(day_start_ms(day_number(_DAY))) - readings_window(_DAY)[0]
+AFTER_MS = readings_window(_DAY)[1] - int(day_start_ms(day_number(_DAY))) - DAY_MS
+"""How far a day's window (``readings_window``) reaches before and after the day."""
 _FLAT_SLACK = 1e-9
 """Rounding room when telling stretches that cannot hold a flat line."""
 
