@@ -134,8 +134,16 @@ class EvidenceUpdater:
 
     def rebuild(self) -> int:
         """Derive every RT-day with readings again, from scratch (after a rule change: a day whose
-        figures change gets a new revision saying so)."""
+        figures change gets a new revision saying so). A store that can be read in bulk is
+        derived in bulk (``bantar.bulk``: the same figures, many times faster)."""
         self.store.mark_all_dirty()
+        if hasattr(self.store, "rows_between"):
+            from bantar.bulk.rebuild import rebuild_marked  # loads pyarrow: only when rebuilding
+
+            rts = {code: place.rt for code, place in self.registry.rts.items()}
+            done = rebuild_marked(self.store, rts, self._devices, self._derivation, lambda: to_epoch_ms(self.now()))
+            self.derived_total += done
+            return done
         return self.update_all(cause="rule_change")
 
     def run(self, stop: threading.Event, every_s: float = 10.0, on_update: Callable[[], object] | None = None) -> None:

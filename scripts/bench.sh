@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark in one command, each printing its figures and its ratios from the same run:
 # ingest (SQLite, InfluxDB, shared subscription), the store's cost as it grows, evidence and API
-# latency (SQLite and InfluxDB, 1,635 RTs x 365 days), bytes per reading hot and archived, the Node-RED peer
+# latency (SQLite and InfluxDB, 1,635 RTs x 365 days), evidence rebuilt in bulk (a city-week, bulk vs
+# incremental), bytes per reading hot and archived, the Node-RED peer
 # (installed by npm into bench/.node-red), and the 10-minute memory soak. About 30
 # minutes; --quick: about 8.
 set -euo pipefail
@@ -14,6 +15,7 @@ if [ "${1:-}" = "--quick" ]; then
   "$PY" bench/archive_size.py --every 40 --days 2
   "$PY" bench/nodered.py --messages 20000
   "$PY" bench/evidence.py --hours 3 --requests 20
+  "$PY" bench/rebuild.py --days 2 --every 10 --sample 60
   "$PY" bench/soak.py --minutes 2 --burst 50000
 else
   "$PY" bench/ingest.py
@@ -21,5 +23,6 @@ else
   "$PY" bench/archive_size.py
   "$PY" bench/nodered.py
   "$PY" bench/evidence.py --hours 6 --requests 30
+  "$PY" bench/rebuild.py
   "$PY" bench/soak.py
 fi

@@ -134,9 +134,34 @@ class SqliteArchiveSide(SqliteLedger):
         return [PartRecord(p, DeviceKind(k), date.fromisoformat(d), *rest) for p, k, d, *rest in rows]
 
     # --- readers ---------------------------------------------------------------------------
-    def archived(self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int) -> pa.Table | None:
+    def rows_between(
+        self,
+        kind: DeviceKind,
+        columns: Sequence[str],
+        rt_codes: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        group_by: str = "",
+    ) -> list[tuple[Any, ...]]:
+        """Hot rows of ``kind`` (``columns``) of the RTs ``rt_codes`` in [start_ms, end_ms), one
+        index range per RT, by time as ``rt_readings`` reads them (or aggregated, ``group_by``):
+        what a bulk rebuild reads."""
+        where = "WHERE rt_code = ? AND ts_ms >= ? AND ts_ms < ? " + (
+            f"GROUP BY {group_by}" if group_by else "ORDER BY ts_ms"
+        )
+        sql = f"SELECT {', '.join(columns)} FROM {SERIES[kind]} {where}"
+        rows: list[tuple[Any, ...]] = []
+        with self._lock:
+            for rt_code in rt_codes:
+                rows += self._db.execute(sql, (rt_code, start_ms, end_ms)).fetchall()
+        return rows
+
+    def archived(
+        self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int, expanded: bool = True
+    ) -> pa.Table | None:
         """Archived readings of ``kind`` (of one RT, or all) in [start_ms, end_ms), intervals
-        expanded; None when no part covers the window."""
+        expanded (or, ``expanded=False``, the intervals of the parts' days as stored); None when
+        no part covers the window."""
         if kind not in ARCHIVED_KINDS or self.archive_root is None:
             return None
         with self._lock:
@@ -160,6 +185,8 @@ class SqliteArchiveSide(SqliteLedger):
         where = None if rt_code is None else pc.field("rt_code") == rt_code
         tables = [pq.read_table(self.archive_root / p, filters=where) for p in paths]
         table = pa.concat_tables(tables)
+        if spec.intervals is not None and not expanded:
+            return table
         if spec.intervals is not None:
             table = expand(table, spec.intervals.state)
         ts = table["ts_ms"]

@@ -128,6 +128,7 @@ def test_late_readings_for_archived_days_count(
     store_directly(store, registry, messages[:500], END)  # and some redeliveries of archived readings
 
     assert evidence_of(store, registry, rebuild=False) == expected
+    assert evidence_of(store, registry, rebuild=True) == expected  # in bulk: hot late rows over archived days
     Archiver(store, tmp_path / "late" / "archive", HOT_DAYS, lambda: END).run()  # the late rows join the archive
     assert readings_held(store) == readings_held(everything)
     assert evidence_of(store, registry, rebuild=True) == expected

@@ -1,0 +1,74 @@
+"""Kinds with few readings (posts' reports, deposits, gotong royong): the per-day path itself,
+one RT-day at a time over that kind's rows only, so they cost what they always cost."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from bantar.bulk.columns import Job, Part, RTDay, day_of
+from bantar.bulk.load import Frames
+from bantar.domain.evidence import RTReadings, derive_day, readings_window
+from bantar.domain.topics import DeviceKind
+
+POST_FIELDS = (
+    "posts",
+    "post_reports",
+    "post_reports_expected",
+    "post_reports_flagged",
+    "night_staffed",
+    "night_observed",
+    "night_shift_hours",
+    "patrols",
+    "incidents",
+    "incidents_daytime",
+)
+DEPOSIT_FIELDS = ("deposits", "deposits_flagged", "deposit_kg", "households", "deposit_value_idr", "household_ids")
+GOTONG_ROYONG_FIELDS = ("gotong_royong_events", "gotong_royong_attendance")
+
+R = TypeVar("R")
+NOTHING = RTReadings([], [], [], [], [])
+
+
+def _window(rows: Sequence[R], start: int, end: int, ts: Callable[[R], int]) -> list[R]:
+    return list(rows[bisect_left(rows, start, key=ts) : bisect_left(rows, end, key=ts)])
+
+
+def _posts(rows: RTReadings, start: int, end: int) -> RTReadings:
+    return RTReadings([], [], _window(rows.poskamling, start, end, lambda r: r.ts_ms), [], [])
+
+
+def _deposits(rows: RTReadings, start: int, end: int) -> RTReadings:
+    return RTReadings([], [], [], _window(rows.deposits, start, end, lambda r: r.ts_ms), [])
+
+
+def _gotong_royong(rows: RTReadings, start: int, end: int) -> RTReadings:
+    return RTReadings([], [], [], [], _window(rows.gotong_royong, start, end, lambda r: r.ts_ms))
+
+
+def per_day(
+    kind: DeviceKind, fields: tuple[str, ...], rows_of: Callable[[RTReadings, int, int], RTReadings]
+) -> Callable[[Frames, Job], dict[RTDay, Part]]:
+    """A kernel that runs ``derive_day`` on one kind's rows and devices and keeps its ``fields``."""
+
+    def derive(frames: Frames, job: Job) -> dict[RTDay, Part]:
+        parts: dict[RTDay, Part] = {}
+        for rt_code, n in job.rt_days:
+            rows = frames.others.get(rt_code, NOTHING)
+            devices = [d for d in job.devices.get(rt_code, ()) if d.kind is kind]
+            day = day_of(n)
+            readings = rows_of(rows, *readings_window(day))
+            if not devices and readings == NOTHING:
+                continue  # nothing to derive: the defaults are the figures
+            e = derive_day(job.rts[rt_code], devices, day, readings, job.rules, job.now_ms)
+            figures: dict[str, Any] = {name: getattr(e, name) for name in fields}
+            parts[(rt_code, n)] = Part(figures, list(e.flags), list(e.sources))
+        return parts
+
+    return derive
+
+
+derive_posts = per_day(DeviceKind.poskamling, POST_FIELDS, _posts)
+derive_deposits = per_day(DeviceKind.bank_sampah, DEPOSIT_FIELDS, _deposits)
+derive_gotong_royong = per_day(DeviceKind.gotong_royong, GOTONG_ROYONG_FIELDS, _gotong_royong)
