@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from itertools import groupby
+from typing import NamedTuple
 
 import numpy as np
 
@@ -176,31 +177,50 @@ def derive_bins(frames: Frames, job: Job) -> dict[RTDay, Part]:
             )
     flagged_in_group = np.bincount(seg_group, weights=flagged_n, minlength=n_groups).astype(np.int64)
     group_of = {(rts[int(rt[row[i]])], int(day[i])): g for g, i in enumerate(group_starts.tolist())}
+    group_figures = GroupFigures(count, flagged_in_group, observed, weighted, peak, overflow, collections)
     for rt_code, n in job.rt_days:
-        devices = job.counted(rt_code, DeviceKind.bin)
-        if not devices:
-            continue
-        g = group_of.get((rt_code, n))
-        start_ms, _, until = job.until(n)
-        seen = 0.0 if g is None else float(observed[g])
-        expected_h = 0.0
-        for _ in devices:
-            expected_h += (until - start_ms) / HOUR_MS
-        figures = parts.setdefault((rt_code, n), Part()).figures
-        figures.update(
-            bins=len(devices),
-            bin_readings=0 if g is None else int(count[g]),
-            bin_readings_expected=sum((until - start_ms) // (d.interval_s * 1000) for d in devices),
-            bin_readings_flagged=0 if g is None else int(flagged_in_group[g]),
-            bin_mean_fill=round(float(weighted[g]) / seen, 2) if seen and g is not None else None,
-            bin_peak_fill=None if g is None or not count[g] else round(float(peak[g]), 2),
-            bin_hours_observed=round(seen, 3),
-            bin_hours_expected=round(expected_h, 3),
-            bin_overflow_hours=0.0 if g is None else round(float(overflow[g]), 3),
-            bin_collections=0 if g is None else int(collections[g]),
-            bin_observed=bool(expected_h) and seen >= rules.coverage_min * expected_h,
-        )
+        figures = _figures(job, rt_code, n, group_of.get((rt_code, n)), group_figures)
+        if figures:
+            parts.setdefault((rt_code, n), Part()).figures.update(figures)
     return parts
+
+
+class GroupFigures(NamedTuple):
+    """Per (RT, day) group of counted readings: the sums the figures come from."""
+
+    readings: np.ndarray
+    flagged: np.ndarray
+    observed: np.ndarray
+    weighted: np.ndarray
+    peak: np.ndarray
+    overflow: np.ndarray
+    collections: np.ndarray
+
+
+def _figures(job: Job, rt_code: str, n: int, g: int | None, sums: GroupFigures) -> dict[str, object]:
+    """The bin figures of one RT-day (none when it has no counted bin); ``g`` is its group of
+    readings, None when it had none."""
+    devices = job.counted(rt_code, DeviceKind.bin)
+    if not devices:
+        return {}
+    start_ms, _, until = job.until(n)
+    seen = 0.0 if g is None else float(sums.observed[g])
+    expected_h = 0.0
+    for _ in devices:
+        expected_h += (until - start_ms) / HOUR_MS
+    return dict(
+        bins=len(devices),
+        bin_readings=0 if g is None else int(sums.readings[g]),
+        bin_readings_expected=sum((until - start_ms) // (d.interval_s * 1000) for d in devices),
+        bin_readings_flagged=0 if g is None else int(sums.flagged[g]),
+        bin_mean_fill=round(float(sums.weighted[g]) / seen, 2) if seen and g is not None else None,
+        bin_peak_fill=None if g is None or not sums.readings[g] else round(float(sums.peak[g]), 2),
+        bin_hours_observed=round(seen, 3),
+        bin_hours_expected=round(expected_h, 3),
+        bin_overflow_hours=0.0 if g is None else round(float(sums.overflow[g]), 3),
+        bin_collections=0 if g is None else int(sums.collections[g]),
+        bin_observed=bool(expected_h) and seen >= job.rules.coverage_min * expected_h,
+    )
 
 
 def _stuck(rest: np.ndarray, seg: np.ndarray, fill: np.ndarray, run: int, tolerance: float) -> np.ndarray:

@@ -122,27 +122,66 @@ def camera_series(draw: st.DrawFn, device_id: str) -> list[CctvRow]:
 
 
 @st.composite
+def a_bin(draw: st.DrawFn, device_id: str) -> tuple[Device | None, list[BinRow]]:
+    """A bin's readings, and its registration: active, switched off, posting over HTTP, or none."""
+    depth = draw(st.sampled_from([None, 120.0]))
+    registered = draw(st.sampled_from(["active"] * 4 + ["inactive", "unregistered", "http"]))
+    device = Device(
+        id=device_id,
+        kind=DeviceKind.bin,
+        rt=RT_CODE,
+        interval_s=draw(st.sampled_from([300, 900])),
+        depth_cm=depth,
+        active=registered != "inactive",
+        channel="http" if registered == "http" else "mqtt",
+    )
+    return (None if registered == "unregistered" else device), draw(bin_series(device_id, depth))
+
+
+@st.composite
+def post_nights(draw: st.DrawFn) -> list[PoskamlingRow]:
+    """A security post's hourly duty status each night, sometimes a patrol or an incident."""
+    posts: list[PoskamlingRow] = []
+    for n in range(DAYS):
+        night = int(wib_day_bounds_utc(FIRST + timedelta(days=n))[0].timestamp() * 1000) + 21 * HOUR
+        hours = draw(st.integers(0, 8))
+        for h in range(hours):
+            on = draw(st.booleans()) or h < hours - 1
+            posts.append(
+                PoskamlingRow(
+                    "post-1",
+                    night + h * HOUR,
+                    "duty",
+                    on,
+                    draw(st.integers(1, 4)) if on else 0,
+                    n * 100 + h,
+                    night + h * HOUR + 1000,
+                )
+            )
+        if draw(st.booleans()):
+            posts.append(
+                PoskamlingRow(
+                    "post-1",
+                    night + 90 * 60_000,
+                    draw(st.sampled_from(["patrol", "incident"])),
+                    None,
+                    None,
+                    n * 100 + 50,
+                    night + 90 * 60_000,
+                )
+            )
+    return posts
+
+
+@st.composite
 def worlds(draw: st.DrawFn) -> tuple[RT, list[Device], RTReadings, int]:
     devices: list[Device] = []
     bins: list[BinRow] = []
     cctv: list[CctvRow] = []
     for i in range(draw(st.integers(0, 3))):
-        depth = draw(st.sampled_from([None, 120.0]))
-        device_id = f"bin-{i}"
-        registered = draw(st.sampled_from(["active"] * 4 + ["inactive", "unregistered", "http"]))
-        if registered != "unregistered":
-            devices.append(
-                Device(
-                    id=device_id,
-                    kind=DeviceKind.bin,
-                    rt=RT_CODE,
-                    interval_s=draw(st.sampled_from([300, 900])),
-                    depth_cm=depth,
-                    active=registered != "inactive",
-                    channel="http" if registered == "http" else "mqtt",
-                )
-            )
-        bins += draw(bin_series(device_id, depth))
+        device, series = draw(a_bin(f"bin-{i}"))
+        devices += [device] if device else []
+        bins += series
     for i in range(draw(st.integers(0, 3))):
         device_id = f"cam-{i}"
         if draw(st.booleans()) or i == 0:
@@ -160,34 +199,7 @@ def worlds(draw: st.DrawFn) -> tuple[RT, list[Device], RTReadings, int]:
     posts: list[PoskamlingRow] = []
     if draw(st.booleans()):
         devices.append(Device(id="post-1", kind=DeviceKind.poskamling, rt=RT_CODE, interval_s=3600))
-        for n in range(DAYS):
-            night = int(wib_day_bounds_utc(FIRST + timedelta(days=n))[0].timestamp() * 1000) + 21 * HOUR
-            hours = draw(st.integers(0, 8))
-            for h in range(hours):
-                on = draw(st.booleans()) or h < hours - 1
-                posts.append(
-                    PoskamlingRow(
-                        "post-1",
-                        night + h * HOUR,
-                        "duty",
-                        on,
-                        draw(st.integers(1, 4)) if on else 0,
-                        n * 100 + h,
-                        night + h * HOUR + 1000,
-                    )
-                )
-            if draw(st.booleans()):
-                posts.append(
-                    PoskamlingRow(
-                        "post-1",
-                        night + 90 * 60_000,
-                        draw(st.sampled_from(["patrol", "incident"])),
-                        None,
-                        None,
-                        n * 100 + 50,
-                        night + 90 * 60_000,
-                    )
-                )
+        posts = draw(post_nights())
     deposits: list[DepositRow] = []
     spacing = draw(st.sampled_from([30_000, 3 * HOUR]))
     for k in range(draw(st.integers(0, 14))):
