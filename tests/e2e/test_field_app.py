@@ -521,7 +521,7 @@ def test_a_send_refused_with_503_is_retried_with_growing_gaps_and_stored_once(si
     try:
         operator = phones("flaky")
         sign_in(operator, site, site.code("Bu Wati", Role.operator, rt), url=flaky.url)
-        base_ms = 500
+        base_ms = 1000  # tries at 0, 2, 6 and 14 s: time to open the list while it still waits
         set_backoff(operator, base_ms)
         deposit(operator, "Budi", 0, "4")
         visit(operator, "kirim", ".entry .retry")
