@@ -4,8 +4,9 @@
 # ceilings (bare paho subscriber, mosquitto_sub), the store's cost as it grows, bytes per reading
 # hot and archived, the Node-RED peer (installed by npm into bench/.node-red), the city summary
 # right after an evidence update, evidence and API latency, and the memory soak.
-# Full: about 25 minutes on a quiet 2-core machine; --quick: about 8. Each bench prints its own
-# duration; one that fails does not stop the others (the script exits 1 at the end).
+# Full: about 25 minutes on a quiet 2-core machine (estimated from each bench's earlier runs);
+# --quick (smaller runs; no store growth, no soak, evidence on SQLite only): about 8. Each bench
+# prints its own duration; one that fails does not stop the others (the script exits 1 at the end).
 # Run on a quiet machine: the figures are ratios from one run, but a loaded machine skews them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,16 +25,15 @@ if [ "${1:-}" = "--quick" ]; then
   run archive_size.py --every 40 --days 2
   run nodered.py --messages 20000
   run summary.py --hours 0.5 --days 30 --updates 10
-  run evidence.py --hours 3 --requests 20
-  run soak.py --minutes 1 --burst 50000
+  run evidence.py --hours 1 --days 90 --requests 20 --no-influxdb
 else
   run ingest.py
   run store_growth.py --rows 300000
   run archive_size.py
   run nodered.py
   run summary.py
-  run evidence.py --hours 6 --requests 30
-  run soak.py --minutes 5
+  run evidence.py --hours 3 --requests 30
+  run soak.py --minutes 3
 fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed: ${failed[*]}" >&2
