@@ -43,7 +43,7 @@ def background_loops(services: Services, stop: threading.Event) -> list[threadin
     loops = [
         threading.Thread(
             target=services.updater.run,
-            args=(stop, settings.evidence_every_s, services.queries.warm),
+            args=(stop, settings.evidence_every_s, lambda: after_evidence_turn(services)),
             name="evidence",
             daemon=True,
         ),
@@ -61,6 +61,14 @@ def background_loops(services: Services, stop: threading.Event) -> list[threadin
             )
         )
     return loops
+
+
+def after_evidence_turn(services: Services) -> None:
+    """What the evidence loop does after each turn, so that no request pays for it: the default
+    period's summaries remade and the alert book synced with the new evidence (a summary and its
+    alert states follow the evidence by one turn, as the evidence follows the readings)."""
+    services.queries.warm()
+    services.alerts.refresh()
 
 
 def create_app(services: Services, *, run_evidence_loop: bool = True) -> FastAPI:

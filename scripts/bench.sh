@@ -1,28 +1,44 @@
 #!/usr/bin/env bash
-# Every benchmark in one command, each printing its figures and its ratios from the same run:
-# ingest (SQLite, InfluxDB, shared subscription), the store's cost as it grows, evidence and API
-# latency (SQLite and InfluxDB, 1,635 RTs x 365 days), evidence rebuilt in bulk (a city-week, bulk vs
-# incremental), bytes per reading hot and archived, the Node-RED peer
-# (installed by npm into bench/.node-red), and the 10-minute memory soak. About 30
-# minutes; --quick: about 8.
-set -euo pipefail
+# Every benchmark in one command, each printing its figures and its ratios from the same run
+# (bench/README.md says what each measures and the targets): ingest next to the broker's
+# ceilings (bare paho subscriber, mosquitto_sub), the store's cost as it grows, bytes per reading
+# hot and archived, the Node-RED peer (installed by npm into bench/.node-red), the city summary
+# right after an evidence update, evidence and API latency, evidence rebuilt in bulk (a city-week,
+# bulk vs incremental), and the memory soak.
+# Full: about 25 minutes on a quiet 2-core machine (estimated from each bench's earlier runs);
+# --quick (smaller runs; no store growth, no soak, evidence on SQLite only): about 8. Each bench
+# prints its own duration; one that fails does not stop the others (the script exits 1 at the end).
+# Run on a quiet machine: the figures are ratios from one run, but a loaded machine skews them.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh --with-test-services >/dev/null
+./scripts/setup.sh --with-test-services >/dev/null || exit 1
 PY=${BANTAR_VENV:-.venv}/bin/python
+failed=()
+run() {
+  local began=$SECONDS
+  echo "=== bench/$* (load average $(cut -d' ' -f1 /proc/loadavg))"
+  "$PY" bench/"$@" || failed+=("$1")
+  echo "=== bench/$1: $((SECONDS - began)) s"
+  echo
+}
 if [ "${1:-}" = "--quick" ]; then
-  "$PY" bench/ingest.py --messages 50000 --repeat 1
-  "$PY" bench/store_growth.py --rows 200000
-  "$PY" bench/archive_size.py --every 40 --days 2
-  "$PY" bench/nodered.py --messages 20000
-  "$PY" bench/evidence.py --hours 3 --requests 20
-  "$PY" bench/rebuild.py --days 2 --every 10 --sample 60
-  "$PY" bench/soak.py --minutes 2 --burst 50000
+  run ingest.py --messages 50000 --repeat 1
+  run archive_size.py --every 40 --days 2
+  run nodered.py --messages 20000
+  run summary.py --hours 0.5 --days 30 --updates 10
+  run evidence.py --hours 1 --days 90 --requests 20 --no-influxdb
+  run rebuild.py --days 2 --every 10 --sample 60
 else
-  "$PY" bench/ingest.py
-  "$PY" bench/store_growth.py
-  "$PY" bench/archive_size.py
-  "$PY" bench/nodered.py
-  "$PY" bench/evidence.py --hours 6 --requests 30
-  "$PY" bench/rebuild.py
-  "$PY" bench/soak.py
+  run ingest.py
+  run store_growth.py --rows 300000
+  run archive_size.py
+  run nodered.py
+  run summary.py
+  run evidence.py --hours 3 --requests 30
+  run rebuild.py
+  run soak.py --minutes 3
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "failed: ${failed[*]}" >&2
+  exit 1
 fi

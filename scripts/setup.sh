@@ -17,6 +17,8 @@ if [ "$want_services" = 1 ]; then
   command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
   command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)  # the compose healthcheck's probe
   command -v caddy >/dev/null 2>&1 || missing+=(caddy)  # the TLS reverse proxy in front of bantar api
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)  # bench/nodered.py: the Node-RED peer
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       export DEBIAN_FRONTEND=noninteractive

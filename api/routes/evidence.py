@@ -171,7 +171,8 @@ def summary(
 ) -> AreaSummary:
     scope = _scope(services, who, level, code)
     found = services.queries.summary(level, scope, period.start, period.end)
-    services.alerts.refresh()
+    # the alert book as the evidence loop last synced it (``after_evidence_turn``): a sync here
+    # would make the first request after each evidence update recompute the city's alerts
     states = services.alerts.book.state_counts(None if level == "city" else services.registry.rts_in(level, scope))
     return AreaSummary(**found.model_dump(), alert_states=states)
 

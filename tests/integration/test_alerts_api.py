@@ -9,12 +9,12 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from api.app import create_app
+from api.app import after_evidence_turn, create_app
 from api.server import BackgroundServer
 from bantar.domain.access import Role, ScopeLevel
 from bantar.services import Services
 from ingest.broker import free_port
-from tests.world import World, services_for
+from tests.world import END, START, World, services_for
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +95,26 @@ def test_a_signed_link_from_a_message_acknowledges_its_alert(
     after = services.alerts.book.alert(alert.id)
     assert after is not None
     assert (after.state, after.acknowledged_by) == ("acknowledged", "link:ketua-rt-001")
+
+
+def test_the_evidence_loop_turn_syncs_the_alert_book_so_a_summary_request_never_does(
+    services: Services, client_for: ClientFor
+) -> None:
+    """The first summary request after an evidence update must not recompute the city's alerts
+    (issue 19: as fast right after an update as idle); the loop's follow-up keeps the book in step."""
+    city = client_for(Role.assessor, ScopeLevel.city, None)
+    after_evidence_turn(services)
+    synced = services.alerts._synced
+    some_day = services.store.day_evidence(None, START.date(), END.date())[0]
+    changed = some_day.model_copy(update={"bin_collections": some_day.bin_collections + 1})
+    services.store.save_evidence([changed], [])  # an evidence update
+    try:
+        assert synced is not None
+        assert services.store.evidence_version() != synced[0]
+        assert city.get("/api/v1/summary", params={"month": "2026-10"}).status_code == 200
+        assert services.alerts._synced == synced
+        after_evidence_turn(services)
+        assert services.alerts._synced not in (None, synced)
+    finally:
+        services.store.save_evidence([some_day], [])  # the module's world as it was
+        after_evidence_turn(services)
