@@ -26,6 +26,8 @@ class DeviceKind(StrEnum):
     """a reading kind, not a device kind: online/offline/stopped of any device (LWT, status)"""
     weighing = "weighing"
     """a reading kind, not a device kind: a scale's weight, before it is paired into a deposit"""
+    water_level = "water_level"
+    """flood sensors on drains and the river bank"""
 
 
 READING_ONLY_KINDS = frozenset({DeviceKind.availability, DeviceKind.weighing})
@@ -39,6 +41,7 @@ PLUGINS: dict[DeviceKind, str] = {
     DeviceKind.gotong_royong: "bantar.kinds.gotong_royong",
     DeviceKind.availability: "bantar.kinds.availability",
     DeviceKind.weighing: "bantar.kinds.weighing",
+    DeviceKind.water_level: "bantar.kinds.water_level",
 }
 """the module of each kind's plug-in (its ``PLUGIN``)"""
 
