@@ -12,7 +12,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -35,7 +35,7 @@ from bantar.domain.scoring import (
     score_criteria,
     week_starts,
 )
-from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day, wib_day_bounds_utc
+from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, utc_now, wib_day, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
 from bantar.kinds.registry import plugins
 from bantar.ports import ReadingStore
@@ -544,10 +544,6 @@ class EvidenceQueries:
                         )
                     )
         return alerts
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 QUALITY_ALERT_DAYS = 3

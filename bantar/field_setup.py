@@ -9,9 +9,8 @@ from bantar.bootstrap import Services
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.bank_sampah import Price
 from bantar.domain.readings import Material
-from bantar.domain.timebase import wib_day
+from bantar.domain.timebase import utc_now, wib_day
 from bantar.domain.topics import DeviceKind
-from bantar.evidence_service import utc_now
 from bantar.stores.field_records import Checkpoint
 
 STARTER_PRICES = {

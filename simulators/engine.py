@@ -14,7 +14,7 @@ from functools import partial
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.topics import DeviceKind
 from bantar.kinds.registry import plugin
-from simulators.devices import DAY, MODELS, Context, Message, hostile, wib_day, wib_midnight
+from simulators.devices import DAY, MODELS, WIB_OFFSET_S, Context, Message, hostile, wib_day, wib_midnight
 from simulators.scenarios import Behaviour, Plan, plan_rts
 from simulators.truth import OVERFLOW_PCT, GroundTruth
 
@@ -79,10 +79,10 @@ class Simulation:
 
     def behaviour(self, rt_code: str, at: float) -> Behaviour:
         """An RT's behaviour, evaluated once per WIB day (scenarios change over weeks, not seconds)."""
-        day = int((at + 7 * 3600) // DAY)
+        day = int((at + WIB_OFFSET_S) // DAY)
         key = (rt_code, day)
         if key not in self._behaviours:
-            noon = datetime.fromtimestamp(day * DAY - 7 * 3600 + DAY / 2, UTC)
+            noon = datetime.fromtimestamp(day * DAY - WIB_OFFSET_S + DAY / 2, UTC)
             self._behaviours[key] = self.plans[rt_code].behaviour(noon)
         return self._behaviours[key]
 

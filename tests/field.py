@@ -6,7 +6,8 @@ from pathlib import Path
 
 from bantar.bootstrap import Services, build_alert_service
 from bantar.domain.registry import Registry, RegistryIndex
-from bantar.evidence_service import EvidenceQueries, EvidenceUpdater, utc_now
+from bantar.domain.timebase import utc_now
+from bantar.evidence_service import EvidenceQueries, EvidenceUpdater
 from bantar.report_schedule import ReportDeliveries
 from bantar.rules_file import load_criteria, load_rules
 from bantar.settings import Settings

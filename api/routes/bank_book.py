@@ -35,8 +35,7 @@ from bantar.domain.bank_sampah import (
 from bantar.domain.errors import Reason
 from bantar.domain.evidence import DepositRow
 from bantar.domain.names_id import MATERIALS
-from bantar.domain.timebase import PROGRAMME_START, to_epoch_ms, wib_day, wib_day_bounds_utc
-from bantar.evidence_service import utc_now
+from bantar.domain.timebase import PROGRAMME_START, to_epoch_ms, utc_now, wib_day, wib_day_bounds_utc
 from bantar.stores.field_records import Member
 
 router = APIRouter(

@@ -16,9 +16,8 @@ from api.errors import AUTHENTICATED, refusals
 from api.params import RTCode
 from bantar.domain.access import Action
 from bantar.domain.registry import web_device_id
-from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day, wib_day_bounds_utc
+from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, utc_now, wib_day, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
-from bantar.evidence_service import utc_now
 from bantar.stores.field_records import Checkpoint
 
 router = APIRouter(

@@ -31,7 +31,7 @@ from bantar.domain.quality import (
     stuck_runs,
 )
 from bantar.domain.registry import RT, Device
-from bantar.domain.timebase import wib_day_bounds_utc
+from bantar.domain.timebase import DAY_MS, HOUR_MS, WIB_OFFSET_MS, wib_day_bounds_utc, wib_day_of_ms
 from bantar.domain.topics import DeviceKind
 from bantar.kinds.contract import DayWindow, Figures, KindDay, KindRow, Source, source_of
 from bantar.kinds.registry import plugins
@@ -41,10 +41,6 @@ LOOKBACK_MS = 2 * 3600 * 1000
 NIGHT_START_H, NIGHT_END_H = 20, 30
 """Shift reports count for the night of D from 20:00 D to 06:00 D+1 (WIB); the rest of D
 (06:00-20:00) is its daytime, so every incident belongs to exactly one night or daytime."""
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
-WIB_OFFSET_MS = 7 * HOUR_MS
-EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class BinRow(NamedTuple):
@@ -584,9 +580,8 @@ def days_touched(ts_ms: int) -> list[date]:
     """The WIB days whose evidence a reading at ``ts_ms`` can change: its own day, the previous
     one when it falls in the tail of that day's night (before 06:00), and the next one when it
     is within the look-back of the next day's first readings."""
-    local_ms = ts_ms + WIB_OFFSET_MS
-    day = date.fromordinal(EPOCH_ORDINAL + local_ms // DAY_MS)
-    ms_of_day = local_ms % DAY_MS
+    day = wib_day_of_ms(ts_ms)
+    ms_of_day = (ts_ms + WIB_OFFSET_MS) % DAY_MS
     days = [day]
     if ms_of_day < (NIGHT_END_H - 24) * HOUR_MS:
         days.append(day - timedelta(days=1))

@@ -24,6 +24,7 @@ from bantar.domain.evidence import RTReadings
 from bantar.domain.intake import DeadLetter
 from bantar.domain.readings import Reading
 from bantar.domain.sequences import PLAUSIBLE_GAP
+from bantar.domain.timebase import WIB_OFFSET_MS
 from bantar.domain.topics import DeviceKind
 from bantar.kinds.contract import Series
 from bantar.kinds.registry import plugins
@@ -141,7 +142,7 @@ class SqliteStore(SqliteArchiveSide):
 
     def mark_all_dirty(self) -> int:
         """Mark every RT-day that has readings, for a recompute from scratch."""
-        day_expr = "date((ts_ms + 25200000) / 1000, 'unixepoch')"
+        day_expr = f"date((ts_ms + {WIB_OFFSET_MS}) / 1000, 'unixepoch')"
         with self._lock:
             rt_days = [
                 row

@@ -31,9 +31,8 @@ from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.bank_sampah import Price
 from bantar.domain.readings import Material
 from bantar.domain.registry import Registry, web_device_id
-from bantar.domain.timebase import wib_day
+from bantar.domain.timebase import utc_now, wib_day
 from bantar.domain.topics import DeviceKind
-from bantar.evidence_service import utc_now
 from bantar.stores.field_records import Checkpoint
 from ingest.broker import free_port
 from tests.field import fresh_services
