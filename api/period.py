@@ -11,8 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from api.errors import bad_request
-from bantar.domain.timebase import wib_day
-from bantar.evidence_service import utc_now
+from bantar.domain.timebase import utc_now, wib_day
 
 MAX_DAYS = 366
 

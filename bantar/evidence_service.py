@@ -12,7 +12,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -35,8 +35,9 @@ from bantar.domain.scoring import (
     score_criteria,
     week_starts,
 )
-from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day, wib_day_bounds_utc
+from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, utc_now, wib_day, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.registry import plugins
 from bantar.ports import ReadingStore
 
 log = logging.getLogger("bantar.evidence")
@@ -192,7 +193,8 @@ AlertKind = Literal["reassessment", "device_silent", "data_quality", "clock_skew
 
 
 class Alert(BaseModel):
-    kind: AlertKind
+    kind: AlertKind | str
+    """one of ``AlertKind``, or a device kind's own (``KindAlert.code``, e.g. ``flood_danger``)"""
     rt_code: str
     criterion: str | None = None
     awarded: int | None = None
@@ -430,7 +432,26 @@ class EvidenceQueries:
             *self._silent_devices(codes),
             *self._data_quality(codes),
             *self._clocks_ahead(codes),
+            *self._kind_alerts(codes),
         ]
+
+    def _kind_alerts(self, codes: Sequence[str]) -> list[Alert]:
+        """What plug-in kinds raise from their daily figures (``KindPlugin.alerts``) over the last
+        ``QUALITY_ALERT_DAYS`` days: the latest day per RT, device and alert."""
+        raising = {kind.value: p.alerts for kind, p in plugins().items() if p.alerts is not None}
+        if not raising:
+            return []
+        today = wib_day(self.now())
+        latest: dict[tuple[str, str | None, str], Alert] = {}
+        for e in self.store.day_evidence(list(codes), today - timedelta(days=QUALITY_ALERT_DAYS - 1), today):
+            for kind, figures in e.kinds.items():
+                if (alerts := raising.get(kind)) is None:
+                    continue
+                for a in alerts(e.rt_code, e.day, figures, self.registry.devices_in(e.rt_code)):
+                    latest[(e.rt_code, a.device_id, a.code)] = Alert(
+                        kind=a.code, rt_code=e.rt_code, device_id=a.device_id, day=a.day, message_id=a.message_id
+                    )
+        return [latest[key] for key in sorted(latest, key=str)]
 
     def _data_quality(self, codes: Sequence[str]) -> list[Alert]:
         """One alert per device and flag found in the last ``QUALITY_ALERT_DAYS`` days: the
@@ -534,10 +555,6 @@ class EvidenceQueries:
                         )
                     )
         return alerts
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 QUALITY_ALERT_DAYS = 3

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from bantar.alerting import AckLinks, AlertService
 from bantar.domain.registry import RegistryIndex
 from bantar.domain.scoring import Rules
-from bantar.evidence_service import EvidenceQueries, EvidenceUpdater, utc_now
+from bantar.domain.timebase import utc_now
+from bantar.evidence_service import EvidenceQueries, EvidenceUpdater
 from bantar.notify_file import load_notification_rules
 from bantar.ports import ReadingStore
 from bantar.registry_file import load_registry

@@ -8,9 +8,8 @@ from api.routes.sign_in import sign_in_link
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.bank_sampah import Price
 from bantar.domain.readings import Material
-from bantar.domain.timebase import wib_day
+from bantar.domain.timebase import utc_now, wib_day
 from bantar.domain.topics import DeviceKind
-from bantar.evidence_service import utc_now
 from bantar.services import Services
 from bantar.stores.field_records import Checkpoint
 

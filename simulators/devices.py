@@ -15,16 +15,18 @@ import random
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bantar.domain.registry import RT, Device
+from bantar.domain.timebase import WIB_FIXED, WIB_OFFSET_MS
 from bantar.domain.topics import DeviceKind, Topic
 from simulators.scenarios import Behaviour
 from simulators.truth import OVERFLOW_PCT, GroundTruth
 
-WIB_OFFSET = timezone(timedelta(hours=7), "WIB")
+WIB_OFFSET = WIB_FIXED
 DAY = 86400.0
+WIB_OFFSET_S = WIB_OFFSET_MS // 1000
 PRICES_IDR_PER_KG = {
     "plastic": 3000,
     "paper": 1500,
@@ -92,7 +94,7 @@ def wib_night(at: float) -> date:
 
 
 def wib_hour(at: float) -> int:
-    return int((at + 7 * 3600) % DAY // 3600)
+    return int((at + WIB_OFFSET_S) % DAY // 3600)
 
 
 def wib_midnight(day: date) -> float:

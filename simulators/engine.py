@@ -4,17 +4,33 @@ and the ground truth out. Same inputs, same messages, byte for byte."""
 from __future__ import annotations
 
 import heapq
+import importlib
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.topics import DeviceKind
-from simulators.devices import DAY, MODELS, Context, Message, hostile, wib_day, wib_midnight
+from bantar.kinds.registry import plugin
+from simulators.devices import DAY, MODELS, WIB_OFFSET_S, Context, Message, hostile, wib_day, wib_midnight
 from simulators.scenarios import Behaviour, Plan, plan_rts
 from simulators.truth import OVERFLOW_PCT, GroundTruth
+
+
+def model_of(kind: DeviceKind) -> Callable[[Context], Iterator[Message]]:
+    """The simulator's model of a kind: the programme's kinds' here (``MODELS``), a plug-in
+    kind's from its package (``KindPlugin.simulator``, ``module:function``)."""
+    if kind in MODELS:
+        return MODELS[kind]
+    path = plugin(kind).simulator
+    if path is None:
+        raise ValueError(f"no simulator model for {kind}")
+    module, function = path.split(":")
+    model: Callable[[Context], Iterator[Message]] = getattr(importlib.import_module(module), function)
+    return model
+
 
 CLOCK_FAULTS = (DeviceKind.bin, DeviceKind.poskamling)
 """Kinds whose first device of an RT runs its clock behind in the ``clock-offset`` scenario."""
@@ -63,10 +79,10 @@ class Simulation:
 
     def behaviour(self, rt_code: str, at: float) -> Behaviour:
         """An RT's behaviour, evaluated once per WIB day (scenarios change over weeks, not seconds)."""
-        day = int((at + 7 * 3600) // DAY)
+        day = int((at + WIB_OFFSET_S) // DAY)
         key = (rt_code, day)
         if key not in self._behaviours:
-            noon = datetime.fromtimestamp(day * DAY - 7 * 3600 + DAY / 2, UTC)
+            noon = datetime.fromtimestamp(day * DAY - WIB_OFFSET_S + DAY / 2, UTC)
             self._behaviours[key] = self.plans[rt_code].behaviour(noon)
         return self._behaviours[key]
 
@@ -115,7 +131,7 @@ class Simulation:
                 devices_of_kind_in_rt=len(siblings),
                 clock_offset=b.clock_offset_s if device is siblings[0] and device.kind in CLOCK_FAULTS else 0.0,
             )
-            streams.append(MODELS[device.kind](ctx))
+            streams.append(model_of(device.kind)(ctx))
             if b.hostile and device is siblings[0]:
                 hostile_rng = random.Random(f"{self.seed}:hostile:{device.id}")
                 streams.append(hostile(replace(ctx, rng=hostile_rng), self.first_seq.get(device.id, 1)))

@@ -50,6 +50,8 @@ class RTDay:
     """duty reports of the night (20:00-06:00) from posts whose clock is right"""
     night_staffed_valid: bool = False
     deposits_gamed: int = 0
+    kinds: dict[str, dict[str, float]] = field(default_factory=dict)
+    """what plug-in kinds' models record (``KindPlugin.simulator``), by kind"""
 
     @property
     def camera_uptime(self) -> float | None:
@@ -66,6 +68,8 @@ class RTDay:
         data["bin_overflow_hours"] = round(self.bin_overflow_hours, 3)
         data["camera_online_minutes"] = round(self.camera_online_minutes, 1)
         data["deposit_kg"] = {m: round(kg, 3) for m, kg in sorted(self.deposit_kg.items())}
+        if not self.kinds:
+            del data["kinds"]  # files of the programme's kinds only read as before
         return data
 
 

@@ -39,8 +39,7 @@ from bantar.domain.errors import Reason
 from bantar.domain.evidence import DepositRow
 from bantar.domain.names_id import MATERIALS
 from bantar.domain.readings import BankSampahPayload, Reading
-from bantar.domain.timebase import PROGRAMME_START, from_epoch_ms, to_epoch_ms, wib_day, wib_day_bounds_utc
-from bantar.evidence_service import utc_now
+from bantar.domain.timebase import PROGRAMME_START, from_epoch_ms, to_epoch_ms, utc_now, wib_day, wib_day_bounds_utc
 from bantar.services import Services
 from bantar.stores.field_records import Member
 

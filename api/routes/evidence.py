@@ -20,6 +20,7 @@ from bantar.domain.scoring import Rules
 from bantar.domain.timebase import from_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import PeriodScores, Summary
+from bantar.kinds.registry import plugins
 from bantar.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"], responses=refusals(*AUTHENTICATED))
@@ -238,3 +239,34 @@ def criteria(services: ServicesDep, who: PrincipalDep) -> dict[str, dict[str, st
 def rules(services: ServicesDep, who: PrincipalDep) -> Rules:
     require(who, Action.read_evidence)
     return services.rules
+
+
+class ChartSeries(BaseModel):
+    figure: str
+    label: dict[str, str]
+
+
+class KindChart(BaseModel):
+    kind: str
+    title: dict[str, str]
+    type: str
+    series: list[ChartSeries]
+
+
+@router.get(
+    "/charts",
+    response_model=list[KindChart],
+    summary="How to chart the daily figures of device kinds added as plug-ins (DayEvidence.kinds)",
+)
+def charts(who: PrincipalDep) -> list[KindChart]:
+    require(who, Action.read_evidence)
+    return [
+        KindChart(
+            kind=kind.value,
+            title={"id": c.title_id, "en": c.title_en},
+            type=c.type,
+            series=[ChartSeries(figure=f, label={"id": i, "en": e}) for f, i, e in c.series],
+        )
+        for kind, p in plugins().items()
+        if (c := p.chart) is not None
+    ]

@@ -19,9 +19,8 @@ from bantar.domain.access import Action
 from bantar.domain.patrols import DUTY_SPAN_MS, patrol_refusal
 from bantar.domain.readings import PatrolEvent, Reading
 from bantar.domain.registry import web_device_id
-from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day, wib_day_bounds_utc
+from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, utc_now, wib_day, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
-from bantar.evidence_service import utc_now
 from bantar.services import Services
 from bantar.stores.field_records import Checkpoint
 

@@ -273,13 +273,15 @@ const MAY_ACKNOWLEDGE = ["rt_head", "assessor"];
 function alertList(alerts, me) {
   if (!alerts.length) return h("p", { class: "muted" }, t("noAlerts"));
   return h("ul", { class: "alerts" }, ...alerts.map((a) => {
-    const [style, label] = ALERT_KINDS[a.kind] ?? ["reassess", "reassess"];
+    // a device kind's own alert (flood_danger ...): its message says it all
+    const own = a.kind !== "reassessment" && !ALERT_KINDS[a.kind];
+    const [style, label] = ALERT_KINDS[a.kind] ?? (own ? ["device", null] : ["reassess", "reassess"]);
     const state = a.state === "acknowledged" ? t("stateAcked", { who: a.acknowledged_by ?? "" })
       : a.state === "resolved" ? t("stateResolved") : t("stateOpen");
-    const text = ALERT_KINDS[a.kind] && a.kind !== "device_silent" ? a.message_id : alertText(a);
+    const text = own || (ALERT_KINDS[a.kind] && a.kind !== "device_silent") ? a.message_id : alertText(a);
     const take = a.state === "open" && MAY_ACKNOWLEDGE.includes(me.role)
       ? h("button", { type: "button", class: "ack", dataset: { ack: a.id }, onclick: () => acknowledge(a.id) }, t("ack")) : null;
-    return h("li", { class: `alert ${style}`, dataset: { alert: a.id } }, h("b", {}, t(label)), " ", text, " ",
+    return h("li", { class: `alert ${style}`, dataset: { alert: a.id } }, label ? h("b", {}, t(label)) : null, " ", text, " ",
       h("span", { class: "muted alert-state" }, `· ${state}`), take);
   }));
 }
@@ -377,10 +379,28 @@ function drawCharts(days) {
   ], t("deposits"), { scales: { x: { stacked: true }, y: { stacked: true }, y2: right } });
 }
 
+// Charts of device kinds added as plug-ins (/api/v1/charts): one per kind the RT has figures of,
+// each line or bar a figure of that kind's daily evidence (DayEvidence.kinds).
+function kindCharts(descriptions, days) {
+  return descriptions.filter((c) => days.some((d) => d.kinds && d.kinds[c.kind]));
+}
+
+function drawKindCharts(descriptions, days) {
+  const labels = days.map((d) => dayLabel(d.day));
+  for (const c of descriptions) {
+    chart(`c-kind-${c.kind}`, c.type, labels, c.series.map((s, i) => ({
+      label: s.label[I18N.lang], data: days.map((d) => d.kinds?.[c.kind]?.[s.figure] ?? null),
+      borderColor: COLORS[i % COLORS.length], backgroundColor: COLORS[i % COLORS.length],
+    })), c.title[I18N.lang]);
+  }
+}
+
 async function rtView(code) {
-  const [rt, evidence, scores, alerts, names] = await Promise.all([
+  const [rt, evidence, scores, alerts, names, described] = await Promise.all([
     api(`/api/v1/rts/${encodeURIComponent(code)}`), api(`/api/v1/rts/${encodeURIComponent(code)}/evidence`, { params: period() }),
-    api(`/api/v1/rts/${encodeURIComponent(code)}/scores`, { params: period() }), api("/api/v1/alerts"), api("/api/v1/criteria")]);
+    api(`/api/v1/rts/${encodeURIComponent(code)}/scores`, { params: period() }), api("/api/v1/alerts"), api("/api/v1/criteria"),
+    api("/api/v1/charts")]);
+  const extra = kindCharts(described, evidence.data);
   const mine = alerts.data.filter((a) => a.rt_code === code);
   crumbs([["#/", t("city")], [`#/kecamatan/${encodeURIComponent(rt.kecamatan_code)}`, rt.kecamatan_name],
     [`#/kelurahan/${encodeURIComponent(rt.kelurahan_code)}`, rt.kelurahan_name], [null, `RT ${rt.number}`]]);
@@ -396,13 +416,15 @@ async function rtView(code) {
     h("h2", {}, t("alerts")), h("div", { id: "alerts" }, alertList(mine, me)), reportLinks(code),
     h("h2", {}, t("scores")), scoreCards(scores, names),
     opener ? h("p", {}, opener) : null,
-    h("div", { class: "charts" }, ...["c-fill", "c-cctv", "c-posts", "c-bank"].map((id) => h("div", { class: "chart" }, h("canvas", { id })))),
+    h("div", { class: "charts" }, ...["c-fill", "c-cctv", "c-posts", "c-bank", ...extra.map((c) => `c-kind-${c.kind}`)]
+      .map((id) => h("div", { class: "chart" }, h("canvas", { id })))),
     h("h2", {}, t("devices")),
     responsiveTable("devices", [t("device"), t("kind"), t("lastSeen")], rt.devices.map((d) => [
       h("span", { class: "code" }, d.id), `${I18N.name("kinds", d.kind)} · ${t("every", { interval: I18N.interval(d.interval_s) })}`,
       I18N.moment(d.last_seen)])),
   );
   drawCharts(evidence.data);
+  drawKindCharts(extra, evidence.data);
 }
 
 async function openAssessment(code) {

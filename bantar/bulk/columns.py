@@ -12,9 +12,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bantar.domain.evidence import DAY_MS, EPOCH_ORDINAL, WIB_OFFSET_MS, DerivationRules, Source
+from bantar.domain.evidence import DerivationRules, Source
 from bantar.domain.quality import DayFlag
 from bantar.domain.registry import RT, Device
+from bantar.domain.timebase import DAY_MS, EPOCH_ORDINAL, WIB_OFFSET_MS
 from bantar.domain.topics import DeviceKind
 
 RTDay = tuple[str, int]

@@ -13,7 +13,7 @@ interval), so a bin that reports more often when nearly full does not bias them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from statistics import median
 from typing import NamedTuple, TypedDict
@@ -27,23 +27,20 @@ from bantar.domain.quality import (
     QualityRules,
     ShiftRules,
     deposit_bursts,
-    late_count,
     skewed_offset_s,
     stuck_runs,
 )
 from bantar.domain.registry import RT, Device
-from bantar.domain.timebase import wib_day_bounds_utc
+from bantar.domain.timebase import DAY_MS, HOUR_MS, WIB_OFFSET_MS, wib_day_bounds_utc, wib_day_of_ms
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.contract import DayWindow, Figures, KindDay, KindRow, Source, source_of
+from bantar.kinds.registry import plugins
 
 LOOKBACK_MS = 2 * 3600 * 1000
 """Readings before the day that are needed to see a collection (or a stuck run) at its start."""
 NIGHT_START_H, NIGHT_END_H = 20, 30
 """Shift reports count for the night of D from 20:00 D to 06:00 D+1 (WIB); the rest of D
 (06:00-20:00) is its daytime, so every incident belongs to exactly one night or daytime."""
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
-WIB_OFFSET_MS = 7 * HOUR_MS
-EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class BinRow(NamedTuple):
@@ -99,6 +96,8 @@ class RTReadings(NamedTuple):
     gotong_royong: list[GotongRoyongRow]
     availability: Sequence[AvailabilityRow] = ()
     """online/offline changes (issue #15), each device's last one before the range first"""
+    kinds: Mapping[DeviceKind, Sequence[KindRow]] = {}
+    """the rows of kinds added as plug-ins since (``bantar.kinds.contract``), by kind"""
 
 
 class CollectionRules(BaseModel):
@@ -133,21 +132,8 @@ class DerivationRules(NamedTuple):
     quality: QualityRules
     shift: ShiftRules
     collection: CollectionRules
-
-
-class Source(BaseModel):
-    """Where a day's figures came from: one device, its sequence range, and how many of its
-    readings arrived late (``late_after_s`` after their device time) or were flagged."""
-
-    model_config = ConfigDict(frozen=True)
-
-    device_id: str
-    kind: DeviceKind
-    seq_first: int
-    seq_last: int
-    readings: int
-    late: int = 0
-    flagged: int = 0
+    kinds: Mapping[str, BaseModel] = {}
+    """each plug-in kind's rules (``Rules.kinds``)"""
 
 
 class DayEvidence(BaseModel):
@@ -197,6 +183,8 @@ class DayEvidence(BaseModel):
     deposit_value_idr: int = 0
     gotong_royong_events: int = 0
     gotong_royong_attendance: int = 0
+    kinds: dict[str, Figures] = {}
+    """the figures of kinds added as plug-ins (``bantar.kinds``), by kind"""
     in_progress: bool = False
     """the day is not over ("berjalan"): expected figures cover only the part that has passed"""
     late_readings: int = 0
@@ -220,8 +208,12 @@ class DayEvidence(BaseModel):
         return _share(self.bin_readings, self.bin_readings_expected)
 
     def figures(self) -> dict[str, object]:
-        """Everything but the revision bookkeeping: what a re-derivation compares."""
-        return self.model_dump(exclude={"revision", "changed_at_ms", "change_reason", "in_progress"})
+        """Everything but the revision bookkeeping: what a re-derivation compares (no plug-in
+        kinds: as before they existed, so stored days keep their digest)."""
+        figures = self.model_dump(exclude={"revision", "changed_at_ms", "change_reason", "in_progress"})
+        if not self.kinds:
+            del figures["kinds"]
+        return figures
 
 
 def _share(part: float, whole: float) -> float | None:
@@ -247,11 +239,12 @@ def derive_day(
     q = rules.quality
     skewed = _skewed_devices(readings, start, end, q, flags)
     late_ms = q.late_after_s * 1000
-    day_readings = _Window(start, end, min(end, max(start, now_ms)), skewed, late_ms, now_ms)
+    day_readings = DayWindow(start, end, min(end, max(start, now_ms)), skewed, late_ms, now_ms)
     bins = _bins(by_kind[DeviceKind.bin], readings.bins, day_readings, rules, flags, sources)
     cameras = _cameras(by_kind[DeviceKind.cctv], readings.cctv, day_readings, flags, sources, readings.availability)
     posts = _posts(by_kind[DeviceKind.poskamling], readings.poskamling, day_readings, rules, flags, sources)
     deposits = _deposits(readings.deposits, day_readings, q, flags, sources)
+    kinds = _plugin_kinds(by_kind, readings, day_readings, rules, flags, sources)
     return DayEvidence(
         rt_code=rt.code,
         day=day,
@@ -261,6 +254,7 @@ def derive_day(
         **deposits,
         gotong_royong_events=sum(1 for g in readings.gotong_royong if start <= g.ts_ms < end),
         gotong_royong_attendance=sum(g.attendance for g in readings.gotong_royong if start <= g.ts_ms < end),
+        kinds=kinds,
         in_progress=now_ms < end,
         late_readings=sum(s.late for s in sources),
         flags=sorted(flags, key=lambda f: (f.code, f.device_id)),
@@ -268,14 +262,25 @@ def derive_day(
     )
 
 
-class _Window(NamedTuple):
-    start: int
-    end: int
-    until: int
-    """the end of what has passed of the day (``end`` for a finished day)"""
-    skewed: frozenset[str]
-    late_ms: int
-    now: int
+def _plugin_kinds(
+    by_kind: Mapping[DeviceKind, list[Device]],
+    readings: RTReadings,
+    w: DayWindow,
+    rules: DerivationRules,
+    flags: list[DayFlag],
+    sources: list[Source],
+) -> dict[str, Figures]:
+    """The figures of each plug-in kind the RT has devices or readings of."""
+    found: dict[str, Figures] = {}
+    for p in plugins().values():
+        rows = readings.kinds.get(p.kind, ())
+        if p.evidence is None or not (by_kind.get(p.kind) or rows):
+            continue
+        result = p.evidence(KindDay(by_kind.get(p.kind, []), rows, w, rules.kinds.get(p.kind.value)))
+        found[p.kind.value] = result.figures
+        flags.extend(result.flags)
+        sources.extend(result.sources)
+    return found
 
 
 def _skewed_devices(
@@ -284,7 +289,14 @@ def _skewed_devices(
     """Devices whose clock, judged from their live readings of the day, is off by more than the
     allowed skew: all their readings of the day are flagged (they may sit on the wrong day)."""
     times: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for rows in (readings.bins, readings.cctv, readings.poskamling, readings.deposits):
+    series: list[Sequence[BinRow | CctvRow | PoskamlingRow | DepositRow | KindRow]] = [
+        readings.bins,
+        readings.cctv,
+        readings.poskamling,
+        readings.deposits,
+        *readings.kinds.values(),
+    ]
+    for rows in series:
         for row in rows:
             if start <= row.ts_ms < end and row.received_ms:
                 times[row.device_id].append((row.ts_ms, row.received_ms))
@@ -295,24 +307,6 @@ def _skewed_devices(
             skewed.add(device_id)
             flags.append(DayFlag(code=FlagCode.clock_skew, device_id=device_id, readings=len(pairs), offset_s=offset))
     return frozenset(skewed)
-
-
-def _source(
-    kind: DeviceKind,
-    device_id: str,
-    rows: Sequence[BinRow | CctvRow | PoskamlingRow | DepositRow],
-    late_ms: int,
-    flagged: int,
-) -> Source:
-    return Source(
-        device_id=device_id,
-        kind=kind,
-        seq_first=min(r.seq for r in rows),
-        seq_last=max(r.seq for r in rows),
-        readings=len(rows),
-        late=late_count([(r.ts_ms, r.received_ms) for r in rows], late_ms),
-        flagged=flagged,
-    )
 
 
 class _BinFigures(TypedDict, total=False):
@@ -332,7 +326,7 @@ class _BinFigures(TypedDict, total=False):
 def _bins(
     devices: list[Device],
     rows: list[BinRow],
-    w: _Window,
+    w: DayWindow,
     rules: DerivationRules,
     flags: list[DayFlag],
     sources: list[Source],
@@ -362,7 +356,7 @@ def _bins(
         today = [r for r in series if w.start <= r.ts_ms < w.end]
         if today:
             flagged = sum(1 for i, r in enumerate(series) if i in bad and w.start <= r.ts_ms < w.end)
-            sources.append(_source(DeviceKind.bin, device_id, today, w.late_ms, flagged))
+            sources.append(source_of(DeviceKind.bin, device_id, today, w.late_ms, flagged))
             flagged_total += flagged
         if device_id in w.skewed:
             continue
@@ -439,7 +433,7 @@ class _CameraFigures(TypedDict, total=False):
 def _cameras(
     devices: list[Device],
     rows: list[CctvRow],
-    w: _Window,
+    w: DayWindow,
     flags: list[DayFlag],
     sources: list[Source],
     availability: Sequence[AvailabilityRow] = (),
@@ -468,7 +462,7 @@ def _cameras(
                 flags.append(DayFlag(code=FlagCode.not_recording, device_id=device_id, readings=bad))
         flagged += bad
         reporting += bad < len(series)
-        sources.append(_source(DeviceKind.cctv, device_id, series, w.late_ms, bad))
+        sources.append(source_of(DeviceKind.cctv, device_id, series, w.late_ms, bad))
     return {
         "cameras": len(devices),
         "cameras_reporting": reporting,
@@ -495,7 +489,7 @@ class _PostFigures(TypedDict, total=False):
 def _posts(
     devices: list[Device],
     rows: list[PoskamlingRow],
-    w: _Window,
+    w: DayWindow,
     rules: DerivationRules,
     flags: list[DayFlag],
     sources: list[Source],
@@ -512,7 +506,7 @@ def _posts(
         per_device[r.device_id].append(r)
     for device_id, series in per_device.items():
         sources.append(
-            _source(DeviceKind.poskamling, device_id, series, w.late_ms, len(series) if device_id in w.skewed else 0)
+            source_of(DeviceKind.poskamling, device_id, series, w.late_ms, len(series) if device_id in w.skewed else 0)
         )
     flagged = sum(len(s) for d, s in per_device.items() if d in w.skewed)
     shift_h = rules.shift.longest_shift_h([(r.ts_ms, r.on_duty, r.guards) for r in night if r.event == "duty"])
@@ -553,7 +547,7 @@ class _DepositFigures(TypedDict):
 
 
 def _deposits(
-    rows: list[DepositRow], w: _Window, q: QualityRules, flags: list[DayFlag], sources: list[Source]
+    rows: list[DepositRow], w: DayWindow, q: QualityRules, flags: list[DayFlag], sources: list[Source]
 ) -> _DepositFigures:
     today = [r for r in rows if w.start <= r.ts_ms < w.end]
     bursts = {i for i in deposit_bursts([(r.ts_ms, sum(r.kg.values())) for r in today], q)}
@@ -563,7 +557,7 @@ def _deposits(
     burst_rows = {id(today[i]) for i in bursts}
     for device_id, series in per_device.items():
         bad = sum(1 for r in series if id(r) in burst_rows or device_id in w.skewed)
-        sources.append(_source(DeviceKind.bank_sampah, device_id, series, w.late_ms, bad))
+        sources.append(source_of(DeviceKind.bank_sampah, device_id, series, w.late_ms, bad))
         if bad and device_id not in w.skewed:
             flags.append(DayFlag(code=FlagCode.deposit_burst, device_id=device_id, readings=bad))
     counted = [r for r in today if id(r) not in burst_rows and r.device_id not in w.skewed]
@@ -586,9 +580,8 @@ def days_touched(ts_ms: int) -> list[date]:
     """The WIB days whose evidence a reading at ``ts_ms`` can change: its own day, the previous
     one when it falls in the tail of that day's night (before 06:00), and the next one when it
     is within the look-back of the next day's first readings."""
-    local_ms = ts_ms + WIB_OFFSET_MS
-    day = date.fromordinal(EPOCH_ORDINAL + local_ms // DAY_MS)
-    ms_of_day = local_ms % DAY_MS
+    day = wib_day_of_ms(ts_ms)
+    ms_of_day = (ts_ms + WIB_OFFSET_MS) % DAY_MS
     days = [day]
     if ms_of_day < (NIGHT_END_H - 24) * HOUR_MS:
         days.append(day - timedelta(days=1))

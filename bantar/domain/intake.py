@@ -12,34 +12,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bantar.domain.errors import Reason, Rejected
-from bantar.domain.readings import (
-    BankSampahPayload,
-    BinPayload,
-    CctvPayload,
-    DutyEvent,
-    GotongRoyongPayload,
-    IncidentEvent,
-    PatrolEvent,
-    Payload,
-    PoskamlingPayload,
-    Reading,
-    canonical_form,
-)
+from bantar.domain.readings import BinPayload, Payload, Reading, canonical_form
 from bantar.domain.registry import Device, RegistryIndex
 from bantar.domain.timebase import PROGRAMME_START, to_utc
 from bantar.domain.topics import DeviceKind, Topic
+from bantar.kinds.registry import plugins
 
-_POSKAMLING: TypeAdapter[DutyEvent | PatrolEvent | IncidentEvent] = TypeAdapter(PoskamlingPayload)  # type: ignore[arg-type]
-_PARSERS: dict[DeviceKind, Callable[[bytes], Payload]] = {
-    DeviceKind.bin: BinPayload.model_validate_json,
-    DeviceKind.cctv: CctvPayload.model_validate_json,
-    DeviceKind.poskamling: _POSKAMLING.validate_json,
-    DeviceKind.bank_sampah: BankSampahPayload.model_validate_json,
-    DeviceKind.gotong_royong: GotongRoyongPayload.model_validate_json,
-}
+_PARSERS: dict[DeviceKind, Callable[[bytes], Payload]] = {kind: p.parse for kind, p in plugins().items()}
+"""each kind's payload model, from its plug-in (``bantar.kinds``)"""
 
 
 class IntakeLimits(BaseModel):

@@ -29,7 +29,10 @@ RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[
 space for ``T`` are refused); fractions beyond microseconds are truncated."""
 
 
-class _Payload(BaseModel):
+class Payload(BaseModel):
+    """What every reading carries, whatever its kind: the device time and sequence number. Each
+    kind's payload model (its plug-in's, ``bantar.kinds``) extends it."""
+
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
 
     ts: AwareDatetime
@@ -53,7 +56,7 @@ class _Payload(BaseModel):
 Pct = Annotated[float, Field(ge=0, le=100)]
 
 
-class BinPayload(_Payload):
+class BinPayload(Payload):
     """Waste-bin fill sensor. Send ``fill_pct``, or the raw ultrasonic ``distance_cm`` for a bin
     whose ``depth_cm`` is in the registry (fill is then computed at ingest)."""
 
@@ -75,7 +78,7 @@ class SourceBinPayload(BinPayload):
     battery_pct: Pct | None = None  # type: ignore[assignment]
 
 
-class CctvPayload(_Payload):
+class CctvPayload(Payload):
     """Camera or recorder heartbeat. ``recording`` and ``storage_free_pct`` only where the
     camera reports them."""
 
@@ -84,7 +87,7 @@ class CctvPayload(_Payload):
     storage_free_pct: Pct | None = None
 
 
-class DutyEvent(_Payload):
+class DutyEvent(Payload):
     event: Literal["duty"]
     on_duty: bool
     guards: int = Field(ge=0, le=50)
@@ -96,7 +99,7 @@ class DutyEvent(_Payload):
         return self
 
 
-class PatrolEvent(_Payload):
+class PatrolEvent(Payload):
     event: Literal["patrol"]
     checkpoint: str = Field(min_length=1, max_length=64)
 
@@ -116,7 +119,7 @@ class IncidentCategory(StrEnum):
         return None if code is None else cls(code)
 
 
-class IncidentEvent(_Payload):
+class IncidentEvent(Payload):
     event: Literal["incident"]
     category: IncidentCategory
     note: str = Field(default="", max_length=500)
@@ -144,7 +147,7 @@ Kg = Annotated[float, Field(gt=0, le=500)]
 PricePerKg = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
-class BankSampahPayload(_Payload):
+class BankSampahPayload(Payload):
     """A deposit weighed at the bank sampah. ``household`` is a pseudonymous id, never a name."""
 
     deposit_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -171,7 +174,7 @@ class BankSampahPayload(_Payload):
         return round(sum(kg * self.price_idr_per_kg.get(m, 0) for m, kg in self.items.items()))
 
 
-class GotongRoyongPayload(_Payload):
+class GotongRoyongPayload(Payload):
     """A communal work event, posted by the RT head: what was done and how many took part."""
 
     activity: str = Field(min_length=1, max_length=120)
@@ -186,7 +189,7 @@ class AvailabilityState(StrEnum):
     """shut down cleanly (Frigate's ``stopped``)"""
 
 
-class AvailabilityPayload(_Payload):
+class AvailabilityPayload(Payload):
     """Whether a device is up: an LWT, a birth message, a ``status``/``available`` topic or a
     network server's device-status event. Mapped from the device's own format, never sent by
     bantar/v1 devices."""
@@ -195,24 +198,11 @@ class AvailabilityPayload(_Payload):
     battery_pct: Pct | None = None
 
 
-class WeighingPayload(_Payload):
+class WeighingPayload(Payload):
     """A connected scale's weight. Not a deposit: that needs the operator's household and
     material (paired by the field app); until then it is only a weighing."""
 
     kg: float = Field(ge=0, le=1000)
-
-
-Payload = (
-    BinPayload
-    | CctvPayload
-    | DutyEvent
-    | PatrolEvent
-    | IncidentEvent
-    | BankSampahPayload
-    | GotongRoyongPayload
-    | AvailabilityPayload
-    | WeighingPayload
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bantar.domain.topics import DEVICE_ID_PATTERN, READING_ONLY_KINDS, DeviceKind, Topic
+from bantar.kinds.registry import plugins
 
 CODE_PATTERN = r"^[0-9A-Za-z.\-]{2,40}$"
 """kecamatan, kelurahan and RT codes"""
@@ -154,6 +155,10 @@ class Device(_Strict):
         allow_inf_nan=False,
         description="bins only: distance from the sensor to the bin floor, to turn distance into fill %",
     )
+    calibration: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")], float] = Field(
+        default_factory=dict,
+        description="a kind's own registered settings, e.g. a flood sensor's warning_cm and danger_cm",
+    )
 
     external_ids: ExternalIds | None = Field(
         default=None, description="ids in other formats (LoRaWAN, Tasmota, ESPHome, cameras): config/sources.yaml"
@@ -170,6 +175,10 @@ class Device(_Strict):
             raise ValueError(f"{self.kind} is a kind of reading, not of device")
         if self.depth_cm is not None and self.kind is not DeviceKind.bin:
             raise ValueError("depth_cm is a bin calibration; this device is not a bin")
+        allowed = plugins()[self.kind].calibration
+        if unknown := sorted(set(self.calibration) - allowed):
+            known = ", ".join(sorted(allowed)) or "none"
+            raise ValueError(f"calibration {', '.join(unknown)} is not one of {self.kind}'s ({known})")
         return self
 
 

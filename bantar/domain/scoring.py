@@ -14,12 +14,14 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
 from bantar.domain.evidence import CollectionRules, DerivationRules
 from bantar.domain.quality import QualityRules, ShiftRules
 from bantar.domain.registry import AWARD_IDR, RT, Category, Device
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.contract import Figures
+from bantar.kinds.registry import plugins
 
 
 @dataclass
@@ -56,6 +58,8 @@ class PeriodTotals:
     distinct_households: int = 0
     gotong_royong_events: int = 0
     gotong_royong_attendance: int = 0
+    kinds: dict[str, Figures] = field(default_factory=dict)
+    """the period figures of kinds added as plug-ins (``KindPlugin.totals``), by kind"""
 
 
 def longest_run_without(days_with: Sequence[date], start: date, end: date, unobserved: Sequence[date] = ()) -> int:
@@ -74,29 +78,6 @@ def longest_run_without(days_with: Sequence[date], start: date, end: date, unobs
 class Better(StrEnum):
     higher = "higher"
     lower = "lower"  # type: ignore[assignment]  # the rules' word; shadows str.lower on members only
-
-
-class Indicator(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    metric: str
-    better: Better
-    baik: float = Field(description="the bound for a 2")
-    sedang: float = Field(description="the bound for a 1")
-
-    @model_validator(mode="after")
-    def _known_and_ordered(self) -> Indicator:
-        if self.metric not in METRICS:
-            raise ValueError(f"unknown metric {self.metric!r}; known: {', '.join(sorted(METRICS))}")
-        ordered = self.baik >= self.sedang if self.better is Better.higher else self.baik <= self.sedang
-        if not ordered:
-            raise ValueError(f"{self.metric}: 'baik' must be a better bound than 'sedang'")
-        return self
-
-    def score(self, value: float) -> int:
-        if self.better is Better.higher:
-            return 2 if value >= self.baik else 1 if value >= self.sedang else 0
-        return 2 if value <= self.baik else 1 if value <= self.sedang else 0
 
 
 class Rationale(BaseModel):
@@ -123,6 +104,32 @@ class Basis(BaseModel):
         if self.source == "assumption" and not self.reason:
             raise ValueError("an assumption gives its reason ('reason')")
         return self
+
+
+class Indicator(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str
+    better: Better
+    baik: float = Field(description="the bound for a 2")
+    sedang: float = Field(description="the bound for a 1")
+    basis: Basis | None = None
+    """whose rule this figure is, when not its criterion's (a plug-in kind's figure)"""
+
+    @model_validator(mode="after")
+    def _known_and_ordered(self) -> Indicator:
+        if metric_named(self.metric) is None:
+            known = sorted([*METRICS, *(m for p in plugins().values() for m in p.metrics)])
+            raise ValueError(f"unknown metric {self.metric!r}; known: {', '.join(known)}")
+        ordered = self.baik >= self.sedang if self.better is Better.higher else self.baik <= self.sedang
+        if not ordered:
+            raise ValueError(f"{self.metric}: 'baik' must be a better bound than 'sedang'")
+        return self
+
+    def score(self, value: float) -> int:
+        if self.better is Better.higher:
+            return 2 if value >= self.baik else 1 if value >= self.sedang else 0
+        return 2 if value <= self.baik else 1 if value <= self.sedang else 0
 
 
 class CriterionRule(BaseModel):
@@ -172,7 +179,22 @@ class Rules(BaseModel):
     collection: CollectionRules = CollectionRules()
     assessment: AssessmentRules = AssessmentRules()
     criteria: dict[Literal["bersih.b", "bersih.c", "bersih.g", "aman.b"], CriterionRule]
+    kinds: dict[str, SerializeAsAny[BaseModel]] = {}
+    """each plug-in kind's own rules (its ``KindPlugin.rules`` model), by kind"""
     basis: dict[str, Basis] = {}
+
+    @field_validator("kinds", mode="before")
+    @classmethod
+    def _kind_rules(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        found = {}
+        for name, section in value.items():
+            kind = next((p for k, p in plugins().items() if k.value == name), None)
+            if kind is None or kind.rules is None:
+                raise ValueError(f"kinds: {name!r} is not a kind with rules")
+            found[name] = section if isinstance(section, kind.rules) else kind.rules.model_validate(section)
+        return found
 
     @model_validator(mode="after")
     def _every_rule_labelled(self) -> Rules:
@@ -182,7 +204,9 @@ class Rules(BaseModel):
         return self
 
     def derivation(self) -> DerivationRules:
-        return DerivationRules(self.overflow_pct, self.coverage_min, self.quality, self.shift, self.collection)
+        return DerivationRules(
+            self.overflow_pct, self.coverage_min, self.quality, self.shift, self.collection, self.kinds
+        )
 
 
 # --- metrics: (value, coverage) or None when the RT has nothing this metric could measure ------
@@ -268,6 +292,14 @@ METRICS: dict[str, Metric] = {
 }
 
 
+def metric_named(name: str) -> Metric | None:
+    """A metric of the programme's kinds (``METRICS``) or one a plug-in kind offers."""
+    found = METRICS.get(name)
+    for p in plugins().values():
+        found = found or p.metrics.get(name)
+    return found
+
+
 # --- scores -----------------------------------------------------------------------------------
 class IndicatorStatus(StrEnum):
     scored = "scored"
@@ -326,7 +358,9 @@ def _result(
 def _measure(
     indicator: Indicator, totals: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int], coverage_min: float
 ) -> IndicatorResult:
-    measured = METRICS[indicator.metric](totals, rt, kinds)
+    metric = metric_named(indicator.metric)
+    assert metric is not None  # checked when the rules were read
+    measured = metric(totals, rt, kinds)
     if measured is None:
         return _result(indicator, IndicatorStatus.not_applicable)
     value, coverage = measured
@@ -348,7 +382,13 @@ def score_criteria(totals: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int], r
         scored = [i.score for i in indicators if i.score is not None]
         blocked = any(i.status is IndicatorStatus.insufficient for i in indicators)
         score = None if blocked or not scored else min(scored)
-        shown = [_measure(i, totals, rt, kinds, rules.coverage_min) for i in rule.shown]
+        shown = [
+            measured
+            for i in rule.shown
+            if (measured := _measure(i, totals, rt, kinds, rules.coverage_min)).status
+            is not IndicatorStatus.not_applicable
+            or i.basis is None  # a figure with its own basis (a plug-in kind's) shows where it applies
+        ]
         results.append(
             CriterionScore(
                 criterion=name,

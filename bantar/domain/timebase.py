@@ -1,13 +1,38 @@
-"""Time conventions: store UTC, bucket days, nights and months in WIB (Asia/Jakarta, UTC+7)."""
+"""Time conventions: store UTC, bucket days, nights and months in WIB (Asia/Jakarta, UTC+7).
+
+The one place for WIB and the clock: the offset in every form the code needs (a zone, a fixed
+offset for formatting, milliseconds for arithmetic on epoch times and in SQL) and ``utc_now``,
+the clock every composition injects."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 WIB = ZoneInfo("Asia/Jakarta")
+WIB_FIXED = timezone(timedelta(hours=7), "WIB")
+"""WIB as a fixed offset (Indonesia keeps no daylight saving): cheap to format with"""
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+WIB_OFFSET_MS = 7 * HOUR_MS
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 PROGRAMME_START = datetime(2014, 1, 1, tzinfo=UTC)
 """Kampung BANTAR began with Perwali 47/2014: no device reading can predate it."""
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC: what compositions inject where a clock is needed."""
+    return datetime.now(UTC)
+
+
+def wib_day_of_ms(ts_ms: int) -> date:
+    """The WIB day of an epoch time in ms (``wib_day`` without building a datetime)."""
+    return date.fromordinal(EPOCH_ORDINAL + (ts_ms + WIB_OFFSET_MS) // DAY_MS)
+
+
+def wib_day_start_ms(day: date) -> int:
+    """Epoch ms of a WIB day's midnight."""
+    return (day.toordinal() - EPOCH_ORDINAL) * DAY_MS - WIB_OFFSET_MS
 
 
 def _with_offset(moment: datetime) -> datetime:

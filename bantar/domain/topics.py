@@ -8,29 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
 from bantar.domain.errors import Reason, Rejected
+from bantar.kinds.registry import READING_ONLY_KINDS, DeviceKind
 
 TOPIC_ROOT = "bantar/v1"
 DEVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
 _DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
+__all__ = ["DEVICE_ID_PATTERN", "READING_ONLY_KINDS", "TOPIC_ROOT", "DeviceKind", "Topic", "subscription"]
 
-
-class DeviceKind(StrEnum):
-    bin = "bin"
-    cctv = "cctv"
-    poskamling = "poskamling"
-    bank_sampah = "bank_sampah"
-    gotong_royong = "gotong_royong"
-    availability = "availability"
-    """a reading kind, not a device kind: online/offline/stopped of any device (LWT, status)"""
-    weighing = "weighing"
-    """a reading kind, not a device kind: a scale's weight, before it is paired into a deposit"""
-
-
-READING_ONLY_KINDS = frozenset({DeviceKind.availability, DeviceKind.weighing})
-"""kinds of readings that no registered device is (a camera reports availability, a scale weighings)"""
 
 _KINDS = {kind.value: kind for kind in DeviceKind}  # a dict lookup is 20x cheaper than DeviceKind(...)
 

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from bantar.archive.kinds import ARCHIVED_KINDS
 from bantar.domain.errors import StoreError
-from bantar.domain.evidence import DAY_MS, EPOCH_ORDINAL, WIB_OFFSET_MS, BinRow, CctvRow, PoskamlingRow, RTReadings
+from bantar.domain.evidence import BinRow, CctvRow, PoskamlingRow, RTReadings
+from bantar.domain.timebase import (  # the archiver imports it from here
+    DAY_MS,
+    WIB_OFFSET_MS,
+    wib_day_of_ms,
+    wib_day_start_ms,
+)
 from bantar.domain.topics import DeviceKind
 from bantar.stores.ledger import SERIES, SqliteLedger
 
@@ -58,14 +64,6 @@ class HotSlice(NamedTuple):
     high_rowid: int
 
 
-def wib_day_of(ts_ms: int) -> date:
-    return date.fromordinal(EPOCH_ORDINAL + (ts_ms + WIB_OFFSET_MS) // DAY_MS)
-
-
-def wib_day_start_ms(day: date) -> int:
-    return (day.toordinal() - EPOCH_ORDINAL) * DAY_MS - WIB_OFFSET_MS
-
-
 class SqliteArchiveSide(SqliteLedger):
     """Mixed into the SQLite store: its hot tables and its manifest."""
 
@@ -78,7 +76,7 @@ class SqliteArchiveSide(SqliteLedger):
         sql = f"SELECT DISTINCT {day} FROM {SERIES[kind]} WHERE ts_ms < ?"
         with self._lock:
             days = [row[0] for row in self._db.execute(sql, (before_ms,))]
-        return sorted(date.fromordinal(EPOCH_ORDINAL + d) for d in days)
+        return sorted(wib_day_of_ms(d * DAY_MS) for d in days)
 
     def hot_slice(self, spec: ArchivedKind, day: date) -> HotSlice:
         import pyarrow as pa
@@ -197,8 +195,8 @@ class SqliteArchiveSide(SqliteLedger):
         found: set[tuple[str, str]] = set()
         for part in self.archive_parts():
             for rt_code in self._part_rts(part):
-                day = wib_day_of(part.first_ms)
-                while day <= wib_day_of(part.last_ms):
+                day = wib_day_of_ms(part.first_ms)
+                while day <= wib_day_of_ms(part.last_ms):
                     found.add((rt_code, day.isoformat()))
                     day += timedelta(days=1)
         return found

@@ -32,27 +32,14 @@ from typing import Any
 import httpx
 from influxdb_client.client.write.point import Point
 
-from bantar.domain.availability import AvailabilityRow
 from bantar.domain.errors import StoreError
-from bantar.domain.evidence import BinRow, CctvRow, DepositRow, GotongRoyongRow, PoskamlingRow, RTReadings
+from bantar.domain.evidence import RTReadings
 from bantar.domain.intake import DeadLetter
-from bantar.domain.readings import (
-    AvailabilityPayload,
-    AvailabilityState,
-    BankSampahPayload,
-    BinPayload,
-    CctvPayload,
-    DutyEvent,
-    GotongRoyongPayload,
-    IncidentEvent,
-    Material,
-    PatrolEvent,
-    Reading,
-    WeighingPayload,
-)
+from bantar.domain.readings import Reading
 from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.registry import plugins
 from bantar.ports import SequenceGap, StoreCounts, WeighingRow, WriteOutcome
 from bantar.stores.ledger import SERIES, DeviceAndDayNotes, SqliteLedger, Synchronous, conflict_letter
 
@@ -63,17 +50,9 @@ CREATE TABLE IF NOT EXISTS reading_keys (
     UNIQUE (device_id, seq));
 """
 _CLAIM = "INSERT INTO reading_keys (device_id, seq, kind, digest) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
-_PRESENT_FIELD = {
-    DeviceKind.bin: "fill_pct",
-    DeviceKind.cctv: "online",
-    DeviceKind.poskamling: "event",
-    DeviceKind.bank_sampah: "household",
-    DeviceKind.gotong_royong: "attendance",
-    DeviceKind.availability: "state",
-    DeviceKind.weighing: "kg",
-}
-"""A field every point of the measurement has: what InfluxQL counts to find the points."""
-_KG_FIELDS = [f"{m.value}_kg" for m in Material]
+_PLUGINS = plugins()
+_READ = [p for p in _PLUGINS.values() if p.slot is not None or p.evidence is not None]
+"""the kinds the evidence reads back"""
 
 
 def point_time_ns(reading: Reading) -> int:
@@ -81,80 +60,42 @@ def point_time_ns(reading: Reading) -> int:
     return to_epoch_ms(reading.ts) * NS_PER_MS + reading.seq % NS_PER_MS
 
 
-def _fields(reading: Reading) -> dict[str, Any]:
-    body = reading.payload
-    match body:
-        case BinPayload():
-            battery = None if body.battery_pct is None else float(body.battery_pct)
-            distance = {} if body.distance_cm is None else {"distance_cm": float(body.distance_cm)}
-            return {"fill_pct": _fill_pct(reading), "battery_pct": battery, **distance}
-        case CctvPayload():
-            free_pct = None if body.storage_free_pct is None else float(body.storage_free_pct)
-            return {"online": body.online, "recording": body.recording, "storage_free_pct": free_pct}
-        case AvailabilityPayload():
-            level = None if body.battery_pct is None else float(body.battery_pct)
-            return {"state": body.state.value, "battery_pct": level}
-        case WeighingPayload():
-            return {"kg": float(body.kg)}
-        case DutyEvent():
-            return {"event": body.event, "on_duty": body.on_duty, "guards": body.guards}
-        case PatrolEvent():
-            return {"event": body.event, "checkpoint": body.checkpoint}
-        case IncidentEvent():
-            return {"event": body.event, "category": body.category.value, "note": body.note}
-        case BankSampahPayload():
-            prices = json.dumps({m.value: p for m, p in sorted(body.price_idr_per_kg.items())})
-            kgs = {f"{m.value}_kg": float(kg) for m, kg in body.items.items()}
-            return {
-                "deposit_id": body.deposit_id,
-                "household": body.household,
-                **kgs,
-                "value_idr": body.value_idr,
-                "prices_json": prices,
-            }
-        case GotongRoyongPayload():
-            return {"activity": body.activity, "attendance": body.attendance}
-    raise TypeError(f"no InfluxDB fields for {type(body).__name__}")
-
-
 def line(reading: Reading) -> str:
     """The reading as one line of line protocol.
 
-    Bin readings and CCTV heartbeats (nearly all the traffic) hold numbers only, and device ids
-    and RT codes come from the registry's safe alphabet (``[0-9A-Za-z.-]``), so nothing needs
-    escaping: they are formatted directly, 9 -> 2 µs a line. Everything else goes through
-    ``Point``; ``tests/unit/test_line_protocol.py`` checks both give the same line."""
-    body = reading.payload
-    if isinstance(body, BinPayload) and body.battery_pct is not None and body.distance_cm is None:
-        return (
-            f"{SERIES[reading.kind]},device_id={reading.device_id},rt_code={reading.rt_code} "
-            f"battery_pct={_number(body.battery_pct)},fill_pct={_number(_fill_pct(reading))},"
-            f"received_ms={to_epoch_ms(reading.received_at)}i,seq={reading.seq}i {point_time_ns(reading)}"
-        )
-    if isinstance(body, CctvPayload) and body.recording is not None and body.storage_free_pct is not None:
-        return (
-            f"{SERIES[reading.kind]},device_id={reading.device_id},rt_code={reading.rt_code} "
-            f"online={'true' if body.online else 'false'},received_ms={to_epoch_ms(reading.received_at)}i,"
-            f"recording={'true' if body.recording else 'false'},seq={reading.seq}i,"
-            f"storage_free_pct={_number(body.storage_free_pct)} {point_time_ns(reading)}"
-        )
-    return point_line(reading)
+    Most readings (bin levels, CCTV heartbeats: nearly all the traffic) hold numbers and booleans
+    only, and device ids and RT codes come from the registry's safe alphabet
+    (``[0-9A-Za-z.-]``), so nothing needs escaping: they are formatted directly, as ``Point``
+    would (fields sorted, whole floats without ``.0``), several times faster. Anything with text
+    goes through ``Point``; ``tests/unit/test_line_protocol.py`` checks both give the same line."""
+    fields = _PLUGINS[reading.kind].series.fields(reading)
+    if any(isinstance(v, str) for v in fields.values()):
+        return point_line(reading, fields)
+    fields["seq"] = reading.seq
+    fields["received_ms"] = to_epoch_ms(reading.received_at)
+    values = ",".join(f"{name}={_value(v)}" for name, v in sorted(fields.items()) if v is not None)
+    return (
+        f"{SERIES[reading.kind]},device_id={reading.device_id},rt_code={reading.rt_code} "
+        f"{values} {point_time_ns(reading)}"
+    )
 
 
-def point_line(reading: Reading) -> str:
+def point_line(reading: Reading, fields: dict[str, Any] | None = None) -> str:
     """Any reading as one line of line protocol, encoded and escaped by ``influxdb-client``."""
     point = Point(SERIES[reading.kind]).tag("device_id", reading.device_id).tag("rt_code", reading.rt_code)
-    for name, value in _fields(reading).items():
+    for name, value in (fields or _PLUGINS[reading.kind].series.fields(reading)).items():
         if value is not None:
             point.field(name, value)
     point.field("seq", reading.seq).field("received_ms", to_epoch_ms(reading.received_at))
     return point.time(point_time_ns(reading)).to_line_protocol()
 
 
-def _fill_pct(reading: Reading) -> float:
-    """The fill level ``accept`` computed (from ``fill_pct`` or ``distance_cm``) for a bin reading."""
-    assert reading.fill_pct is not None
-    return float(reading.fill_pct)
+def _value(value: float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value}i"
+    return _number(value)
 
 
 def _number(value: float) -> str:
@@ -322,13 +263,15 @@ class InfluxStore(SqliteLedger):
     def mark_all_dirty(self) -> int:
         """Mark every RT-day that has readings in InfluxDB, for a recompute from scratch."""
         kinds = list(SERIES)
-        firsts = self.client.query([f"SELECT FIRST({_PRESENT_FIELD[k]}) FROM {SERIES[k]}" for k in kinds])
-        lasts = self.client.query([f"SELECT LAST({_PRESENT_FIELD[k]}) FROM {SERIES[k]}" for k in kinds])
+        firsts = self.client.query(
+            [f"SELECT FIRST({_PLUGINS[k].series.present_field}) FROM {SERIES[k]}" for k in kinds]
+        )
+        lasts = self.client.query([f"SELECT LAST({_PLUGINS[k].series.present_field}) FROM {SERIES[k]}" for k in kinds])
         statements = []
         for kind, first, last in zip(kinds, firsts, lasts, strict=True):
             if first and last:
                 statements.append(
-                    f"SELECT COUNT({_PRESENT_FIELD[kind]}) FROM {SERIES[kind]} "
+                    f"SELECT COUNT({_PLUGINS[kind].series.present_field}) FROM {SERIES[kind]} "
                     f"WHERE time >= {first[0]['time']} AND time <= {last[0]['time']} "
                     "GROUP BY time(1d, 17h), rt_code fill(none)"  # buckets from 17:00 UTC = WIB midnight
                 )
@@ -340,78 +283,30 @@ class InfluxStore(SqliteLedger):
         return self._mark_dirty(sorted(rt_days))
 
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings:
-        where = (
-            f"WHERE rt_code = {quote_string(rt_code)} "
-            f"AND time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS}"
-        )
-        kg_fields = ", ".join(_KG_FIELDS)
-        before = f"WHERE rt_code = {quote_string(rt_code)} AND time < {start_ms * NS_PER_MS}"
-        availability_table = SERIES[DeviceKind.availability]
-        bins, cctv, posts, deposits, gotong_royong, earlier, availability = self.client.query(
-            [
-                f"SELECT device_id, fill_pct, seq, received_ms, distance_cm FROM {SERIES[DeviceKind.bin]} {where}",
-                f"SELECT device_id, online, seq, received_ms, recording FROM {SERIES[DeviceKind.cctv]} {where}",
-                "SELECT device_id, event, on_duty, guards, seq, received_ms "
-                f"FROM {SERIES[DeviceKind.poskamling]} {where}",
-                "SELECT device_id, household, value_idr, seq, received_ms, "
-                f"{kg_fields} FROM {SERIES[DeviceKind.bank_sampah]} {where}",
-                f"SELECT attendance FROM {SERIES[DeviceKind.gotong_royong]} {where}",
-                f"SELECT LAST(state) AS state FROM {availability_table} {before} GROUP BY device_id",
-                f"SELECT device_id, state FROM {availability_table} {where}",
+        rt = f"WHERE rt_code = {quote_string(rt_code)}"
+        where = f"{rt} AND time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS}"
+        before = f"{rt} AND time < {start_ms * NS_PER_MS}"
+        statements = []
+        for p in _READ:
+            s = p.series
+            if s.state:  # each device's last state before the window
+                (state,) = s.read
+                statements.append(f"SELECT LAST({state}) AS {state} FROM {s.name} {before} GROUP BY device_id")
+            statements.append(f"SELECT device_id, {', '.join(s.read)} FROM {s.name} {where}")
+        results = iter(self.client.query(statements))
+        slots: dict[str, list[Any]] = {}
+        others: dict[DeviceKind, list[Any]] = {}
+        for p in _READ:
+            rows = [*next(results)] if p.series.state else []
+            rows += next(results)
+            built = [
+                p.series.row_of(r["device_id"], r["time"] // NS_PER_MS, *(r[c] for c in p.series.read)) for r in rows
             ]
-        )
-        online = AvailabilityState.online.value
-        return RTReadings(
-            [
-                BinRow(
-                    r["device_id"],
-                    r["time"] // NS_PER_MS,
-                    float(r["fill_pct"]),
-                    r["seq"],
-                    r["received_ms"],
-                    None if r["distance_cm"] is None else float(r["distance_cm"]),
-                )
-                for r in bins
-            ],
-            [
-                CctvRow(
-                    r["device_id"],
-                    r["time"] // NS_PER_MS,
-                    r["online"],
-                    r["seq"],
-                    r["received_ms"],
-                    r["recording"] is not False,
-                )
-                for r in cctv
-            ],
-            [
-                PoskamlingRow(
-                    r["device_id"],
-                    r["time"] // NS_PER_MS,
-                    r["event"],
-                    r["on_duty"],
-                    r["guards"],
-                    r["seq"],
-                    r["received_ms"],
-                )
-                for r in posts
-            ],
-            [
-                DepositRow(
-                    r["device_id"],
-                    r["time"] // NS_PER_MS,
-                    r["household"],
-                    {m.value: float(r[f"{m.value}_kg"]) for m in Material if r[f"{m.value}_kg"]},
-                    r["value_idr"],
-                    r["seq"],
-                    r["received_ms"],
-                )
-                for r in deposits
-            ],
-            [GotongRoyongRow(r["time"] // NS_PER_MS, r["attendance"]) for r in gotong_royong],
-            [AvailabilityRow(r["device_id"], r["time"] // NS_PER_MS, r["state"] == online) for r in earlier]
-            + [AvailabilityRow(r["device_id"], r["time"] // NS_PER_MS, r["state"] == online) for r in availability],
-        )
+            if p.slot is None:
+                others[p.kind] = built
+            else:
+                slots[p.slot] = built
+        return RTReadings(**slots, kinds=others)
 
     def weighings(self, rt_code: str, start_ms: int, end_ms: int) -> list[WeighingRow]:
         where = (

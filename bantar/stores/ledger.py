@@ -28,23 +28,17 @@ from bantar.domain.scoring import PeriodTotals, longest_run_without
 from bantar.domain.sequences import NO_COUNTER_BASE, SESSION_SPAN
 from bantar.domain.timebase import from_epoch_ms, to_epoch_ms
 from bantar.domain.topics import DeviceKind, Topic
+from bantar.kinds.contract import Figures
+from bantar.kinds.registry import plugins
 from bantar.ports import DirtyMark, SequenceGap
 from bantar.stores.files import private_file
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 
-SERIES: dict[DeviceKind, str] = {
-    DeviceKind.bin: "bin_readings",
-    DeviceKind.cctv: "cctv_heartbeats",
-    DeviceKind.poskamling: "poskamling_events",
-    DeviceKind.bank_sampah: "bank_sampah_deposits",
-    DeviceKind.gotong_royong: "gotong_royong_events",
-    DeviceKind.availability: "availability",
-    DeviceKind.weighing: "weighings",
-}
+SERIES: dict[DeviceKind, str] = {kind: p.series.name for kind, p in plugins().items()}
 """Where each kind of reading lives: a table in SQLite, a measurement in InfluxDB."""
 
-_STRUCTURED = ("flags", "sources", "household_ids")
+_STRUCTURED = ("flags", "sources", "household_ids", "kinds")
 """Evidence fields kept as JSON text (``<name>_json`` columns)."""
 _EVIDENCE_FIELDS = [
     name for name in DayEvidence.model_fields if name not in ("rt_code", "day", "deposit_kg", *_STRUCTURED)
@@ -417,7 +411,7 @@ class SqliteLedger:
                    SUM(COALESCE(deposits_flagged, 0))
             FROM rt_day_evidence WHERE day BETWEEN ? AND ? {where} GROUP BY rt_code"""
         per_day = (
-            "SELECT rt_code, day, bin_collections, bin_observed, household_ids_json FROM rt_day_evidence "
+            "SELECT rt_code, day, bin_collections, bin_observed, household_ids_json, kinds_json FROM rt_day_evidence "
             f"WHERE day BETWEEN ? AND ? {where}"
         )
         with self._lock:
@@ -425,7 +419,10 @@ class SqliteLedger:
             collected: dict[str, list[date]] = {}
             observed: dict[str, set[date]] = {}
             households: dict[str, set[str]] = {}
-            for rt, day, collections, seen, ids in self._db.execute(per_day, bounds):
+            kind_days: dict[str, dict[str, list[Figures]]] = {}
+            for rt, day, collections, seen, ids, kinds in self._db.execute(per_day, bounds):
+                for kind, figures in json.loads(kinds or "{}").items():
+                    kind_days.setdefault(rt, {}).setdefault(kind, []).append(figures)
                 if collections:
                     collected.setdefault(rt, []).append(date.fromisoformat(day))
                 if seen or collections:
@@ -458,6 +455,7 @@ class SqliteLedger:
                 distinct_households=len(households.get(rt, set())),
                 gotong_royong_events=row[13] or 0,
                 gotong_royong_attendance=row[14] or 0,
+                kinds=_kind_totals(kind_days.get(rt, {})),
             )
         return totals
 
@@ -465,6 +463,16 @@ class SqliteLedger:
         with self._lock:
             self._db.close()
             self._writer_lock.close()
+
+
+def _kind_totals(days: dict[str, list[Figures]]) -> dict[str, Figures]:
+    """Each plug-in kind's period figures from its days' (``KindPlugin.totals``)."""
+    found = {}
+    for kind, figures in days.items():
+        fold = plugins()[DeviceKind(kind)].totals
+        if fold is not None:
+            found[kind] = fold(figures)
+    return found
 
 
 _TS_IN_PAYLOAD = re.compile(r'"ts"\s*:\s*"([^"]{10,40})"')
@@ -484,6 +492,7 @@ def _evidence_row(e: DayEvidence, digest: str) -> tuple[object, ...]:
         json.dumps([f.model_dump(mode="json") for f in e.flags], separators=(",", ":")),
         json.dumps([s.model_dump(mode="json") for s in e.sources], separators=(",", ":")),
         json.dumps(e.household_ids, separators=(",", ":")),
+        json.dumps(e.kinds, separators=(",", ":"), sort_keys=True),
         digest,
     )
 
@@ -493,6 +502,7 @@ def _evidence_of(row: Sequence[object]) -> DayEvidence:
     values = {k: v for k, v in zip(_EVIDENCE_FIELDS, row[2 : 2 + n], strict=True) if v is not None}
     kgs = {m.value: kg for m, kg in zip(Material, row[2 + n : 2 + n + len(Material)], strict=True) if kg}
     flags, sources, ids = (json.loads(str(x or "[]")) for x in row[2 + n + len(Material) : 5 + n + len(Material)])
+    kinds = json.loads(str(row[5 + n + len(Material)] or "{}"))
     return DayEvidence.model_validate(
         {
             **values,
@@ -502,6 +512,7 @@ def _evidence_of(row: Sequence[object]) -> DayEvidence:
             "flags": flags,
             "sources": sources,
             "household_ids": ids,
+            "kinds": kinds,
         }
     )
 

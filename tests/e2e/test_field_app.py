@@ -32,9 +32,8 @@ from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.bank_sampah import Price
 from bantar.domain.readings import Material
 from bantar.domain.registry import Device, ExternalIds, Registry, web_device_id
-from bantar.domain.timebase import WIB, wib_day
+from bantar.domain.timebase import WIB, utc_now, wib_day
 from bantar.domain.topics import DeviceKind
-from bantar.evidence_service import utc_now
 from bantar.registry_file import dump_registry
 from bantar.services import Services
 from bantar.stores.field_records import Checkpoint

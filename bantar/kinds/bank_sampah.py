@@ -1,0 +1,72 @@
+"""Bank sampah (waste bank) deposits: a household's weighed materials and their value. Daily
+figures: ``bantar.domain.evidence`` (``deposit*``, ``households``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bantar.domain.evidence import DepositRow
+from bantar.domain.readings import BankSampahPayload, Material, Reading
+from bantar.kinds.contract import KindPlugin, Series
+from bantar.kinds.registry import DeviceKind
+from bantar.kinds.rows import common
+
+KG_COLUMNS = tuple(f"{m.value}_kg" for m in Material)
+
+
+def _row(r: Reading) -> tuple[Any, ...]:
+    body = r.payload
+    assert isinstance(body, BankSampahPayload)
+    kgs = [body.items.get(m, 0.0) for m in Material]
+    prices = json.dumps({m.value: p for m, p in sorted(body.price_idr_per_kg.items())})
+    return (*common(r), body.deposit_id, body.household, *kgs, body.value_idr, prices, r.digest)
+
+
+def _fields(r: Reading) -> dict[str, Any]:
+    body = r.payload
+    assert isinstance(body, BankSampahPayload)
+    prices = json.dumps({m.value: p for m, p in sorted(body.price_idr_per_kg.items())})
+    kgs = {f"{m.value}_kg": float(kg) for m, kg in body.items.items()}
+    return {
+        "deposit_id": body.deposit_id,
+        "household": body.household,
+        **kgs,
+        "value_idr": body.value_idr,
+        "prices_json": prices,
+    }
+
+
+def _row_of(device_id: str, ts_ms: int, household: str, *rest: Any) -> DepositRow:
+    *kgs, value_idr, seq, received_ms = rest
+    kg = {m.value: float(w) for m, w in zip(Material, kgs, strict=True) if w}
+    return DepositRow(device_id, ts_ms, household, kg, value_idr, seq, received_ms)
+
+
+PLUGIN = KindPlugin(
+    kind=DeviceKind.bank_sampah,
+    parse=BankSampahPayload.model_validate_json,
+    series=Series(
+        name="bank_sampah_deposits",
+        columns=(
+            "deposit_id TEXT NOT NULL, household TEXT NOT NULL, "
+            + ", ".join(f"{c} REAL NOT NULL DEFAULT 0" for c in KG_COLUMNS)
+            + ", value_idr INTEGER NOT NULL, prices_json TEXT NOT NULL"
+        ),
+        values=("deposit_id", "household", *KG_COLUMNS, "value_idr", "prices_json"),
+        row=_row,
+        fields=_fields,
+        present_field="household",
+        read=("household", *KG_COLUMNS, "value_idr", "seq", "received_ms"),
+        row_of=_row_of,
+    ),
+    slot="deposits",
+    example={
+        "ts": "2026-11-29T09:15:00+07:00",
+        "seq": 1,
+        "deposit_id": "d-0001",
+        "household": "hh-7f3a",
+        "items": {"plastic": 2.5, "paper": 1.2},
+        "price_idr_per_kg": {"plastic": 3000, "paper": 1500},
+    },
+)

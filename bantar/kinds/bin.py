@@ -1,0 +1,50 @@
+"""Waste-bin fill sensors: the fill level (or the raw ultrasonic distance, with the bin's depth
+from the registry) and the battery. Daily figures: ``bantar.domain.evidence`` (``bin_*``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bantar.domain.evidence import BinRow
+from bantar.domain.readings import BinPayload, Reading
+from bantar.kinds.contract import KindPlugin, Series
+from bantar.kinds.registry import DeviceKind
+from bantar.kinds.rows import common
+
+
+def _row(r: Reading) -> tuple[Any, ...]:
+    body = r.payload
+    assert isinstance(body, BinPayload)
+    return (*common(r), r.fill_pct, body.battery_pct, r.digest, body.distance_cm)
+
+
+def _fields(r: Reading) -> dict[str, Any]:
+    body = r.payload
+    assert isinstance(body, BinPayload)
+    assert r.fill_pct is not None
+    battery = None if body.battery_pct is None else float(body.battery_pct)
+    distance = {} if body.distance_cm is None else {"distance_cm": float(body.distance_cm)}
+    return {"fill_pct": float(r.fill_pct), "battery_pct": battery, **distance}
+
+
+def _row_of(device_id: str, ts_ms: int, fill: Any, seq: int, received_ms: int, distance: Any) -> BinRow:
+    return BinRow(device_id, ts_ms, float(fill), seq, received_ms, None if distance is None else float(distance))
+
+
+PLUGIN = KindPlugin(
+    kind=DeviceKind.bin,
+    parse=BinPayload.model_validate_json,
+    series=Series(
+        name="bin_readings",
+        columns="fill_pct REAL NOT NULL, battery_pct REAL",
+        values=("fill_pct", "battery_pct"),
+        added_columns=(("distance_cm", "REAL"),),
+        row=_row,
+        fields=_fields,
+        present_field="fill_pct",
+        read=("fill_pct", "seq", "received_ms", "distance_cm"),
+        row_of=_row_of,
+    ),
+    slot="bins",
+    example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "fill_pct": 42.5, "battery_pct": 87},
+)

@@ -1,0 +1,192 @@
+"""The one contract every device kind fulfils: what the intake, the stores, the evidence engine,
+the scoring rules, the alerts, the simulator and the dashboard need to know about a kind.
+
+A kind is a ``KindPlugin`` (a frozen dataclass of data and functions, no base class), listed in
+``bantar.kinds.registry``. The parts nobody else may name:
+
+- ``parse``: the payload model (and its bounds) from the bytes of a message;
+- ``series``: how its readings are stored, as a SQLite table and as an InfluxDB measurement of
+  the same name (columns, fields, one row per reading), and how they are read back for evidence;
+- ``evidence``, ``totals``, ``metrics``: a kind's own daily figures (``DayEvidence.kinds``),
+  their sums over a period (``PeriodTotals.kinds``) and the metrics it offers the rules;
+- ``alerts``: what its daily figures raise (e.g. a flood sensor crossing its danger level);
+- ``rules``, ``calibration``: its section of ``config/rules.yaml`` and its per-device registry
+  settings;
+- ``chart``, ``simulator``, ``example``: the dashboard's chart, the simulator's model and a docs
+  example payload.
+
+The programme's first kinds (bins, CCTV, poskamling, bank sampah, gotong royong) keep their
+figures as named ``DayEvidence`` fields, derived in ``bantar.domain.evidence``; kinds added since
+carry theirs in ``DayEvidence.kinds`` and need nothing outside their own package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NamedTuple, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from bantar.domain.quality import DayFlag, late_count
+from bantar.domain.readings import Payload, Reading
+from bantar.domain.registry import Device
+from bantar.kinds.registry import DeviceKind
+
+Figures = dict[str, Any]
+"""a kind's own daily figures, or their sums over a period (JSON values)"""
+
+
+class KindRow(NamedTuple):
+    """A stored reading of a plug-in kind as its evidence sees it: ``values`` in the order of
+    ``Series.read``."""
+
+    device_id: str
+    ts_ms: int
+    seq: int
+    received_ms: int
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A kind's readings at rest: SQLite table and InfluxDB measurement ``name``.
+
+    Every table starts with the key columns (device, seq, RT, device time, receive time,
+    ``rows.common``), then ``columns`` (SQL; ``values`` are their names, in order), the payload
+    digest and the ``added_columns``. ``row`` gives a reading's whole row in that order,
+    ``fields`` its InfluxDB fields (None is left out). ``read`` names the columns (InfluxDB:
+    fields) the evidence reads back after the device id and time; ``row_of`` builds the
+    evidence's row from ``(device_id, ts_ms, *read)`` alike from both stores."""
+
+    name: str
+    columns: str
+    values: tuple[str, ...]
+    row: Callable[[Reading], tuple[Any, ...]]
+    fields: Callable[[Reading], dict[str, Any]]
+    present_field: str
+    """a field every point has: what InfluxQL counts to find the points"""
+    read: tuple[str, ...]
+    row_of: Callable[..., Any]
+    added_columns: tuple[tuple[str, str], ...] = ()
+    """(name, SQL type) of columns added after the first schema: kept after the digest, so older
+    files gain them by ALTER TABLE"""
+    state: bool = False
+    """a state, not an event: each device's last reading before a window counts in it too (one
+    ``read`` column: InfluxQL's ``LAST`` picks each column on its own)"""
+
+
+class DayWindow(NamedTuple):
+    """The WIB day being derived, in epoch ms."""
+
+    start: int
+    end: int
+    until: int
+    """the end of what has passed of the day (``end`` for a finished day)"""
+    skewed: frozenset[str]
+    """devices whose clock is off this day: their readings count for nothing"""
+    late_ms: int
+    now: int
+
+
+class KindDay(NamedTuple):
+    """What a plug-in's ``evidence`` gets: its RT's active MQTT devices of the kind, their rows
+    (the look-back before the day included), the day, and its rules (``Rules.kinds``)."""
+
+    devices: Sequence[Device]
+    rows: Sequence[KindRow]
+    window: DayWindow
+    rules: BaseModel | None
+
+
+class Source(BaseModel):
+    """Where a day's figures came from: one device, its sequence range, and how many of its
+    readings arrived late (``late_after_s`` after their device time) or were flagged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    device_id: str
+    kind: DeviceKind
+    seq_first: int
+    seq_last: int
+    readings: int
+    late: int = 0
+    flagged: int = 0
+
+
+class _Timed(Protocol):
+    @property
+    def ts_ms(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def received_ms(self) -> int: ...
+
+
+def source_of(kind: DeviceKind, device_id: str, rows: Sequence[_Timed], late_ms: int, flagged: int) -> Source:
+    return Source(
+        device_id=device_id,
+        kind=kind,
+        seq_first=min(r.seq for r in rows),
+        seq_last=max(r.seq for r in rows),
+        readings=len(rows),
+        late=late_count([(r.ts_ms, r.received_ms) for r in rows], late_ms),
+        flagged=flagged,
+    )
+
+
+class KindEvidence(NamedTuple):
+    figures: Figures
+    sources: Sequence[Source] = ()
+    """one per device that reported on the day (``source_of``)"""
+    flags: Sequence[DayFlag] = ()
+
+
+class KindAlert(NamedTuple):
+    """An alert a kind raises from a day's figures: ``code`` names it (``water_danger``)."""
+
+    code: str
+    device_id: str | None
+    day: date
+    message_id: str
+    """Bahasa Indonesia, for people"""
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """The dashboard's chart of a kind, drawn generically from the daily evidence: each line or
+    bar is a figure of ``DayEvidence.kinds[kind]``."""
+
+    title_id: str
+    title_en: str
+    type: str
+    """``line`` or ``bar`` (Chart.js)"""
+    series: tuple[tuple[str, str, str], ...]
+    """(figure, label id, label en)"""
+
+
+Metric = Callable[[Any, Any, dict[DeviceKind, int]], tuple[float, float | None] | None]
+"""(PeriodTotals, RT, active devices per kind) -> (value, coverage), or None: nothing to measure"""
+
+
+@dataclass(frozen=True, slots=True)
+class KindPlugin:
+    kind: DeviceKind
+    parse: Callable[[bytes], Payload]
+    series: Series
+    slot: str | None = None
+    """the ``RTReadings`` field its rows fill (the programme's kinds); None: ``RTReadings.kinds``"""
+    evidence: Callable[[KindDay], KindEvidence] | None = None
+    totals: Callable[[Sequence[Figures]], Figures] | None = None
+    """a period's figures from its days' (``DayEvidence.kinds[kind]``)"""
+    metrics: Mapping[str, Metric] = field(default_factory=dict)
+    alerts: Callable[[str, date, Figures, Sequence[Device]], list[KindAlert]] | None = None
+    rules: type[BaseModel] | None = None
+    calibration: frozenset[str] = frozenset()
+    """the registry settings a device of this kind may carry (``Device.calibration``)"""
+    chart: Chart | None = None
+    simulator: str | None = None
+    """``module:function`` of the simulator's model (loaded by the simulator only)"""
+    example: Mapping[str, Any] = field(default_factory=dict)
+    """a valid payload, for the docs and the tests"""

@@ -1,0 +1,46 @@
+"""Gotong royong (communal work) events, posted by the RT head: what was done and how many took
+part. Daily figures: ``bantar.domain.evidence`` (``gotong_royong_*``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bantar.domain.evidence import GotongRoyongRow
+from bantar.domain.readings import GotongRoyongPayload, Reading
+from bantar.kinds.contract import KindPlugin, Series
+from bantar.kinds.registry import DeviceKind
+from bantar.kinds.rows import common
+
+
+def _row(r: Reading) -> tuple[Any, ...]:
+    body = r.payload
+    assert isinstance(body, GotongRoyongPayload)
+    return (*common(r), body.activity, body.attendance, r.digest)
+
+
+def _fields(r: Reading) -> dict[str, Any]:
+    body = r.payload
+    assert isinstance(body, GotongRoyongPayload)
+    return {"activity": body.activity, "attendance": body.attendance}
+
+
+def _row_of(_device_id: str, ts_ms: int, attendance: int) -> GotongRoyongRow:
+    return GotongRoyongRow(ts_ms, attendance)
+
+
+PLUGIN = KindPlugin(
+    kind=DeviceKind.gotong_royong,
+    parse=GotongRoyongPayload.model_validate_json,
+    series=Series(
+        name="gotong_royong_events",
+        columns="activity TEXT NOT NULL, attendance INTEGER NOT NULL",
+        values=("activity", "attendance"),
+        row=_row,
+        fields=_fields,
+        present_field="attendance",
+        read=("attendance",),
+        row_of=_row_of,
+    ),
+    slot="gotong_royong",
+    example={"ts": "2026-11-29T07:00:00+07:00", "seq": 1, "activity": "kerja bakti parit", "attendance": 24},
+)

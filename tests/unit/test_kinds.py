@@ -1,0 +1,54 @@
+"""Every device kind's plug-in keeps the contract: its docs example is a valid payload, its row
+fits its table, its InfluxDB line is what ``Point`` writes, and its metric names are its own."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from bantar.domain.intake import payload_digest
+from bantar.domain.readings import Reading, canonical_form
+from bantar.domain.scoring import METRICS
+from bantar.domain.timebase import to_utc
+from bantar.kinds.contract import KindPlugin
+from bantar.kinds.registry import DeviceKind, plugins
+from bantar.stores.influxdb import line, point_line
+
+RECEIVED = datetime(2026, 12, 14, 0, 0, tzinfo=UTC)
+
+
+def example_reading(p: KindPlugin) -> Reading:
+    body = p.parse(json.dumps(p.example).encode())
+    ts = to_utc(body.ts)
+    return Reading(
+        device_id="dev-1",
+        kind=p.kind,
+        rt_code="RT.01",
+        seq=body.seq,
+        ts=ts,
+        received_at=RECEIVED,
+        payload=body,
+        digest=payload_digest(canonical_form(body, ts)),
+        fill_pct=42.5 if p.kind is DeviceKind.bin else None,
+    )
+
+
+@pytest.mark.parametrize("kind", list(DeviceKind))
+def test_each_kind_has_a_plugin_whose_example_is_stored_alike_everywhere(kind: DeviceKind) -> None:
+    p = plugins()[kind]
+    assert p.kind is kind
+    reading = example_reading(p)
+    row = p.series.row(reading)
+    assert len(row) == 5 + len(p.series.values) + 1 + len(p.series.added_columns)
+    assert line(reading) == point_line(reading)
+    assert p.series.present_field in p.series.fields(reading)
+
+
+def test_series_and_metric_names_are_unique() -> None:
+    names = [p.series.name for p in plugins().values()]
+    assert len(names) == len(set(names))
+    offered = [m for p in plugins().values() for m in p.metrics]
+    assert len(offered) == len(set(offered))
+    assert not set(offered) & set(METRICS)
