@@ -1,0 +1,94 @@
+"""The InfluxDB store's archive against a real influxd: deleting an archived day removes exactly
+that day's points; the retention policy is set at start with its duration, and one shorter than
+the archive needs is refused."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bantar.archive.archiver import Archiver
+from bantar.bootstrap import build_archiver, build_store
+from bantar.domain.topics import DeviceKind
+from bantar.settings import Settings
+from bantar.stores.archive_influx import InfluxArchiveSide, day_range_ns, delete_statement, ensure_retention_policy
+from bantar.stores.influxdb import InfluxClient, InfluxStore
+from bantar.stores.ledger import SERIES
+from tests.influx import InfluxProcess, database_name
+
+DAY = date(2026, 11, 3)
+
+
+def fresh_client(influxdb: InfluxProcess, name: str) -> InfluxClient:
+    client = InfluxClient(influxdb.url, database_name(name))
+    client.create_database()
+    return client
+
+
+def durations(client: InfluxClient) -> dict[str, str]:
+    (rows,) = client.query([f'SHOW RETENTION POLICIES ON "{client.database}"'])
+    return {row["name"]: row["duration"] for row in rows}
+
+
+def test_deleting_an_archived_day_removes_exactly_its_points(
+    influxdb: InfluxProcess, request: pytest.FixtureRequest
+) -> None:
+    client = fresh_client(influxdb, request.node.name)
+    start, end = day_range_ns(DAY)
+    edges = [start - 1, start, end - 1, end]
+    table = SERIES[DeviceKind.bin]
+    client.write([f"{table},device_id=B-1,rt_code=RT-1 fill_pct=1,seq={i}i {t}" for i, t in enumerate(edges)])
+
+    client.query([delete_statement(DeviceKind.bin, DAY)])
+
+    (left,) = client.query([f"SELECT seq FROM {table}"])
+    assert [row["time"] for row in left] == [start - 1, end]
+    client.close()
+
+
+def test_the_retention_policy_is_created_or_altered_with_its_duration(
+    influxdb: InfluxProcess, request: pytest.FixtureRequest
+) -> None:
+    client = fresh_client(influxdb, request.node.name)
+    assert durations(client)["autogen"] == "0s"  # InfluxDB's default: forever
+
+    ensure_retention_policy(client, "autogen", 420)
+    ensure_retention_policy(client, "bantar_hot", 30)
+    assert durations(client) == {"autogen": "10080h0m0s", "bantar_hot": "720h0m0s"}
+
+    ensure_retention_policy(client, "bantar_hot", 31)
+    assert durations(client)["bantar_hot"] == "744h0m0s"
+    client.close()
+
+
+def test_a_retention_shorter_than_the_archive_needs_is_refused() -> None:
+    settings = Settings(ingest={"max_age_days": 10}, archive={"hot_days": 7})  # type: ignore[arg-type]
+    assert settings.retention_minimum_days() == 7 + 1 + 1 + 7  # hot days, today, one run, slack
+    assert Settings().retention_minimum_days() == 401  # the intake accepts readings 400 days old
+
+    with pytest.raises(ValidationError, match=r"retention_days=15 would let InfluxDB drop readings.*at least 16"):
+        Settings(ingest={"max_age_days": 10}, archive={"hot_days": 7}, influxdb={"retention_days": 15})  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="at least 401"):
+        Settings(influxdb={"retention_days": 100})  # type: ignore[arg-type]
+
+
+def test_the_influxdb_store_starts_with_its_retention_and_its_archiver(
+    influxdb: InfluxProcess, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    database = database_name(request.node.name)
+    settings = Settings(
+        store="influxdb",
+        influxdb={"url": influxdb.url, "database": database, "retention_days": 16, "ledger_path": tmp_path / "l.db"},  # type: ignore[arg-type]
+        ingest={"max_age_days": 10},  # type: ignore[arg-type]
+    )
+    store = build_store(settings)
+    assert isinstance(store, InfluxStore)
+    assert durations(store.client)["autogen"] == "384h0m0s"
+    archiver = build_archiver(settings, store)
+    assert isinstance(archiver, Archiver)
+    assert isinstance(archiver.store, InfluxArchiveSide)
+    assert archiver.root == tmp_path / "archive"  # next to the ledger
+    store.close()
