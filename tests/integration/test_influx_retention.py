@@ -56,11 +56,13 @@ def test_the_retention_policy_is_created_or_altered_with_its_duration(
     assert durations(client)["autogen"] == "0s"  # InfluxDB's default: forever
 
     ensure_retention_policy(client, "autogen", 420)
-    ensure_retention_policy(client, "bantar_hot", 30)
+    writing_to_it = InfluxClient(influxdb.url, client.database, retention_policy="bantar_hot")  # not there yet
+    ensure_retention_policy(writing_to_it, "bantar_hot", 30)
     assert durations(client) == {"autogen": "10080h0m0s", "bantar_hot": "720h0m0s"}
 
-    ensure_retention_policy(client, "bantar_hot", 31)
+    ensure_retention_policy(writing_to_it, "bantar_hot", 31)
     assert durations(client)["bantar_hot"] == "744h0m0s"
+    writing_to_it.close()
     client.close()
 
 
