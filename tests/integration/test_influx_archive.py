@@ -1,23 +1,30 @@
 """The InfluxDB store's archive against a real influxd: deleting an archived day removes exactly
-that day's points; the retention policy is set at start with its duration, and one shorter than
-the archive needs is refused."""
+that day's points; ``bantar archive`` runs on the InfluxDB store; the retention policy is set at
+start with its duration, and one shorter than the archive needs is refused. (The crash, late
+readings and evidence tests run on both stores in ``test_archive.py``.)"""
 
 from __future__ import annotations
 
-from datetime import date
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from bantar.archive.archiver import Archiver
+from bantar.archive.kinds import ARCHIVED_KINDS
 from bantar.bootstrap import build_archiver, build_store
+from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.topics import DeviceKind
 from bantar.settings import Settings
 from bantar.stores.archive_influx import InfluxArchiveSide, day_range_ns, delete_statement, ensure_retention_policy
 from bantar.stores.influxdb import InfluxClient, InfluxStore
 from bantar.stores.ledger import SERIES
+from simulators.engine import Simulation
 from tests.influx import InfluxProcess, database_name
+from tests.support import REPO, bantar_env, store_directly
 
 DAY = date(2026, 11, 3)
 
@@ -93,4 +100,47 @@ def test_the_influxdb_store_starts_with_its_retention_and_its_archiver(
     assert isinstance(archiver, Archiver)
     assert isinstance(archiver.store, InfluxArchiveSide)
     assert archiver.root == tmp_path / "archive"  # next to the ledger
+    store.close()
+
+
+def test_bantar_archive_moves_old_points_of_the_influxdb_store(
+    influxdb: InfluxProcess,
+    small_registry: Registry,
+    registry_file: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    rt = small_registry.kecamatan[0].kelurahan[0].rts[0].code
+    registry = small_registry.model_copy(update={"devices": [d for d in small_registry.devices if d.rt == rt]})
+    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=10)
+    messages = list(Simulation(registry, start=end - timedelta(days=1), end=end, seed=3).messages())
+    database = database_name(request.node.name)
+    client = InfluxClient(influxdb.url, database)
+    client.create_database()
+    store = InfluxStore(client, tmp_path / "ledger.db")
+    store_directly(store, RegistryIndex(registry), messages, end)
+    counts = store.counts()
+    archivable = sum(counts.readings_by_kind[kind.value] for kind in ARCHIVED_KINDS)
+    assert archivable > 1000
+    env = bantar_env(
+        store="influxdb",
+        influxdb__url=influxdb.url,
+        influxdb__database=database,
+        influxdb__ledger_path=str(tmp_path / "ledger.db"),
+        registry=str(registry_file),
+        app_db=str(tmp_path / "app.db"),
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bantar", "archive"], env=env, cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"archived {archivable:,} readings" in done.stdout
+    for kind in ARCHIVED_KINDS:
+        (left,) = client.query([f"SELECT COUNT(seq) FROM {SERIES[kind]}"])
+        assert left == []  # every point of the archived kinds left InfluxDB
+    assert sum(p.readings for p in store.archive.archive_parts()) == archivable
+    assert (tmp_path / "archive").is_dir()  # next to the ledger
+    assert store.counts() == counts
     store.close()
