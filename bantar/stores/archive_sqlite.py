@@ -4,6 +4,8 @@ commit that hands rows over to a part, and reading archived rows back.
 The manifest lives in the store's own file, so listing a part and deleting the hot rows it
 holds are one transaction: before it, the part is an orphan nobody reads (the next run deletes
 it); after it, the part is the only copy. Readers see the archive only through the manifest.
+The manifest and its readers (``ArchiveManifest``) serve the InfluxDB store too, in its ledger
+(``archive_influx``).
 """
 
 from __future__ import annotations
