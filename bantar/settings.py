@@ -4,6 +4,7 @@ groups use a double underscore, e.g. ``BANTAR_MQTT__HOST=broker`` or ``BANTAR_SQ
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
@@ -17,6 +18,8 @@ from bantar.domain.intake import IntakeLimits
 from bantar.domain.sequences import PLAUSIBLE_GAP
 
 PLACEHOLDER = "change-me"
+RETENTION_SLACK_DAYS = 7
+"""How long the archiver may be down before InfluxDB's retention would drop unarchived points."""
 """marks every secret in .env.example that must be replaced before the stack runs"""
 
 
@@ -137,6 +140,12 @@ class InfluxSettings(BaseModel):
     retention_policy: str | None = Field(
         default=None, description="1.x retention policy (none: the database's default)"
     )
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="1.x: set the retention policy (retention_policy, or autogen) to this many days at start; "
+        "none: leave it as it is (autogen keeps points forever); never less than the archive needs (docs/archive.md)",
+    )
     token: SecretStr | None = Field(default=None, description="2.x/3 API token (sent as 'Authorization: Token')")
     username: str | None = Field(default=None, description="1.x user (or a 2.x v1-auth user)")
     password: SecretStr | None = Field(default=None, description="1.x password (HTTP basic auth)")
@@ -228,7 +237,28 @@ class Settings(BaseSettings):
     )
 
     def archive_root(self) -> Path:
-        return self.archive.path or self.sqlite.path.parent / "archive"
+        beside = self.influxdb.ledger_path if self.store == "influxdb" else self.sqlite.path
+        return self.archive.path or beside.parent / "archive"
+
+    def retention_minimum_days(self) -> int:
+        """The shortest InfluxDB retention that drops no point the archive has not taken: the hot
+        window, the day in progress, one archive interval and a week for an archiver that is down,
+        and no less than the oldest reading the intake accepts (InfluxDB refuses points older
+        than its retention, so an accepted late reading could never be stored)."""
+        behind = self.archive.hot_days + 1 + math.ceil(self.archive.every_h / 24) + RETENTION_SLACK_DAYS
+        return max(behind, self.ingest.max_age_days + 1)
+
+    @model_validator(mode="after")
+    def _retention_outlasts_the_hot_window(self) -> Self:
+        days = self.influxdb.retention_days
+        if days is not None and days < (minimum := self.retention_minimum_days()):
+            raise ValueError(
+                f"influxdb.retention_days={days} would let InfluxDB drop readings the archive has not taken: "
+                f"at least {minimum} (archive.hot_days={self.archive.hot_days} + 1 day in progress + "
+                f"archive.every_h={self.archive.every_h:g} + {RETENTION_SLACK_DAYS} days of slack, and "
+                f"ingest.max_age_days={self.ingest.max_age_days} + 1)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Self:

@@ -212,7 +212,7 @@ def archive() -> None:
     setup_logging(settings)
     with services_session(settings) as services:
         if services.archiver is None:
-            click.echo("the InfluxDB store keeps its history with InfluxDB's retention policy (docs/archive.md)")
+            click.echo("this store has no archive (docs/archive.md)")
             return
         done = services.archiver.run()
         kinds = ", ".join(f"{kind} {n:,}" for kind, n in sorted(done.by_kind.items())) or "nothing"

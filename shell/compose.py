@@ -38,6 +38,7 @@ def build_store(settings: Settings) -> ReadingStore:
             sqlite = settings.sqlite
             return SqliteStore(sqlite.path, sqlite.synchronous, sqlite.busy_timeout_ms, settings.archive_root())
         case "influxdb":
+            from bantar.stores.archive_influx import ensure_retention_policy
             from bantar.stores.influxdb import InfluxClient, InfluxStore  # an optional dependency
 
             influx = settings.influxdb
@@ -52,16 +53,26 @@ def build_store(settings: Settings) -> ReadingStore:
             )
             if influx.create_database:
                 client.create_database()
-            return InfluxStore(client, influx.ledger_path, settings.sqlite.synchronous, settings.sqlite.busy_timeout_ms)
+            if influx.retention_days is not None:
+                ensure_retention_policy(client, influx.retention_policy or "autogen", influx.retention_days)
+            sqlite = settings.sqlite
+            return InfluxStore(
+                client, influx.ledger_path, sqlite.synchronous, sqlite.busy_timeout_ms, settings.archive_root()
+            )
 
 
 def build_archiver(settings: Settings, store: ReadingStore, now: Callable[[], datetime] = utc_now) -> Archiver | None:
-    """The archiver of the embedded store (the InfluxDB store keeps its retention to InfluxDB)."""
-    if not isinstance(store, SqliteStore):
-        return None
+    """The archiver of the store: the SQLite store is its own archive side, the InfluxDB store
+    holds one."""
     from bantar.archive.archiver import Archiver  # pyarrow: only where the archive is used
 
-    return Archiver(store, settings.archive_root(), settings.archive.hot_days, now)
+    if isinstance(store, SqliteStore):
+        return Archiver(store, settings.archive_root(), settings.archive.hot_days, now)
+    from bantar.stores.influxdb import InfluxStore
+
+    if isinstance(store, InfluxStore):
+        return Archiver(store.archive, settings.archive_root(), settings.archive.hot_days, now)
+    return None
 
 
 def build_registry(settings: Settings) -> RegistryIndex:

@@ -5,7 +5,10 @@ The order makes a kill at any instant harmless:
 1. read the day's hot rows (up to the table's highest rowid at that moment);
 2. write them (availability kinds as state intervals) to a temporary file, fsync, read back;
 3. rename the file to its part name (fsync the folder);
-4. in one transaction: list the part in the manifest and delete exactly those hot rows.
+4. in one transaction: list the part in the manifest and delete exactly those hot rows
+   (InfluxDB, which shares no transaction with its ledger: list the part, then delete the
+   day's points; a kill between the two leaves points the next run finds archived already,
+   writes no reading twice, and deletes).
 
 Readers see a part only once it is listed (4), so a part left by a kill before (4) is an orphan
 that nobody reads, deleted by the next run (its rows are still hot). After (4) the part is the
@@ -24,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,7 +36,8 @@ import pyarrow.parquet as pq
 from bantar.archive.intervals import compact
 from bantar.archive.parts import ARCHIVED, ArchivedKind, publish, write_temporary
 from bantar.domain.timebase import wib_day
-from bantar.stores.archive_sqlite import PartRecord, SqliteArchiveSide, wib_day_start_ms
+from bantar.domain.topics import DeviceKind
+from bantar.stores.archive_sqlite import PartRecord, wib_day_start_ms
 from bantar.stores.ledger import SERIES
 
 log = logging.getLogger("bantar.archive")
@@ -49,6 +54,31 @@ class ArchiveRun:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
+class HotRows(Protocol):
+    @property
+    def rows(self) -> pa.Table: ...
+
+
+S = TypeVar("S", bound=HotRows)
+
+
+class ArchiveSide(Protocol[S]):
+    """What a store offers the archiver: ``SqliteArchiveSide`` (the SQLite store itself) and
+    ``InfluxArchiveSide`` (``InfluxStore.archive``)."""
+
+    def archivable_days(self, kind: DeviceKind, before_ms: int) -> list[date]: ...
+
+    def hot_slice(self, spec: ArchivedKind, day: date) -> S: ...
+
+    def commit_part(self, part: PartRecord, hot: S) -> None:
+        """List the part in the manifest (and, where one transaction allows it, delete ``hot``)."""
+
+    def release_hot(self, hot: S) -> None:
+        """Delete the hot rows of a listed part, if ``commit_part`` did not."""
+
+    def archive_parts(self, kind: DeviceKind | None = None) -> list[PartRecord]: ...
+
+
 def _nothing(step: str) -> None:
     """No hook."""
 
@@ -56,7 +86,7 @@ def _nothing(step: str) -> None:
 class Archiver:
     def __init__(
         self,
-        store: SqliteArchiveSide,
+        store: ArchiveSide[Any],
         root: Path,
         hot_days: int,
         now: Callable[[], datetime],
@@ -138,6 +168,7 @@ class Archiver:
         part = PartRecord(str(relative), spec.kind, day, facts.rows, fresh.num_rows, facts.sha256, facts.size, *bounds)
         self.store.commit_part(part, hot)
         self.on_step("committed")
+        self.store.release_hot(hot)
         return part
 
     def _not_archived(self, spec: ArchivedKind, rows: pa.Table, earlier: list[PartRecord]) -> pa.Table:

@@ -4,11 +4,14 @@ commit that hands rows over to a part, and reading archived rows back.
 The manifest lives in the store's own file, so listing a part and deleting the hot rows it
 holds are one transaction: before it, the part is an orphan nobody reads (the next run deletes
 it); after it, the part is the only copy. Readers see the archive only through the manifest.
+The manifest and its readers (``ArchiveManifest``) serve the InfluxDB store too, in its ledger
+(``archive_influx``).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -64,10 +67,94 @@ class HotSlice(NamedTuple):
     high_rowid: int
 
 
-class SqliteArchiveSide(SqliteLedger):
-    """Mixed into the SQLite store: its hot tables and its manifest."""
+INSERT_PART = "INSERT INTO archive_parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
+
+def part_values(part: PartRecord) -> tuple[Any, ...]:
+    return (part.path, part.kind.value, part.day.isoformat(), *part[3:])
+
+
+class ArchiveManifest:
+    """The manifest of archived parts in a SQLite file (``ARCHIVE_SCHEMA``), and reading archived
+    readings back through it: mixed into the SQLite store, held by the InfluxDB store's archive
+    side (on the ledger's connection)."""
+
+    _db: sqlite3.Connection
+    _lock: threading.Lock
     archive_root: Path | None = None
+
+    def archive_parts(self, kind: DeviceKind | None = None) -> list[PartRecord]:
+        sql = "SELECT * FROM archive_parts" + ("" if kind is None else " WHERE kind = ?") + " ORDER BY first_ms, path"
+        with self._lock:
+            rows = self._db.execute(sql, () if kind is None else (kind.value,)).fetchall()
+        return [PartRecord(p, DeviceKind(k), date.fromisoformat(d), *rest) for p, k, d, *rest in rows]
+
+    def archived(
+        self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int, expanded: bool = True
+    ) -> pa.Table | None:
+        """Archived readings of ``kind`` (of one RT, or all) in [start_ms, end_ms), intervals
+        expanded (or, ``expanded=False``, the intervals of the parts' days as stored); None when
+        no part covers the window."""
+        if kind not in ARCHIVED_KINDS or self.archive_root is None:
+            return None
+        with self._lock:
+            paths = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT path FROM archive_parts WHERE kind = ? AND first_ms < ? AND last_ms >= ? ORDER BY path",
+                    (kind.value, end_ms, start_ms),
+                )
+            ]
+        if not paths:
+            return None
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        from bantar.archive.intervals import expand
+        from bantar.archive.parts import ARCHIVED
+
+        spec = ARCHIVED[kind]
+        where = None if rt_code is None else pc.field("rt_code") == rt_code
+        tables = [pq.read_table(self.archive_root / p, filters=where) for p in paths]
+        table = pa.concat_tables(tables)
+        if spec.intervals is not None and not expanded:
+            return table
+        if spec.intervals is not None:
+            table = expand(table, spec.intervals.state)
+        ts = table["ts_ms"]
+        return table.filter(pc.and_(pc.greater_equal(ts, start_ms), pc.less(ts, end_ms)))
+
+    def with_archived(self, hot: RTReadings, rt_code: str, start_ms: int, end_ms: int) -> RTReadings:
+        """An RT's hot readings in [start_ms, end_ms) merged with its archived ones."""
+        return merge_archived(hot, {kind: self.archived(kind, rt_code, start_ms, end_ms) for kind in ARCHIVED_KINDS})
+
+    def archived_rt_days(self) -> set[tuple[str, str]]:
+        """Every (RT, WIB day) with archived readings: for a rebuild from scratch."""
+        found: set[tuple[str, str]] = set()
+        for part in self.archive_parts():
+            for rt_code in self._part_rts(part):
+                day = wib_day_of_ms(part.first_ms)
+                while day <= wib_day_of_ms(part.last_ms):
+                    found.add((rt_code, day.isoformat()))
+                    day += timedelta(days=1)
+        return found
+
+    def _part_rts(self, part: PartRecord) -> list[str]:
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        assert self.archive_root is not None
+        column = pq.read_table(self.archive_root / part.path, columns=["rt_code"])["rt_code"]
+        return [str(v) for v in pc.unique(column).to_pylist()]
+
+    def archived_counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT kind, SUM(readings) FROM archive_parts GROUP BY kind").fetchall())
+
+
+class SqliteArchiveSide(SqliteLedger, ArchiveManifest):
+    """Mixed into the SQLite store: its hot tables and its manifest."""
 
     # --- the archiver's side ---------------------------------------------------------------
     def archivable_days(self, kind: DeviceKind, before_ms: int) -> list[date]:
@@ -107,10 +194,7 @@ class SqliteArchiveSide(SqliteLedger):
         with self._writing():
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute(
-                    "INSERT INTO archive_parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (part.path, part.kind.value, part.day.isoformat(), *part[3:]),
-                )
+                self._db.execute(INSERT_PART, part_values(part))
                 deleted = self._db.execute(
                     f"DELETE FROM {SERIES[hot.kind]} WHERE ts_ms >= ? AND ts_ms < ? AND rowid <= ?",
                     (start, start + DAY_MS, hot.high_rowid),
@@ -125,11 +209,8 @@ class SqliteArchiveSide(SqliteLedger):
                 self._rollback()
                 raise
 
-    def archive_parts(self, kind: DeviceKind | None = None) -> list[PartRecord]:
-        sql = "SELECT * FROM archive_parts" + ("" if kind is None else " WHERE kind = ?") + " ORDER BY first_ms, path"
-        with self._lock:
-            rows = self._db.execute(sql, () if kind is None else (kind.value,)).fetchall()
-        return [PartRecord(p, DeviceKind(k), date.fromisoformat(d), *rest) for p, k, d, *rest in rows]
+    def release_hot(self, hot: HotSlice) -> None:
+        """Nothing left to do: ``commit_part`` deleted the hot rows in the manifest's transaction."""
 
     # --- readers ---------------------------------------------------------------------------
     def rows_between(
@@ -153,65 +234,6 @@ class SqliteArchiveSide(SqliteLedger):
             for rt_code in rt_codes:
                 rows += self._db.execute(sql, (rt_code, start_ms, end_ms)).fetchall()
         return rows
-
-    def archived(
-        self, kind: DeviceKind, rt_code: str | None, start_ms: int, end_ms: int, expanded: bool = True
-    ) -> pa.Table | None:
-        """Archived readings of ``kind`` (of one RT, or all) in [start_ms, end_ms), intervals
-        expanded (or, ``expanded=False``, the intervals of the parts' days as stored); None when
-        no part covers the window."""
-        if kind not in ARCHIVED_KINDS or self.archive_root is None:
-            return None
-        with self._lock:
-            paths = [
-                row[0]
-                for row in self._db.execute(
-                    "SELECT path FROM archive_parts WHERE kind = ? AND first_ms < ? AND last_ms >= ? ORDER BY path",
-                    (kind.value, end_ms, start_ms),
-                )
-            ]
-        if not paths:
-            return None
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
-
-        from bantar.archive.intervals import expand
-        from bantar.archive.parts import ARCHIVED
-
-        spec = ARCHIVED[kind]
-        where = None if rt_code is None else pc.field("rt_code") == rt_code
-        tables = [pq.read_table(self.archive_root / p, filters=where) for p in paths]
-        table = pa.concat_tables(tables)
-        if spec.intervals is not None and not expanded:
-            return table
-        if spec.intervals is not None:
-            table = expand(table, spec.intervals.state)
-        ts = table["ts_ms"]
-        return table.filter(pc.and_(pc.greater_equal(ts, start_ms), pc.less(ts, end_ms)))
-
-    def archived_rt_days(self) -> set[tuple[str, str]]:
-        """Every (RT, WIB day) with archived readings: for a rebuild from scratch."""
-        found: set[tuple[str, str]] = set()
-        for part in self.archive_parts():
-            for rt_code in self._part_rts(part):
-                day = wib_day_of_ms(part.first_ms)
-                while day <= wib_day_of_ms(part.last_ms):
-                    found.add((rt_code, day.isoformat()))
-                    day += timedelta(days=1)
-        return found
-
-    def _part_rts(self, part: PartRecord) -> list[str]:
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
-
-        assert self.archive_root is not None
-        column = pq.read_table(self.archive_root / part.path, columns=["rt_code"])["rt_code"]
-        return [str(v) for v in pc.unique(column).to_pylist()]
-
-    def archived_counts(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._db.execute("SELECT kind, SUM(readings) FROM archive_parts GROUP BY kind").fetchall())
 
 
 def merge_archived(hot: RTReadings, archived: dict[DeviceKind, pa.Table | None]) -> RTReadings:

@@ -41,6 +41,8 @@ from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day
 from bantar.domain.topics import DeviceKind
 from bantar.kinds.registry import plugins
 from bantar.ports import SequenceGap, StoreCounts, WeighingRow, WriteOutcome
+from bantar.stores.archive_influx import InfluxArchiveSide
+from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA
 from bantar.stores.ledger import SERIES, DeviceAndDayNotes, SqliteLedger, Synchronous, conflict_letter
 
 NS_PER_MS = 1_000_000
@@ -203,9 +205,11 @@ class InfluxStore(SqliteLedger):
         ledger_path: Path,
         synchronous: Synchronous = "FULL",
         busy_timeout_ms: int = 10_000,
+        archive_root: Path | None = None,
     ) -> None:
-        super().__init__(ledger_path, synchronous, busy_timeout_ms, _KEYS_SCHEMA)
+        super().__init__(ledger_path, synchronous, busy_timeout_ms, _KEYS_SCHEMA + ARCHIVE_SCHEMA)
         self.client = client
+        self.archive = InfluxArchiveSide(client, self, archive_root)
 
     def write(self, readings: Sequence[Reading], dead_letters: Sequence[DeadLetter]) -> WriteOutcome:
         lines = {id(r): line(r) for r in readings}  # by object: a batch may hold a conflicting twin
@@ -280,7 +284,7 @@ class InfluxStore(SqliteLedger):
             for rows in (self.client.query(statements) if statements else [])
             for row in rows
         }
-        return self._mark_dirty(sorted(rt_days))
+        return self._mark_dirty(sorted({*rt_days, *self.archive.archived_rt_days()}))
 
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings:
         rt = f"WHERE rt_code = {quote_string(rt_code)}"
@@ -306,7 +310,7 @@ class InfluxStore(SqliteLedger):
                 others[p.kind] = built
             else:
                 slots[p.slot] = built
-        return RTReadings(**slots, kinds=others)
+        return self.archive.with_archived(RTReadings(**slots, kinds=others), rt_code, start_ms, end_ms)
 
     def weighings(self, rt_code: str, start_ms: int, end_ms: int) -> list[WeighingRow]:
         where = (
