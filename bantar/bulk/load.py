@@ -31,6 +31,7 @@ from bantar.domain.evidence import (
 from bantar.domain.quality import QualityRules
 from bantar.domain.readings import AvailabilityState, Material
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.registry import plugins
 from bantar.stores.archive_sqlite import merge_archived
 
 BIN_COLUMNS = {
@@ -254,8 +255,9 @@ def _others(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: i
     for rt_code, rows in _by_rt(rows_av):
         availability[rt_code] = [AvailabilityRow(d, t, s == AvailabilityState.online) for d, t, s in rows]
     archived_posts = _by_rt_table(_of_rts(store.archived(DeviceKind.poskamling, None, start_ms, end_ms), rt_codes))
+    kinds = _plugin_rows(store, rt_codes, start_ms, end_ms)
     found: dict[str, RTReadings] = {}
-    for rt_code in {*posts, *deposits, *gotong, *availability, *archived_posts}:
+    for rt_code in {*posts, *deposits, *gotong, *availability, *archived_posts, *kinds}:
         hot = RTReadings(
             [],
             [],
@@ -263,9 +265,28 @@ def _others(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: i
             deposits.get(rt_code, []),
             gotong.get(rt_code, []),
             availability.get(rt_code, []),
+            kinds.get(rt_code, {}),
         )
         archived = archived_posts.get(rt_code)
         found[rt_code] = merge_archived(hot, {DeviceKind.poskamling: archived}) if archived is not None else hot
+    return found
+
+
+def _plugin_rows(
+    store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: int
+) -> dict[str, dict[DeviceKind, list[Any]]]:
+    """The rows of the kinds added as plug-ins, per RT, as ``rt_readings`` builds them (a state
+    kind from the start of time: each device's last state before a day counts in it)."""
+    found: dict[str, dict[DeviceKind, list[Any]]] = {}
+    for p in plugins().values():
+        if p.slot is not None or p.evidence is None:
+            continue
+        s = p.series
+        since = 0 if s.state else start_ms
+        for rt_code, rows in _by_rt(
+            store.rows_between(p.kind, ("rt_code", "device_id", "ts_ms", *s.read), rt_codes, since, end_ms)
+        ):
+            found.setdefault(rt_code, {})[p.kind] = [s.row_of(*r) for r in rows]
     return found
 
 

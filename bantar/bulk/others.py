@@ -11,6 +11,8 @@ from bantar.bulk.columns import Job, Part, RTDay, day_of
 from bantar.bulk.load import Frames
 from bantar.domain.evidence import RTReadings, derive_day, readings_window
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.contract import KindRow
+from bantar.kinds.registry import plugins
 
 POST_FIELDS = (
     "posts",
@@ -26,6 +28,7 @@ POST_FIELDS = (
 )
 DEPOSIT_FIELDS = ("deposits", "deposits_flagged", "deposit_kg", "households", "deposit_value_idr", "household_ids")
 GOTONG_ROYONG_FIELDS = ("gotong_royong_events", "gotong_royong_attendance")
+PLUGIN_FIELDS = ("kinds",)
 
 R = TypeVar("R")
 NOTHING = RTReadings([], [], [], [], [])
@@ -47,16 +50,35 @@ def _gotong_royong(rows: RTReadings, start: int, end: int) -> RTReadings:
     return RTReadings([], [], [], [], _window(rows.gotong_royong, start, end, lambda r: r.ts_ms))
 
 
+def _plugin_kinds(rows: RTReadings, start: int, end: int) -> RTReadings:
+    """The plug-in kinds' rows of the window (a state kind: with each device's last state before it)."""
+    kinds = {
+        kind: _with_state(found, start, end)
+        if plugins()[kind].series.state
+        else _window(found, start, end, lambda r: r.ts_ms)
+        for kind, found in rows.kinds.items()
+    }
+    return NOTHING._replace(kinds=kinds)
+
+
+def _with_state(rows: Sequence[KindRow], start: int, end: int) -> list[KindRow]:
+    before: dict[str, KindRow] = {}
+    for r in rows[: bisect_left(rows, start, key=lambda r: r.ts_ms)]:
+        before[r.device_id] = r
+    return [*before.values(), *_window(rows, start, end, lambda r: r.ts_ms)]
+
+
 def per_day(
-    kind: DeviceKind, fields: tuple[str, ...], rows_of: Callable[[RTReadings, int, int], RTReadings]
+    kind: DeviceKind | None, fields: tuple[str, ...], rows_of: Callable[[RTReadings, int, int], RTReadings]
 ) -> Callable[[Frames, Job], dict[RTDay, Part]]:
-    """A kernel that runs ``derive_day`` on one kind's rows and devices and keeps its ``fields``."""
+    """A kernel that runs ``derive_day`` on one kind's rows and devices (None: the plug-in kinds')
+    and keeps its ``fields``."""
 
     def derive(frames: Frames, job: Job) -> dict[RTDay, Part]:
         parts: dict[RTDay, Part] = {}
         for rt_code, n in job.rt_days:
             rows = frames.others.get(rt_code, NOTHING)
-            devices = [d for d in job.devices.get(rt_code, ()) if d.kind is kind]
+            devices = [d for d in job.devices.get(rt_code, ()) if (d.kind is kind if kind else d.kind in PLUGGED)]
             day = day_of(n)
             readings = rows_of(rows, *readings_window(day))
             if not devices and readings == NOTHING:
@@ -72,3 +94,6 @@ def per_day(
 derive_posts = per_day(DeviceKind.poskamling, POST_FIELDS, _posts)
 derive_deposits = per_day(DeviceKind.bank_sampah, DEPOSIT_FIELDS, _deposits)
 derive_gotong_royong = per_day(DeviceKind.gotong_royong, GOTONG_ROYONG_FIELDS, _gotong_royong)
+PLUGGED = frozenset(p.kind for p in plugins().values() if p.slot is None and p.evidence is not None)
+"""kinds added as plug-ins: their evidence comes from their own package (``bantar.kinds``)"""
+derive_plugin_kinds = per_day(None, PLUGIN_FIELDS, _plugin_kinds)

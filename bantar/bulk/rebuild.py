@@ -19,9 +19,11 @@ from bantar.bulk.load import BulkSource, Frames, load_frames
 from bantar.bulk.others import (
     DEPOSIT_FIELDS,
     GOTONG_ROYONG_FIELDS,
+    PLUGIN_FIELDS,
     POST_FIELDS,
     derive_deposits,
     derive_gotong_royong,
+    derive_plugin_kinds,
     derive_posts,
 )
 from bantar.domain.evidence import DAY_MS, DayEvidence, DerivationRules
@@ -65,13 +67,15 @@ KERNELS: dict[DeviceKind, Kernel] = {
     DeviceKind.bank_sampah: Kernel(DEPOSIT_FIELDS, derive_deposits),
     DeviceKind.gotong_royong: Kernel(GOTONG_ROYONG_FIELDS, derive_gotong_royong),
 }
+PLUGINS_KERNEL = Kernel(PLUGIN_FIELDS, derive_plugin_kinds)
+"""the kinds added as plug-ins, through their own evidence (``bantar.kinds``)"""
 """One kernel per kind, each free to move into its kind's package."""
 
 
 def derive_days(frames: Frames, job: Job) -> list[DayEvidence]:
     """The evidence of every RT-day of ``job`` from ``frames`` (which must hold each day's
     readings window): equal to ``derive_day`` for each."""
-    parts = [kernel.derive(frames, job) for kernel in KERNELS.values()]
+    parts = [kernel.derive(frames, job) for kernel in (*KERNELS.values(), PLUGINS_KERNEL)]
     days = []
     for rt_code, n in sorted(job.rt_days):
         whole = Part()

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bantar.bulk.cameras import count_heartbeats
 from bantar.bulk.columns import Job, day_number
 from bantar.bulk.load import BIN_COLUMNS, CCTV_COLUMNS, Frames
-from bantar.bulk.rebuild import BIN_FIELDS, CAMERA_FIELDS, KERNELS, derive_days
+from bantar.bulk.rebuild import BIN_FIELDS, CAMERA_FIELDS, KERNELS, PLUGINS_KERNEL, derive_days
 from bantar.domain.availability import AvailabilityRow
 from bantar.domain.evidence import (
     BinRow,
@@ -31,6 +31,7 @@ from bantar.domain.evidence import (
 from bantar.domain.registry import RT, Device
 from bantar.domain.timebase import wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.contract import KindRow
 from tests.unit.test_intervals import RULES
 
 FIRST = date(2026, 11, 2)
@@ -207,6 +208,16 @@ def worlds(draw: st.DrawFn) -> tuple[RT, list[Device], RTReadings, int]:
         kg = draw(st.sampled_from([0.1, 0.1, 0.1, 2.0]))
         deposits.append(DepositRow("bank-1", at, f"hh-{k % 4}", {"plastic": kg}, int(kg * 3000), k, at + 1000))
     gotong = [GotongRoyongRow(START_MS + 30 * HOUR, draw(st.integers(1, 40)))] if draw(st.booleans()) else []
+    levels: list[KindRow] = []
+    if draw(st.booleans()):  # a flood sensor: a kind added as a plug-in
+        calibration = {"warning_cm": 120.0, "danger_cm": 180.0}
+        devices.append(
+            Device(id="flood-1", kind=DeviceKind.water_level, rt=RT_CODE, interval_s=900, calibration=calibration)
+        )
+        at = START_MS - HOUR
+        for k, level in enumerate(draw(st.lists(st.sampled_from([40.0, 130.0, 200.0]), max_size=40))):
+            at += draw(st.sampled_from([600_000, 900_000, 5 * HOUR]))
+            levels.append(KindRow("flood-1", at, k + 1, at + 1000, (level,)))
     bins.sort(key=lambda r: r.ts_ms)
     cctv.sort(key=lambda r: r.ts_ms)
     posts.sort(key=lambda r: r.ts_ms)
@@ -214,7 +225,8 @@ def worlds(draw: st.DrawFn) -> tuple[RT, list[Device], RTReadings, int]:
     availability.sort(key=lambda r: r.ts_ms)
     now = draw(st.sampled_from([START_MS + SPAN_MS + 30 * HOUR, START_MS + 2 * 24 * HOUR + 16 * HOUR]))
     rt = RT(code=RT_CODE, number=1, kk_count=60)
-    return rt, devices, RTReadings(bins, cctv, posts, deposits, gotong, availability), now
+    everything = RTReadings(bins, cctv, posts, deposits, gotong, availability, {DeviceKind.water_level: levels})
+    return rt, devices, everything, now
 
 
 def per_day(rt: RT, devices: list[Device], day: date, everything: RTReadings, now: int) -> DayEvidence:
@@ -236,6 +248,7 @@ def per_day(rt: RT, devices: list[Device], day: date, everything: RTReadings, no
         window(everything.deposits),
         window(everything.gotong_royong),
         [*last_before.values(), *window(list(everything.availability))],
+        {kind: window(list(rows)) for kind, rows in everything.kinds.items()},
     )
     return derive_day(rt, devices, day, readings, RULES, now)
 
@@ -286,7 +299,13 @@ def frames_of(everything: RTReadings, counted_by_store: bool) -> Frames:
         names=list(CCTV_COLUMNS),
     )
     others = RTReadings(
-        [], [], everything.poskamling, everything.deposits, everything.gotong_royong, everything.availability
+        [],
+        [],
+        everything.poskamling,
+        everything.deposits,
+        everything.gotong_royong,
+        everything.availability,
+        everything.kinds,
     )
     q = RULES.quality
     suspect = any(r.received_ms and abs(r.received_ms - r.ts_ms) > q.clock_skew_max_s * 1000 for r in everything.cctv)
@@ -312,7 +331,7 @@ def test_bulk_derivation_equals_the_per_day_path(
 
 
 def test_the_kernels_give_every_figure_once() -> None:
-    given_fields = [f for kernel in KERNELS.values() for f in kernel.fields]
+    given_fields = [f for kernel in (*KERNELS.values(), PLUGINS_KERNEL) for f in kernel.fields]
     bookkeeping = {
         "rt_code",
         "day",
