@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from bantar.bootstrap import build_archiver, build_store
 from pydantic import ValidationError
 
 from bantar.archive.archiver import Archiver
@@ -22,6 +21,7 @@ from bantar.settings import Settings
 from bantar.stores.archive_influx import InfluxArchiveSide, day_range_ns, delete_statement, ensure_retention_policy
 from bantar.stores.influxdb import InfluxClient, InfluxStore
 from bantar.stores.ledger import SERIES
+from shell.compose import build_archiver, build_store
 from simulators.engine import Simulation
 from tests.influx import InfluxProcess, database_name
 from tests.support import REPO, bantar_env, store_directly
@@ -132,7 +132,7 @@ def test_bantar_archive_moves_old_points_of_the_influxdb_store(
     )
 
     done = subprocess.run(
-        [sys.executable, "-m", "bantar", "archive"], env=env, cwd=REPO, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "shell", "archive"], env=env, cwd=REPO, capture_output=True, text=True, timeout=300
     )
 
     assert done.returncode == 0, done.stderr[-2000:]
