@@ -13,7 +13,8 @@ from bantar.kinds.contract import KindPlugin, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
-_EVENTS: TypeAdapter[DutyEvent | PatrolEvent | IncidentEvent] = TypeAdapter(PoskamlingPayload)  # type: ignore[arg-type]
+_Event = DutyEvent | PatrolEvent | IncidentEvent
+_EVENTS: TypeAdapter[_Event] = TypeAdapter(PoskamlingPayload)  # type: ignore[arg-type]  # pydantic takes an Annotated union
 
 
 def _row(r: Reading) -> tuple[Any, ...]:
