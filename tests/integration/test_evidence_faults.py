@@ -152,7 +152,7 @@ def truth_totals(world: FaultWorld, code: str, start: date, end: date) -> Period
         deposits=sum(r.deposits for r in records),
         distinct_households=len(households),
     )
-    return world.queries._complete(t, world.queries._devices[code], start, end)
+    return world.queries._complete(t, world.queries.registry.devices_in(code), start, end)
 
 
 def test_period_scores_equal_the_ground_truth_scores(faults: FaultWorld) -> None:
@@ -165,7 +165,7 @@ def test_period_scores_equal_the_ground_truth_scores(faults: FaultWorld) -> None
     misses = []
     for code in sorted(faults.registry.rts):
         rt = faults.registry.rts[code].rt
-        kinds = device_counts(faults.queries._devices[code])
+        kinds = device_counts(faults.queries.registry.devices_in(code))
         for start, end in periods:
             engine = {c.criterion: c.score for c in faults.queries.scores(code, start, end).criteria}
             truth = score_criteria(truth_totals(faults, code, start, end), rt, kinds, faults.queries.rules)
