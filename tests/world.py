@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -61,9 +63,19 @@ class World:
         self.queries = EvidenceQueries(self.store, registry, self.rules, now=lambda: END + timedelta(minutes=1))
 
 
-def services_for(world: World, app_db: Path) -> Services:
-    """The API's services over the world's store, built by the composition root, with the clock
-    just after the world ends."""
+def private_copy(store: ReadingStore, folder: Path) -> SqliteStore:
+    """A store of its own holding what ``store`` holds (SQLite's online backup): for a test that
+    changes evidence, which the session's other modules comparing the world would otherwise see."""
+    assert isinstance(store, SqliteStore)
+    copy = folder / "copy.db"
+    with closing(sqlite3.connect(store.path)) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    return SqliteStore(copy)
+
+
+def services_for(world: World, app_db: Path, store: SqliteStore | None = None) -> Services:
+    """The API's services over the world's store (or ``store``, a private copy of it), built by
+    the composition root, with the clock just after the world ends."""
     folder = app_db.parent
     settings = Settings(
         rules=REPO / "config/rules.yaml",
@@ -77,4 +89,6 @@ def services_for(world: World, app_db: Path) -> Services:
         ),
         archive=ArchiveSettings(path=folder / "archive", enabled=False),  # the world is history: no archiving
     )
-    return build_services(settings, lambda: END + timedelta(minutes=1), store=world.store, registry=world.registry)
+    return build_services(
+        settings, lambda: END + timedelta(minutes=1), store=store or world.store, registry=world.registry
+    )

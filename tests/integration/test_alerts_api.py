@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from api.server import BackgroundServer
 from bantar.domain.access import Role, ScopeLevel
 from bantar.services import Services
 from ingest.broker import free_port
-from tests.world import END, START, World, services_for
+from tests.world import END, START, World, private_copy, services_for
 
 
 @pytest.fixture(scope="module")
@@ -98,17 +99,21 @@ def test_a_signed_link_from_a_message_acknowledges_its_alert(
 
 
 def test_the_evidence_loop_turn_syncs_the_alert_book_so_a_summary_request_never_does(
-    services: Services, client_for: ClientFor
+    world: World, tmp_path: Path
 ) -> None:
     """The first summary request after an evidence update must not recompute the city's alerts
-    (issue 19: as fast right after an update as idle); the loop's follow-up keeps the book in step."""
-    city = client_for(Role.assessor, ScopeLevel.city, None)
-    after_evidence_turn(services)
-    synced = services.alerts._synced
-    some_day = services.store.day_evidence(None, START.date(), END.date())[0]
-    changed = some_day.model_copy(update={"bin_collections": some_day.bin_collections + 1})
-    services.store.save_evidence([changed], [])  # an evidence update
+    (issue 19: as fast right after an update as idle); the loop's follow-up keeps the book in step.
+    It changes evidence, so it runs on a copy of the world's store with an API of its own."""
+    services = services_for(world, tmp_path / "app.db", store=private_copy(world.store, tmp_path))
+    _, token = services.app_db.create_token("assessor", Role.assessor, ScopeLevel.city, None)
+    server = BackgroundServer(create_app(services, run_evidence_loop=False), free_port()).start()
+    city = httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"})
     try:
+        after_evidence_turn(services)
+        synced = services.alerts._synced
+        some_day = services.store.day_evidence(None, START.date(), END.date())[0]
+        changed = some_day.model_copy(update={"bin_collections": some_day.bin_collections + 1})
+        services.store.save_evidence([changed], [])  # an evidence update
         assert synced is not None
         assert services.store.evidence_version() != synced[0]
         assert city.get("/api/v1/summary", params={"month": "2026-10"}).status_code == 200
@@ -116,5 +121,6 @@ def test_the_evidence_loop_turn_syncs_the_alert_book_so_a_summary_request_never_
         after_evidence_turn(services)
         assert services.alerts._synced not in (None, synced)
     finally:
-        services.store.save_evidence([some_day], [])  # the module's world as it was
-        after_evidence_turn(services)
+        city.close()
+        server.stop()
+        services.store.close()

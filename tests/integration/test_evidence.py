@@ -4,8 +4,6 @@ over 35 days, with lapsing and faulty RTs, stored in a real SQLite file."""
 from __future__ import annotations
 
 import random
-import sqlite3
-from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,9 +11,8 @@ from typing import Any
 import pytest
 
 from bantar.evidence_service import EvidenceQueries
-from bantar.stores.sqlite import SqliteStore
 from tests.support import store_directly
-from tests.world import END, START, World
+from tests.world import END, START, World, private_copy
 
 
 def evidence_by_rt_day(world: World) -> dict[tuple[str, date], Any]:
@@ -129,11 +126,3 @@ def test_warm_summaries_follow_the_evidence(world: World, tmp_path: Path) -> Non
     never_warmed = EvidenceQueries(store, world.registry, world.rules, now=lambda: END + timedelta(minutes=1))
     assert never_warmed.summary("city", None, *period) == fresh
     store.close()
-
-
-def private_copy(store: SqliteStore, folder: Path) -> SqliteStore:
-    """A store of its own holding what ``store`` holds (SQLite's online backup)."""
-    copy = folder / "copy.db"
-    with closing(sqlite3.connect(store.path)) as source, closing(sqlite3.connect(copy)) as target:
-        source.backup(target)
-    return SqliteStore(copy)
