@@ -37,21 +37,13 @@ from api.server import BackgroundServer  # noqa: E402
 from bantar.domain.access import Role, ScopeLevel  # noqa: E402
 from bantar.services import Services  # noqa: E402
 from bench.city import END, city_services  # noqa: E402
+from bench.evidence import p95, percentiles  # noqa: E402
 from ingest.broker import free_port  # noqa: E402
 from simulators.engine import Simulation  # noqa: E402
 from tests.support import store_directly  # noqa: E402
 
 ARRIVAL_S = 10
 """readings arriving between two turns of the evidence loop (its default period)"""
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-def percentiles(samples: list[float]) -> str:
-    return f"p50 {statistics.median(samples) * 1000:7.1f} ms   p95 {p95(samples) * 1000:7.1f} ms"
 
 
 def main() -> None:
