@@ -14,7 +14,7 @@ from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
 _Event = DutyEvent | PatrolEvent | IncidentEvent
-_EVENTS: TypeAdapter[_Event] = TypeAdapter(PoskamlingPayload)  # type: ignore[arg-type]  # pydantic takes an Annotated union
+_EVENTS: TypeAdapter[_Event] = TypeAdapter(PoskamlingPayload)  # type: ignore[arg-type, unused-ignore]  # an Annotated union: older mypy reads it as no type, newer (TypeForm) accepts it
 
 
 def _row(r: Reading) -> tuple[Any, ...]:
