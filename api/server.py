@@ -2,16 +2,27 @@
 
 uvicorn's own handling of ``X-Forwarded-For`` is off (it trusts 127.0.0.1 by default, so any
 local caller could name any address): ``api.deps.client_address`` trusts only configured proxies.
-Its access log never shows query strings (a token pasted into a URL must not reach a log)."""
+Its access log never shows query strings (a token pasted into a URL must not reach a log).
+
+The API process also runs the evidence loop, the summaries' warm-up and the archive in threads:
+CPU-bound Python that holds the interpreter lock. CPython hands the lock to a waiting thread
+only every switch interval (5 ms by default), and a request changes threads many times (event
+loop, thread pool, socket), so during an evidence turn each request waited tens to hundreds of
+milliseconds (``bench/summary.py``: city summary p95 651 ms right after an update with 5 ms,
+53 ms with 0.5 ms, same run conditions). The API process uses ``SWITCH_INTERVAL_S``."""
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 
 import uvicorn
 from fastapi import FastAPI
+
+SWITCH_INTERVAL_S = 0.0005
+"""how often the interpreter lock passes between threads in the API process (CPython: 0.005)"""
 
 
 class NoQueryStrings(logging.Filter):
@@ -26,6 +37,8 @@ class NoQueryStrings(logging.Filter):
 
 
 def config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Config:
+    """uvicorn's configuration, and the process's: the access-log filter and the switch interval."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     made = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on", proxy_headers=False)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, NoQueryStrings) for f in access.filters):
