@@ -1,5 +1,6 @@
-"""Kinds with few readings (posts' reports, deposits, gotong royong): the per-day path itself,
-one RT-day at a time over that kind's rows only, so they cost what they always cost."""
+"""Kinds with few readings (posts' reports, deposits, gotong royong, the kinds added as plug-ins):
+the per-day path itself, one RT-day at a time over those kinds' rows only, so they cost what
+they always cost."""
 
 from __future__ import annotations
 
@@ -38,27 +39,26 @@ def _window(rows: Sequence[R], start: int, end: int, ts: Callable[[R], int]) -> 
     return list(rows[bisect_left(rows, start, key=ts) : bisect_left(rows, end, key=ts)])
 
 
-def _posts(rows: RTReadings, start: int, end: int) -> RTReadings:
-    return RTReadings([], [], _window(rows.poskamling, start, end, lambda r: r.ts_ms), [], [])
+def _few(rows: RTReadings, start: int, end: int) -> RTReadings:
+    """The rows of the kinds with few readings that the per-day path reads for a day."""
+    return RTReadings(
+        [],
+        [],
+        _window(rows.poskamling, start, end, lambda r: r.ts_ms),
+        _window(rows.deposits, start, end, lambda r: r.ts_ms),
+        _window(rows.gotong_royong, start, end, lambda r: r.ts_ms),
+        kinds=_plugin_kinds(rows, start, end),
+    )
 
 
-def _deposits(rows: RTReadings, start: int, end: int) -> RTReadings:
-    return RTReadings([], [], [], _window(rows.deposits, start, end, lambda r: r.ts_ms), [])
-
-
-def _gotong_royong(rows: RTReadings, start: int, end: int) -> RTReadings:
-    return RTReadings([], [], [], [], _window(rows.gotong_royong, start, end, lambda r: r.ts_ms))
-
-
-def _plugin_kinds(rows: RTReadings, start: int, end: int) -> RTReadings:
+def _plugin_kinds(rows: RTReadings, start: int, end: int) -> dict[DeviceKind, list[KindRow]]:
     """The plug-in kinds' rows of the window (a state kind: with each device's last state before it)."""
-    kinds = {
+    return {
         kind: _with_state(found, start, end)
         if plugins()[kind].series.state
         else _window(found, start, end, lambda r: r.ts_ms)
         for kind, found in rows.kinds.items()
     }
-    return NOTHING._replace(kinds=kinds)
 
 
 def _with_state(rows: Sequence[KindRow], start: int, end: int) -> list[KindRow]:
@@ -68,32 +68,26 @@ def _with_state(rows: Sequence[KindRow], start: int, end: int) -> list[KindRow]:
     return [*before.values(), *_window(rows, start, end, lambda r: r.ts_ms)]
 
 
-def per_day(
-    kind: DeviceKind | None, fields: tuple[str, ...], rows_of: Callable[[RTReadings, int, int], RTReadings]
-) -> Callable[[Frames, Job], dict[RTDay, Part]]:
-    """A kernel that runs ``derive_day`` on one kind's rows and devices (None: the plug-in kinds')
-    and keeps its ``fields``."""
-
-    def derive(frames: Frames, job: Job) -> dict[RTDay, Part]:
-        parts: dict[RTDay, Part] = {}
-        for rt_code, n in job.rt_days:
-            rows = frames.others.get(rt_code, NOTHING)
-            devices = [d for d in job.devices.get(rt_code, ()) if (d.kind is kind if kind else d.kind in PLUGGED)]
-            day = day_of(n)
-            readings = rows_of(rows, *readings_window(day))
-            if not devices and readings == NOTHING:
-                continue  # nothing to derive: the defaults are the figures
-            e = derive_day(job.rts[rt_code], devices, day, readings, job.rules, job.now_ms)
-            figures: dict[str, Any] = {name: getattr(e, name) for name in fields}
-            parts[(rt_code, n)] = Part(figures, list(e.flags), list(e.sources))
-        return parts
-
-    return derive
-
-
-derive_posts = per_day(DeviceKind.poskamling, POST_FIELDS, _posts)
-derive_deposits = per_day(DeviceKind.bank_sampah, DEPOSIT_FIELDS, _deposits)
-derive_gotong_royong = per_day(DeviceKind.gotong_royong, GOTONG_ROYONG_FIELDS, _gotong_royong)
 PLUGGED = frozenset(p.kind for p in plugins().values() if p.slot is None and p.evidence is not None)
 """kinds added as plug-ins: their evidence comes from their own package (``bantar.kinds``)"""
-derive_plugin_kinds = per_day(None, PLUGIN_FIELDS, _plugin_kinds)
+FEW_KINDS = frozenset({DeviceKind.poskamling, DeviceKind.bank_sampah, DeviceKind.gotong_royong}) | PLUGGED
+FEW_FIELDS = (*POST_FIELDS, *DEPOSIT_FIELDS, *GOTONG_ROYONG_FIELDS, *PLUGIN_FIELDS)
+"""the figures of ``FEW_KINDS``"""
+
+
+def derive_few(frames: Frames, job: Job) -> dict[RTDay, Part]:
+    """``derive_day`` over the RT-day's devices and rows of ``FEW_KINDS`` only, keeping their
+    figures: one call for all of them (the call's own cost, not their readings, is what counts
+    here). Each device's clock is judged from its own readings, so the kinds do not mix."""
+    parts: dict[RTDay, Part] = {}
+    for rt_code, n in job.rt_days:
+        rows = frames.others.get(rt_code, NOTHING)
+        devices = [d for d in job.devices.get(rt_code, ()) if d.kind in FEW_KINDS]
+        day = day_of(n)
+        readings = _few(rows, *readings_window(day))
+        if not devices and readings == NOTHING:
+            continue  # nothing to derive: the defaults are the figures
+        e = derive_day(job.rts[rt_code], devices, day, readings, job.rules, job.now_ms)
+        figures: dict[str, Any] = {name: getattr(e, name) for name in FEW_FIELDS}
+        parts[(rt_code, n)] = Part(figures, list(e.flags), list(e.sources))
+    return parts

@@ -16,16 +16,7 @@ from bantar.bulk.bins import AFTER_MS, BEFORE_MS, derive_bins
 from bantar.bulk.cameras import derive_cameras
 from bantar.bulk.columns import Job, Part, RTDay, day_number, day_of, day_start_ms
 from bantar.bulk.load import BulkSource, Frames, load_frames
-from bantar.bulk.others import (
-    DEPOSIT_FIELDS,
-    GOTONG_ROYONG_FIELDS,
-    PLUGIN_FIELDS,
-    POST_FIELDS,
-    derive_deposits,
-    derive_gotong_royong,
-    derive_plugin_kinds,
-    derive_posts,
-)
+from bantar.bulk.others import FEW_FIELDS, derive_few
 from bantar.domain.evidence import DAY_MS, DayEvidence, DerivationRules
 from bantar.domain.registry import RT, Device
 from bantar.domain.topics import DeviceKind
@@ -63,19 +54,16 @@ class Kernel(NamedTuple):
 KERNELS: dict[DeviceKind, Kernel] = {
     DeviceKind.bin: Kernel(BIN_FIELDS, derive_bins),
     DeviceKind.cctv: Kernel(CAMERA_FIELDS, derive_cameras),
-    DeviceKind.poskamling: Kernel(POST_FIELDS, derive_posts),
-    DeviceKind.bank_sampah: Kernel(DEPOSIT_FIELDS, derive_deposits),
-    DeviceKind.gotong_royong: Kernel(GOTONG_ROYONG_FIELDS, derive_gotong_royong),
 }
-PLUGINS_KERNEL = Kernel(PLUGIN_FIELDS, derive_plugin_kinds)
-"""the kinds added as plug-ins, through their own evidence (``bantar.kinds``)"""
-"""One kernel per kind, each free to move into its kind's package."""
+"""A kernel per kind with many readings, each free to move into its kind's package."""
+FEW_READINGS = Kernel(FEW_FIELDS, derive_few)
+"""the other kinds (posts, deposits, gotong royong, the plug-ins' kinds): the per-day path"""
 
 
 def derive_days(frames: Frames, job: Job) -> list[DayEvidence]:
     """The evidence of every RT-day of ``job`` from ``frames`` (which must hold each day's
     readings window): equal to ``derive_day`` for each."""
-    parts = [kernel.derive(frames, job) for kernel in (*KERNELS.values(), PLUGINS_KERNEL)]
+    parts = [kernel.derive(frames, job) for kernel in (*KERNELS.values(), FEW_READINGS)]
     days = []
     for rt_code, n in sorted(job.rt_days):
         whole = Part()

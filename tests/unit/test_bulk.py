@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bantar.bulk.cameras import count_heartbeats
 from bantar.bulk.columns import Job, day_number
 from bantar.bulk.load import BIN_COLUMNS, CCTV_COLUMNS, Frames
-from bantar.bulk.rebuild import BIN_FIELDS, CAMERA_FIELDS, KERNELS, PLUGINS_KERNEL, derive_days
+from bantar.bulk.rebuild import BIN_FIELDS, CAMERA_FIELDS, FEW_READINGS, KERNELS, derive_days
 from bantar.domain.availability import AvailabilityRow
 from bantar.domain.evidence import (
     BinRow,
@@ -331,7 +331,7 @@ def test_bulk_derivation_equals_the_per_day_path(
 
 
 def test_the_kernels_give_every_figure_once() -> None:
-    given_fields = [f for kernel in (*KERNELS.values(), PLUGINS_KERNEL) for f in kernel.fields]
+    given_fields = [f for kernel in (*KERNELS.values(), FEW_READINGS) for f in kernel.fields]
     bookkeeping = {
         "rt_code",
         "day",
