@@ -55,6 +55,10 @@ class Figure:
     cpu_us: float | None = None
     cores_busy: float | None = None
     """ingestors + broker CPU over the span, in cores (the machine has os.cpu_count())"""
+    from_connect: float | None = None
+    """a drain's msg/s counted from the moment the consumer was connected (its log said so) to
+    the last commit, every message counted: how ``bench/nodered.py`` compares consumers whose
+    first write is a whole batch"""
 
     def __str__(self) -> str:
         cpu = f"  ({self.cpu_us:.0f} µs CPU per message)" if self.cpu_us is not None else ""
@@ -354,6 +358,7 @@ class Bench:
         self.publish(count)
         spawned = [self._spawn(member) for member in ids]  # all start together: none drains alone
         running = [self._subscribed(one) for one in spawned]
+        connected = time.time()
         while not (at_first := self._rows()):
             time.sleep(0.005)
         first, cpu_first = time.time(), sum(cpu_seconds(p.pid) for p, _ in running)
@@ -368,7 +373,7 @@ class Bench:
         self._stop(*running)
         self.forget(*[self._client_id(member) for member in ids])
         measured = count - at_first  # the clock starts at the first commit: its batch is not counted
-        return Figure(measured / (last - first), cpu * 1e6 / measured, busy)
+        return Figure(measured / (last - first), cpu * 1e6 / measured, busy, count / (last - connected))
 
 
 CEILINGS = ("paho", "c")
