@@ -106,9 +106,11 @@ def run_ingestor(
     stop: threading.Event,
     ready: threading.Event | None = None,
     counters: IngestCounters | None = None,
+    registry_watch: RegistryWatch | None = None,
 ) -> IngestCounters:
     """Ingest until ``stop`` is set; then store and acknowledge what was received, and return
-    the counters of the bantar/v1 connection (``counters``, when given, is updated live)."""
+    the counters of the bantar/v1 connection (``counters``, when given, is updated live;
+    ``registry_watch``'s counts are served with the metrics)."""
     inbox: Inbox[Inbound] = Inbox(settings.ingest.window)
     service = _service(settings, registry, store, inbox, counters)
     if settings.mqtt.shared_group:
@@ -121,7 +123,7 @@ def run_ingestor(
     if settings.ingest.metrics_port is not None:
         from ingest.metrics import IngestCollector, serve_metrics  # prometheus-client only when asked
 
-        collector = IngestCollector(service.counters, inbox.__len__)
+        collector = IngestCollector(service.counters, inbox.__len__, registry_watch)
         stop_metrics = serve_metrics(collector, settings.ingest.metrics_host, settings.ingest.metrics_port)
     extra = source_connections(settings, load_sources(settings.sources), registry, store) if settings.sources else []
     source = MqttSource(settings.mqtt, inbox, service.counters, receive_maximum=settings.ingest.window)

@@ -149,7 +149,7 @@ def run_ingest(settings: Settings, stop: threading.Event, ready: threading.Event
                 on_change=None if logins is None else lambda: logins.follow(registry.devices.values()),
                 watch=watch,
             )
-            return run_ingestor(settings, registry, store, stop, ready)
+            return run_ingestor(settings, registry, store, stop, ready, registry_watch=watch)
         finally:
             store.close()
     finally:

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from bantar.domain.access import Role, ScopeLevel
 from bantar.domain.registry import Device, Registry
@@ -46,6 +47,8 @@ class Stack:
     http: httpx.Client
     logs: tuple[Path, Path]
     """the ingestor's and the API's output"""
+    metrics: tuple[str, str]
+    """the ingestor's and the API's Prometheus metrics"""
 
     def write(self, registry: Registry) -> None:
         dump_registry(registry, self.registry)
@@ -83,6 +86,15 @@ class Stack:
 
     def logged(self, text: str) -> tuple[int, int]:
         return (self.logs[0].read_text().count(text), self.logs[1].read_text().count(text))
+
+    def edits(self) -> list[tuple[float, float]]:
+        """Per process: the registry edits (taken, refused) its metrics count."""
+        counts = []
+        for url in self.metrics:
+            families = {f.name: f for f in text_string_to_metric_families(httpx.get(url, timeout=GENEROUS_S).text)}
+            taken, refused = families["bantar_registry_edits_taken"], families["bantar_registry_edits_refused"]
+            counts.append((taken.samples[0].value, refused.samples[0].value))
+        return counts
 
 
 def without(registry: Registry, *ids: str) -> Registry:
@@ -135,6 +147,8 @@ def stack(
         archive__enabled="false",
     )
     logs = (tmp_path / "ingest.log", tmp_path / "api.log")
+    ingest_metrics = free_port()
+    env["BANTAR_INGEST__METRICS_PORT"] = str(ingest_metrics)
     ingestor = start_ingestor(env, logs[0])
     port = free_port()
     with logs[1].open("ab") as handle:
@@ -151,7 +165,8 @@ def stack(
     )
     try:
         wait_for_port(port, GENEROUS_S)
-        yield Stack(registry, tmp_path / "auth", store, secured, mosquitto.port, http, logs)
+        metrics = (f"http://127.0.0.1:{ingest_metrics}/metrics", f"http://127.0.0.1:{port}/metrics")
+        yield Stack(registry, tmp_path / "auth", store, secured, mosquitto.port, http, logs, metrics)
     finally:
         http.close()
         api.terminate()
@@ -212,9 +227,11 @@ def test_registry_file_edits_reach_intake_expectations_alerts_and_logins_without
         broken = edited.model_dump(mode="json", exclude_defaults=True)
         broken["devices"].append({**gone.model_dump(mode="json", exclude_defaults=True), "rt": "no-such-rt"})
         assert stack.logged("registry_invalid") == (0, 0)
+        assert stack.edits() == [(2, 0), (2, 0)]
         stack.registry.write_text(yaml.safe_dump(broken), encoding="utf-8")
         wait_until(lambda: min(stack.logged("registry_invalid")) == 1, GENEROUS_S, "both refusing the edit")
         assert min(stack.logged("unknown RT 'no-such-rt'")) == 1  # the problem, named
+        assert stack.edits() == [(2, 1), (2, 1)]
         assert gone.id not in stack.devices(pair_rt)
         assert stack.login_refused(gone.id)
         sender.publish(str(Topic(gone.id, DeviceKind.bin)), reading(5))
