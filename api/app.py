@@ -38,7 +38,8 @@ DOCS_HEADERS = {"Content-Security-Policy": "img-src 'self' data: blob:"}
 
 
 def background_loops(services: Services, stop: threading.Event) -> list[threading.Thread]:
-    """The API process's loops: evidence (and the warm summaries), alerts, and the archive."""
+    """The API process's loops: evidence (and the warm summaries), alerts, the registry file's
+    edits, and the archive."""
     settings = services.settings
     loops = [
         threading.Thread(
@@ -51,6 +52,12 @@ def background_loops(services: Services, stop: threading.Event) -> list[threadin
             target=services.alerts.run, args=(stop, settings.notify.sync_every_s), name="alerts", daemon=True
         ),
     ]
+    if services.registry_watch is not None:  # edits of the registry file, on the evidence loop's cadence
+        loops.append(
+            threading.Thread(
+                target=services.registry_watch.run, args=(stop, settings.evidence_every_s), name="registry", daemon=True
+            )
+        )
     if services.archiver is not None and settings.archive.enabled:
         loops.append(
             threading.Thread(

@@ -31,6 +31,15 @@ class ApiCollector(Collector):
         yield GaugeMetricFamily(
             "bantar_evidence_version", "grows whenever stored evidence changes", value=store.evidence_version()
         )
+        if (watch := self.services.registry_watch) is not None:
+            yield CounterMetricFamily(
+                "bantar_registry_edits_taken", "registry file edits taken while running", value=watch.replaced
+            )
+            yield CounterMetricFamily(
+                "bantar_registry_edits_refused",
+                "registry file edits refused as invalid (registry_invalid: the previous registry stayed)",
+                value=watch.refused,
+            )
         if archiver is not None:
             yield CounterMetricFamily("bantar_archive_runs", "archive runs completed", value=archiver.runs)
             yield CounterMetricFamily("bantar_archive_failures", "archive runs that failed", value=archiver.failures)

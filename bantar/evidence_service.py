@@ -105,7 +105,6 @@ class EvidenceUpdater:
     ) -> None:
         self.store, self.registry, self.rules = store, registry, rules
         self.now = now or utc_now
-        self._devices = {code: registry.devices_in(code, channel=None) for code in registry.rts}
         self.derived_total = 0
         """RT-days derived since start (for the metrics)"""
         self._derivation = rules.derivation()
@@ -115,7 +114,8 @@ class EvidenceUpdater:
         readings = self.store.rt_readings(rt_code, start_ms, end_ms)
         rt = self.registry.rts[rt_code].rt
         now_ms = to_epoch_ms(self.now())
-        return derive_day(rt, self._devices[rt_code], day, readings, self._derivation, now_ms)
+        devices = self.registry.devices_in(rt_code, channel=None)  # live: a new registry file counts at once
+        return derive_day(rt, devices, day, readings, self._derivation, now_ms)
 
     def update(self, limit: int = 500, cause: str | None = None) -> int:
         """Derive up to ``limit`` dirty RT-days; return how many were derived. ``cause`` says
@@ -142,7 +142,8 @@ class EvidenceUpdater:
             from bantar.bulk.rebuild import rebuild_marked  # loads pyarrow: only when rebuilding
 
             rts = {code: place.rt for code, place in self.registry.rts.items()}
-            done = rebuild_marked(self.store, rts, self._devices, self._derivation, lambda: to_epoch_ms(self.now()))
+            devices = {code: self.registry.devices_in(code, channel=None) for code in rts}
+            done = rebuild_marked(self.store, rts, devices, self._derivation, lambda: to_epoch_ms(self.now()))
             self.derived_total += done
             return done
         return self.update_all(cause="rule_change")

@@ -11,6 +11,7 @@ from bantar.domain.registry import RegistryIndex
 from bantar.domain.scoring import Rules
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater
 from bantar.ports import ReadingStore
+from bantar.registry_file import RegistryWatch
 from bantar.report_schedule import ReportDeliveries
 from bantar.settings import Settings
 from bantar.stores.appdb import AppDb
@@ -35,6 +36,8 @@ class Services:
     alerts: AlertService
     reports: ReportDeliveries
     archiver: Archiver | None = None
+    registry_watch: RegistryWatch | None = None
+    """follows edits of the registry file (None: the registry was given, not loaded from a file)"""
 
     def close(self) -> None:
         self.store.close()

@@ -101,7 +101,9 @@ class IngestSettings(BaseModel):
     )
     metrics_host: str = Field(default="127.0.0.1", description="address the metrics port listens on")
     device_switches_every_s: float = Field(
-        default=30.0, gt=0, description="how often the admins' device on/off switches are re-read"
+        default=30.0,
+        gt=0,
+        description="how often the admins' device on/off switches and the registry file's edits are re-read",
     )
 
     def limits(self) -> IntakeLimits:
@@ -231,7 +233,12 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     notify: NotifySettings = NotifySettings()
     archive: ArchiveSettings = ArchiveSettings()
-    evidence_every_s: float = Field(default=10.0, gt=0, le=3600, description="how often the API derives new evidence")
+    evidence_every_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="how often the API derives new evidence (and looks for edits of the registry file)",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="DEBUG, INFO, WARNING or ERROR"
     )

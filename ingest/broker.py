@@ -194,6 +194,9 @@ def embedded_broker(port: int) -> Iterator[None]:
 
 
 BROKER_TLS_DIR = "/mosquitto/config/tls"
+BROKER_PID_FILE = "/mosquitto/run/mosquitto.pid"
+"""in the compose stack's ``broker-run`` volume, which the ingestor reads to signal the broker
+(SIGHUP) after it changed the logins; they share the broker's PID namespace and user"""
 
 
 def production_mosquitto_conf(tls: bool = True) -> str:
@@ -207,4 +210,5 @@ def production_mosquitto_conf(tls: bool = True) -> str:
         acl_file="/mosquitto/config/acl",
         tls=TlsFiles(folder / "ca.crt", folder / "server.crt", folder / "server.key") if tls else None,
         tls_bind="0.0.0.0",  # noqa: S104 (inside the broker container)
+        pid_file=BROKER_PID_FILE,
     )

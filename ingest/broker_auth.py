@@ -11,7 +11,7 @@ import hashlib
 import os
 import secrets
 import signal
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from bantar.domain.registry import Device
@@ -96,19 +96,26 @@ def write_broker_auth(
     return logins
 
 
-def switch_logins(devices: Iterable[Device], out: Path) -> bool:
-    """Bring ``out/passwd`` in step with the devices' switches, without restarting anything: a
-    switched-off device's login goes, a switched-on one's comes back with its kept password
-    (``credentials.csv``); every other login stays as it is. Returns whether ``passwd`` changed."""
+def switch_logins(devices: Iterable[Device], out: Path, gone: Collection[str] = ()) -> bool:
+    """Bring ``out/passwd`` in step with the devices' switches and the registry, without
+    restarting anything: a switched-off device's login goes, a switched-on one's comes back with
+    its kept password (``credentials.csv``), a device new to the registry gets a password there
+    and its login, and the devices ``gone`` from the registry lose theirs (their passwords stay
+    kept, for their return); every other login stays as it is. Returns whether ``passwd`` changed."""
     passwd = out / "passwd"
     lines = passwd.read_text(encoding="utf-8").splitlines()
     mqtt = {d.id: d for d in devices if d.channel == "mqtt"}
-    known = read_credentials(out / "credentials.csv")
-    present = {line.split(":", 1)[0]: line for line in lines if line.split(":", 1)[0] in mqtt}
-    wanted = [device_id for device_id, d in mqtt.items() if d.active and device_id in known]
+    credentials_path = out / "credentials.csv"
+    known = read_credentials(credentials_path)
+    if new := [device_id for device_id in mqtt if device_id not in known]:
+        known.update((device_id, secrets.token_urlsafe(18)) for device_id in new)
+        write_private(credentials_path, "username,password\n" + "".join(f"{u},{p}\n" for u, p in known.items()))
+    managed = mqtt.keys() | set(gone)
+    present = {line.split(":", 1)[0]: line for line in lines if line.split(":", 1)[0] in managed}
+    wanted = [device_id for device_id, d in mqtt.items() if d.active]
     if set(present) == set(wanted):
         return False
-    others = [line for line in lines if line.split(":", 1)[0] not in mqtt]
+    others = [line for line in lines if line.split(":", 1)[0] not in managed]
     logins = [present.get(i) or f"{i}:{mosquitto_hash(known[i])}" for i in wanted]
     write_private(passwd, "".join(f"{line}\n" for line in others + logins))
     return True
@@ -116,14 +123,21 @@ def switch_logins(devices: Iterable[Device], out: Path) -> bool:
 
 class BrokerLogins:
     """Keeps a Mosquitto's logins (the folder ``bantar broker config`` wrote) in step with the
-    admins' switches; after a change the broker, named by its ``pid_file``, reloads them (SIGHUP:
-    it then also drops the connections whose login is gone)."""
+    admins' switches and the registry file; after a change the broker, named by its
+    ``pid_file``, reloads them (SIGHUP: it then also drops the connections whose login is gone).
+    A device removed from the registry loses its login when this process sees it go; one removed
+    while no ingestor ran keeps it until ``bantar broker config`` runs again."""
 
     def __init__(self, folder: Path, pid_file: Path | None) -> None:
         self.folder, self.pid_file = folder, pid_file
+        self._registered: set[str] = set()
+        """the device ids of the registry last followed"""
 
     def follow(self, devices: Iterable[Device]) -> bool:
-        changed = switch_logins(devices, self.folder)
+        devices = list(devices)
+        ids = {d.id for d in devices}
+        changed = switch_logins(devices, self.folder, gone=self._registered - ids)
+        self._registered = ids
         if changed and self.pid_file is not None:
             os.kill(int(self.pid_file.read_text(encoding="ascii").strip()), signal.SIGHUP)
         return changed

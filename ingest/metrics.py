@@ -11,12 +11,15 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from bantar.domain.errors import Reason
+from bantar.registry_file import RegistryWatch
 from ingest.counters import BATCH_MS_BOUNDS, IngestCounters
 
 
 class IngestCollector(Collector):
-    def __init__(self, counters: IngestCounters, inbox_depth: Callable[[], int]) -> None:
-        self.counters, self.inbox_depth = counters, inbox_depth
+    def __init__(
+        self, counters: IngestCounters, inbox_depth: Callable[[], int], registry: RegistryWatch | None = None
+    ) -> None:
+        self.counters, self.inbox_depth, self.registry = counters, inbox_depth, registry
 
     def collect(self) -> Iterator[Metric]:
         c = self.counters
@@ -55,6 +58,15 @@ class IngestCollector(Collector):
         yield GaugeMetricFamily(
             "bantar_ingest_inbox_depth", "messages received, waiting to be stored", value=self.inbox_depth()
         )
+        if self.registry is not None:
+            yield CounterMetricFamily(
+                "bantar_registry_edits_taken", "registry file edits taken while running", value=self.registry.replaced
+            )
+            yield CounterMetricFamily(
+                "bantar_registry_edits_refused",
+                "registry file edits refused as invalid (registry_invalid: the previous registry stayed)",
+                value=self.registry.refused,
+            )
 
 
 def serve_metrics(collector: Collector, host: str, port: int) -> Callable[[], None]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from bantar.domain.registry import RegistryIndex
 from bantar.ports import ReadingStore
+from bantar.registry_file import RegistryWatch
 from bantar.settings import Settings
 from ingest.counters import IngestCounters
 from ingest.inbox import Inbox
@@ -105,9 +106,11 @@ def run_ingestor(
     stop: threading.Event,
     ready: threading.Event | None = None,
     counters: IngestCounters | None = None,
+    registry_watch: RegistryWatch | None = None,
 ) -> IngestCounters:
     """Ingest until ``stop`` is set; then store and acknowledge what was received, and return
-    the counters of the bantar/v1 connection (``counters``, when given, is updated live)."""
+    the counters of the bantar/v1 connection (``counters``, when given, is updated live;
+    ``registry_watch``'s counts are served with the metrics)."""
     inbox: Inbox[Inbound] = Inbox(settings.ingest.window)
     service = _service(settings, registry, store, inbox, counters)
     if settings.mqtt.shared_group:
@@ -120,7 +123,7 @@ def run_ingestor(
     if settings.ingest.metrics_port is not None:
         from ingest.metrics import IngestCollector, serve_metrics  # prometheus-client only when asked
 
-        collector = IngestCollector(service.counters, inbox.__len__)
+        collector = IngestCollector(service.counters, inbox.__len__, registry_watch)
         stop_metrics = serve_metrics(collector, settings.ingest.metrics_host, settings.ingest.metrics_port)
     extra = source_connections(settings, load_sources(settings.sources), registry, store) if settings.sources else []
     source = MqttSource(settings.mqtt, inbox, service.counters, receive_maximum=settings.ingest.window)
@@ -147,16 +150,19 @@ def run_ingestor(
             stop_metrics()
 
 
-def follow_device_switches(
+def follow_registry(
     registry: RegistryIndex,
     read_switches: Callable[[], dict[str, bool]],
     stop: threading.Event,
     every_s: float,
     on_change: Callable[[], object] | None = None,
+    watch: RegistryWatch | None = None,
 ) -> threading.Thread:
-    """Apply the admins' device switches now and every ``every_s`` seconds until ``stop``: a
-    device switched off is refused (``device_inactive``) from the next check on. ``on_change``
-    runs now and after each check that changed a device (the broker's logins follow)."""
+    """Apply the admins' device switches now, and every ``every_s`` seconds until ``stop`` them
+    and the registry file's edits (``watch``): a device switched off is refused
+    (``device_inactive``), one removed from the file is unknown (``unknown_device``), one added
+    is accepted, from the next check on. ``on_change`` runs now and after each check that
+    changed a device (the broker's logins follow)."""
     registry.apply_overrides(read_switches())
     if on_change is not None:
         on_change()
@@ -165,12 +171,14 @@ def follow_device_switches(
         while not stop.wait(every_s):
             try:
                 seen = registry.revision
+                if watch is not None:
+                    watch.check()
                 registry.apply_overrides(read_switches())
                 if on_change is not None and registry.revision != seen:
                     on_change()
             except Exception:  # a locked or missing app database must not stop ingestion
                 log.exception("could not follow the device switches; keeping the last known ones")
 
-    thread = threading.Thread(target=loop, name="device-switches", daemon=True)
+    thread = threading.Thread(target=loop, name="registry-follow", daemon=True)
     thread.start()
     return thread

@@ -16,7 +16,7 @@ from bantar.domain.timebase import utc_now
 from bantar.evidence_service import EvidenceQueries, EvidenceUpdater
 from bantar.notify_file import load_notification_rules
 from bantar.ports import ReadingStore
-from bantar.registry_file import load_registry
+from bantar.registry_file import RegistryWatch, load_registry
 from bantar.report_schedule import ReportDeliveries
 from bantar.rules_file import load_criteria, load_rules
 from bantar.services import Services
@@ -26,7 +26,7 @@ from bantar.stores.appdb import AppDb
 from bantar.stores.sqlite import SqliteStore
 from ingest.broker_auth import BrokerLogins
 from ingest.counters import IngestCounters
-from ingest.runner import follow_device_switches, run_ingestor
+from ingest.runner import follow_registry, run_ingestor
 
 if TYPE_CHECKING:
     from bantar.archive.archiver import Archiver
@@ -91,15 +91,18 @@ def build_services(
     registry: RegistryIndex | None = None,
 ) -> Services:
     """Everything the API, the evidence loop and the commands need. ``store`` and ``registry``,
-    when given, are used instead of the ones the settings name (tests that filled a store first)."""
+    when given, are used instead of the ones the settings name (tests that filled a store first);
+    a registry loaded here from its file is watched (``Services.registry_watch``)."""
     store = store or build_store(settings)
-    registry = registry or build_registry(settings)
     rules = build_rules(settings)
     app_db = AppDb(settings.app_db)
-    registry.apply_overrides(app_db.device_overrides())
-    # The registry (thousands of long-lived models) never changes: keep it out of the garbage
-    # collector's scans, which otherwise paused city-wide views for ~0.2 s (bench/evidence.py).
-    gc.freeze()
+    watch = None
+    if registry is None:
+        watch = RegistryWatch.load(settings.registry, app_db.device_overrides, on_replace=lambda _: freeze_registry())
+        registry = watch.index
+    else:
+        registry.apply_overrides(app_db.device_overrides())
+    freeze_registry()
     queries = EvidenceQueries(store, registry, rules, now)
     alerts = build_alert_service(settings, registry, queries, now)
     return Services(
@@ -114,29 +117,42 @@ def build_services(
         alerts=alerts,
         reports=ReportDeliveries(alerts.book, queries, registry, alerts.rules, settings.notify.public_url, now),
         archiver=build_archiver(settings, store, now),
+        registry_watch=watch,
     )
+
+
+def freeze_registry() -> None:
+    """Keep the registry (thousands of long-lived models, changed only by a new file) out of the
+    garbage collector's scans, which otherwise paused city-wide views for ~0.2 s
+    (bench/evidence.py): at start and after each new registry file."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_ingest(settings: Settings, stop: threading.Event, ready: threading.Event | None = None) -> IngestCounters:
     """The ingestor (``bantar ingest``): the registry, the store and the admins' device switches
-    (followed while it runs: by the intake and, when configured, the broker's logins), ingesting
-    until ``stop``."""
-    registry = build_registry(settings)
-    store = build_store(settings)
+    and registry file edits (followed while it runs: by the intake and, when configured, the
+    broker's logins), ingesting until ``stop``."""
     app_db = AppDb(settings.app_db)
     try:
-        mqtt = settings.mqtt
-        logins = BrokerLogins(mqtt.broker_auth_dir, mqtt.broker_pid_file) if mqtt.broker_auth_dir else None
-        follow_device_switches(
-            registry,
-            app_db.device_overrides,
-            stop,
-            settings.ingest.device_switches_every_s,
-            on_change=None if logins is None else lambda: logins.follow(registry.devices.values()),
-        )
-        return run_ingestor(settings, registry, store, stop, ready)
+        watch = RegistryWatch.load(settings.registry, app_db.device_overrides)
+        registry = watch.index
+        store = build_store(settings)
+        try:
+            mqtt = settings.mqtt
+            logins = BrokerLogins(mqtt.broker_auth_dir, mqtt.broker_pid_file) if mqtt.broker_auth_dir else None
+            follow_registry(
+                registry,
+                app_db.device_overrides,
+                stop,
+                settings.ingest.device_switches_every_s,
+                on_change=None if logins is None else lambda: logins.follow(registry.devices.values()),
+                watch=watch,
+            )
+            return run_ingestor(settings, registry, store, stop, ready, registry_watch=watch)
+        finally:
+            store.close()
     finally:
-        store.close()
         app_db.close()
 
 

@@ -85,6 +85,8 @@ class Reason(StrEnum):
     not_found = "not_found"
     method_not_allowed = "method_not_allowed"
     unsupported_media_type = "unsupported_media_type"
+    # --- a configuration edit refused while running (logged and counted; the old one stays) ---
+    registry_invalid = "registry_invalid"
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,10 @@ CATALOGUE: dict[Reason, Text] = {
     Reason.not_found: Text("Alamat tidak ditemukan", "no such address"),
     Reason.method_not_allowed: Text("Metode tidak diizinkan untuk alamat ini", "method not allowed here"),
     Reason.unsupported_media_type: Text("Isi harus berupa JSON", "the body must be JSON"),
+    Reason.registry_invalid: Text(
+        "Berkas registri yang diubah tidak sah, registri sebelumnya tetap berlaku: {why}",
+        "the edited registry file is invalid; the previous registry stays in force: {why}",
+    ),
     Reason.sign_in_code_unknown: Text(
         "Kode masuk tidak dikenal: periksa tautan atau minta kode baru",
         "unknown sign-in code: check the link or ask for a new code",

@@ -157,8 +157,8 @@ def _device_of(topic: str, registry: RegistryIndex) -> Device:
     """The registered device whose topic this is. A device's own topic is one dictionary lookup;
     any other topic is parsed, to say exactly what is wrong with it."""
     device_id = registry.device_by_topic.get(topic)
-    if device_id is not None:
-        return registry.devices[device_id]
+    if device_id is not None and (device := registry.devices.get(device_id)) is not None:
+        return device  # (None: only while a new registry file is swapped in; parsed below)
     parsed_topic = Topic.parse(topic)
     device = registry.devices.get(parsed_topic.device_id)
     if device is None:

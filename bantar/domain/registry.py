@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 from collections import Counter
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
@@ -228,13 +230,28 @@ def web_device_id(rt_code: str, kind: DeviceKind) -> str:
     return f"{rt_code}-web-{kind.value.replace('_', '')}".lower()
 
 
+@dataclass(frozen=True)
+class RegistryChange:
+    """What a new registry file changed: device ids added, removed, and changed in any field."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{len(self.added)} added, {len(self.removed)} removed, {len(self.changed)} changed"
+
+
 class RegistryIndex:
-    """Fast lookups over a validated registry (built once at start, read-only afterwards).
+    """Fast lookups over a validated registry. It changes only by an admin's switch
+    (``apply_overrides``) or a new registry file (``replace``), each bumping ``revision``.
 
     Besides the registered devices it holds one web device per RT and postable kind, to which
     people's HTTP posts are attributed: one intake and one storage path for devices and people."""
 
     def __init__(self, registry: Registry) -> None:
+        self._lock = threading.Lock()
+        """one writer at a time (the switch loop, the file watch, an admin's request)"""
         self.registry = registry
         self.devices: dict[str, Device] = {d.id: d for d in registry.devices}
         for kec in registry.kecamatan:
@@ -246,13 +263,13 @@ class RegistryIndex:
                         )
                         self.devices.setdefault(web.id, web)
         self.device_by_topic: dict[str, str] = {str(Topic(d.id, d.kind)): d.id for d in self.devices.values()}
-        """each device's own topic -> its id: the ingest hot path's lookup (ids and kinds never change)"""
+        """each device's own topic -> its id: the ingest hot path's lookup"""
         self.device_by_external_id: dict[tuple[str, str], str] = {
             key: d.id for d in registry.devices if d.external_ids for key in d.external_ids.pairs()
         }
         """(scheme, external id) -> device id, e.g. ("dev_eui", "0004a30b001c0530")"""
         self.revision = 0
-        """grows with every switch that changed a device: a key for what was computed from it"""
+        """grows with every switch or new file that changed a device: a key for what was computed from it"""
         self._by_rt: dict[str, list[Device]] = {}
         for device in self.devices.values():
             self._by_rt.setdefault(device.rt, []).append(device)
@@ -279,16 +296,39 @@ class RegistryIndex:
         key = {"kecamatan": "kecamatan_code", "kelurahan": "kelurahan_code"}[level]
         return [c for c, place in self.rts.items() if getattr(place, key) == code]
 
+    def replace(self, registry: Registry, active: dict[str, bool]) -> RegistryChange:
+        """Take a new registry (an edited file) with the admins' switches ``active`` applied, in
+        place: everyone holding this index follows from their next lookup. Each table is swapped
+        in one assignment; a lookup crossing two tables during the swap may find an id in one
+        and not the other, so cross-table lookups use ``get``."""
+        fresh = RegistryIndex(registry)
+        fresh.apply_overrides(active)
+        with self._lock:
+            old = self.devices
+            self.registry = fresh.registry
+            self.rts = fresh.rts
+            self._by_rt = fresh._by_rt
+            self.device_by_external_id = fresh.device_by_external_id
+            self.device_by_topic = fresh.device_by_topic
+            self.devices = fresh.devices
+            self.revision += 1
+        return RegistryChange(
+            added=tuple(sorted(fresh.devices.keys() - old.keys())),
+            removed=tuple(sorted(old.keys() - fresh.devices.keys())),
+            changed=tuple(sorted(i for i in fresh.devices.keys() & old.keys() if fresh.devices[i] != old[i])),
+        )
+
     def apply_overrides(self, active: dict[str, bool]) -> None:
         """Switch registered devices on or off (an admin's decision, kept outside the file)."""
-        for device_id, on in active.items():
-            device = self.devices.get(device_id)
-            if device is None or device.active == on:
-                continue
-            changed = device.model_copy(update={"active": on})
-            self.devices[device_id] = changed  # one atomic assignment: readers see old or new
-            self._by_rt[device.rt] = [changed if d.id == device_id else d for d in self._by_rt[device.rt]]
-            self.revision += 1
+        with self._lock:
+            for device_id, on in active.items():
+                device = self.devices.get(device_id)
+                if device is None or device.active == on:
+                    continue
+                changed = device.model_copy(update={"active": on})
+                self.devices[device_id] = changed  # one atomic assignment: readers see old or new
+                self._by_rt[device.rt] = [changed if d.id == device_id else d for d in self._by_rt[device.rt]]
+                self.revision += 1
 
     def devices_in(self, rt_code: str, channel: str | None = "mqtt") -> list[Device]:
         """The RT's devices reporting over ``channel`` (None: all, web devices included)."""

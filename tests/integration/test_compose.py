@@ -20,7 +20,7 @@ from bantar.domain.registry import RegistryIndex
 from bantar.settings import Settings
 from bantar.stores.influxdb import InfluxStore
 from bantar.stores.ledger import SERIES
-from ingest.broker import MosquittoProcess
+from ingest.broker import BROKER_PID_FILE, MosquittoProcess, production_mosquitto_conf
 from simulators.engine import Simulation
 from tests.support import REPO, bantar_env, store_directly
 
@@ -67,11 +67,44 @@ def test_every_service_is_there_with_restart_policy_and_healthcheck() -> None:
 def test_files_written_by_the_root_one_shot_go_to_the_users_that_need_them() -> None:
     uid = re.search(r"useradd .*--uid (\d+)", (REPO / "Dockerfile").read_text()).group(1)  # type: ignore[union-attr]
     script = SERVICES["broker-config"]["command"][-1]
-    assert f"chown -R {uid}:{uid} /var/lib/bantar" in script  # the app DB and ledger it created
-    assert "chown -R 1883:1883 /broker" in script  # Mosquitto's user in its image
+    owned = script.split(f"chown -R {uid}:{uid} ")[1].split()
+    mounts = {target: source for source, target in (m.split(":")[:2] for m in SERVICES["broker-config"]["volumes"])}
+    # the app DB and ledger it created, and the broker's volumes: the broker runs as bantar too
+    assert {mounts[path] for path in owned} == {"bantar-data", "mosquitto-config", "mosquitto-data", "broker-run"}
     assert SERVICES["broker-config"]["user"] == "root"
+    assert SERVICES["mosquitto"]["user"] == f"{uid}:{uid}"
     assert "user" not in SERVICES["ingest"]  # the image's own user
     assert "user" not in SERVICES["api"]
+
+
+def mounts(service: str) -> dict[str, tuple[str, bool]]:
+    """The service's mounts: target -> (source, read-only)."""
+    found = {}
+    for mount in SERVICES[service]["volumes"]:
+        source, target, *mode = mount.split(":")
+        found[target] = (source, mode == ["ro"])
+    return found
+
+
+def test_the_ingestor_reloads_the_brokers_logins_across_containers() -> None:
+    """Issue #13: the ingestor rewrites the broker's passwd and signals the broker (SIGHUP). In
+    compose that needs the broker's config volume (writable), its pid file, its PID namespace
+    and its user. `docker compose` cannot run here: this checks the file says so."""
+    ingest, broker = mounts("ingest"), mounts("mosquitto")
+    env = environment("ingest")
+    assert SERVICES["ingest"]["pid"] == "service:mosquitto"
+    auth = env["BANTAR_MQTT__BROKER_AUTH_DIR"]
+    assert ingest[auth] == (broker["/mosquitto/config"][0], False)  # the passwd Mosquitto reads
+    assert "password_file /mosquitto/config/passwd" in production_mosquitto_conf()
+    pid_file = Path(env["BANTAR_MQTT__BROKER_PID_FILE"])
+    assert f"pid_file {BROKER_PID_FILE}" in production_mosquitto_conf()
+    assert ingest[str(pid_file.parent)][0] == broker[str(Path(BROKER_PID_FILE).parent)][0]
+    assert pid_file.name == Path(BROKER_PID_FILE).name
+    assert not broker[str(Path(BROKER_PID_FILE).parent)][1]  # the broker writes it
+    # TLS: the CA next to the logins; the broker's private key stays out of the ingestor.
+    assert Path(env["BANTAR_MQTT__TLS_CA"]).parent == Path(auth)
+    assert "cp /broker/tls/ca.crt /broker/ca.crt" in SERVICES["broker-config"]["command"][-1]
+    assert "broker-tls" not in {source for source, _ in ingest.values()}
 
 
 def test_dependencies_wait_for_what_they_need() -> None:

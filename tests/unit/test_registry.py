@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bantar.domain.errors import RegistryError
-from bantar.domain.registry import Category, Registry
-from bantar.registry_file import dump_registry, load_registry
+from bantar.domain.registry import Category, Registry, RegistryChange
+from bantar.domain.topics import Topic
+from bantar.registry_file import RegistryWatch, dump_registry, load_registry
 from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
 from tests.support import REPO
 
@@ -99,3 +101,51 @@ def test_unreadable_and_non_yaml_files(tmp_path: Path) -> None:
     bad.write_text("kecamatan: [\n")
     with pytest.raises(RegistryError, match="not valid YAML"):
         load_registry(bad)
+
+
+def test_a_watched_registry_takes_a_valid_edit_with_the_switches_and_refuses_an_invalid_one(
+    small_registry: Registry, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "registry.yaml"
+    first, second, third = small_registry.devices[:3]
+    dump_registry(small_registry.model_copy(update={"devices": small_registry.devices[1:]}), path)
+    switches = {third.id: False}
+    watch = RegistryWatch.load(path, lambda: dict(switches))
+    index = watch.index
+    assert first.id not in index.devices
+    assert not index.devices[third.id].active
+    assert watch.check() is None  # unchanged
+    path.write_text(path.read_text())
+    assert (watch.check(), index.revision) == (None, 1)  # rewritten as it was: nothing to take
+
+    edited = [d.model_copy(update={"interval_s": 900}) if d.id == second.id else d for d in small_registry.devices]
+    dump_registry(small_registry.model_copy(update={"devices": edited}), path)
+    assert watch.check() == RegistryChange(added=(first.id,), removed=(), changed=(second.id,))
+    assert index.devices[second.id].interval_s == 900
+    assert index.device_by_topic[str(Topic(first.id, first.kind))] == first.id
+    assert not index.devices[third.id].active  # the admins' switch outlives the new file
+    assert index.devices[second.id] in index.devices_in(second.rt, channel=None)
+    assert (watch.replaced, watch.refused, index.revision) == (1, 0, 2)
+
+    in_force = path.read_text()
+    path.write_text(in_force.replace(f"rt: {first.rt}", "rt: no-such-rt", 1))
+    with caplog.at_level(logging.ERROR, "bantar.registry"):
+        assert watch.check() is None
+        assert watch.check() is None  # said once per edit, not per poll
+    assert (watch.replaced, watch.refused, index.revision) == (1, 1, 2)
+    assert first.id in index.devices
+    (record,) = caplog.records
+    assert record.getMessage().startswith("registry_invalid (1 since start): Berkas registri yang diubah tidak sah")
+    assert "unknown RT 'no-such-rt'" in record.getMessage()
+
+    path.unlink()
+    assert watch.check() is None
+    assert watch.refused == 2
+    path.write_text(in_force)
+    assert watch.check() == RegistryChange(added=(), removed=(), changed=())
+    assert first.id in index.devices
+
+
+def test_an_unreadable_registry_at_start_is_named(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="cannot read the registry"):
+        RegistryWatch.load(tmp_path / "missing.yaml", dict)
