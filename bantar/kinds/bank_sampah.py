@@ -8,6 +8,8 @@ from typing import Any
 
 from bantar.domain.evidence import DepositRow
 from bantar.domain.readings import BankSampahPayload, Material, Reading
+from bantar.domain.registry import RT
+from bantar.domain.scoring import Measured, PeriodTotals
 from bantar.kinds.contract import KindPlugin, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
@@ -43,6 +45,14 @@ def _row_of(device_id: str, ts_ms: int, household: str, *rest: Any) -> DepositRo
     return DepositRow(device_id, ts_ms, household, kg, value_idr, seq, received_ms)
 
 
+def households_per_kk(t: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    if not kinds.get(DeviceKind.bank_sampah) and not t.deposits and not t.deposits_flagged:
+        return None
+    # No deposit at all cannot tell an abandoned bank sampah from a dead scale: that is
+    # insufficient evidence (the scale's silence raises its own alert), not a proven zero.
+    return t.distinct_households / rt.kk_count, 1.0 if t.deposits else 0.0
+
+
 PLUGIN = KindPlugin(
     kind=DeviceKind.bank_sampah,
     parse=BankSampahPayload.model_validate_json,
@@ -61,6 +71,7 @@ PLUGIN = KindPlugin(
         row_of=_row_of,
     ),
     slot="deposits",
+    metrics={"bank_sampah_households_per_kk": households_per_kk},
     example={
         "ts": "2026-11-29T09:15:00+07:00",
         "seq": 1,

@@ -7,6 +7,8 @@ from typing import Any
 
 from bantar.domain.evidence import CctvRow
 from bantar.domain.readings import CctvPayload, Reading
+from bantar.domain.registry import RT
+from bantar.domain.scoring import Measured, PeriodTotals, ratio
 from bantar.kinds.contract import KindPlugin, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
@@ -30,6 +32,15 @@ def _row_of(device_id: str, ts_ms: int, online: Any, seq: int, received_ms: int,
     # an unreported 'recording' is not a fault
 
 
+def uptime(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    """Online and recording, over the heartbeats expected minus the flagged ones."""
+    if not kinds.get(DeviceKind.cctv):
+        return None
+    counted = t.cctv_heartbeats_expected - t.cctv_heartbeats_flagged
+    share = t.cctv_online_heartbeats / counted if counted > 0 else 0.0
+    return min(1.0, share), ratio(t.camera_days_reporting, t.camera_days)
+
+
 PLUGIN = KindPlugin(
     kind=DeviceKind.cctv,
     parse=CctvPayload.model_validate_json,
@@ -44,5 +55,6 @@ PLUGIN = KindPlugin(
         row_of=_row_of,
     ),
     slot="cctv",
+    metrics={"cctv_uptime": uptime},
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "online": True, "recording": True, "storage_free_pct": 61},
 )

@@ -9,6 +9,8 @@ from pydantic import TypeAdapter
 
 from bantar.domain.evidence import PoskamlingRow
 from bantar.domain.readings import DutyEvent, IncidentEvent, PatrolEvent, PoskamlingPayload, Reading
+from bantar.domain.registry import RT
+from bantar.domain.scoring import Measured, PeriodTotals, ratio
 from bantar.kinds.contract import KindPlugin, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
@@ -46,6 +48,27 @@ def _row_of(
     return PoskamlingRow(device_id, ts_ms, event, None if on_duty is None else bool(on_duty), guards, seq, received_ms)
 
 
+def staffed_share(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    """Over the nights that can be judged: a dead post's night is unknown, not unstaffed."""
+    if not kinds.get(DeviceKind.poskamling) and not t.post_reports:
+        return None
+    return t.staffed_nights / t.nights_observed if t.nights_observed else 0.0, ratio(t.nights_observed, t.nights) or 0.0
+
+
+def patrols(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    if not kinds.get(DeviceKind.poskamling) and not t.post_reports:
+        return None
+    value = t.patrols / t.staffed_nights if t.staffed_nights else 0.0
+    return value, ratio(t.nights_observed, t.nights) or 0.0
+
+
+def incidents(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    """Incidents reported, night and day, per 30 days."""
+    if not kinds.get(DeviceKind.poskamling) and not t.post_reports and not t.incidents:
+        return None
+    return (t.incidents + t.incidents_daytime) / max(t.days / 30.0, 1.0), None
+
+
 PLUGIN = KindPlugin(
     kind=DeviceKind.poskamling,
     parse=_EVENTS.validate_json,
@@ -60,5 +83,10 @@ PLUGIN = KindPlugin(
         row_of=_row_of,
     ),
     slot="poskamling",
+    metrics={
+        "staffed_night_share": staffed_share,
+        "patrols_per_staffed_night": patrols,
+        "incidents_per_month": incidents,
+    },
     example={"ts": "2026-11-29T22:00:00+07:00", "seq": 1, "event": "duty", "on_duty": True, "guards": 3},
 )

@@ -1,16 +1,18 @@
 """Every device kind's plug-in keeps the contract: its docs example is a valid payload, its row
-fits its table, its InfluxDB line is what ``Point`` writes, and its metric names are its own."""
+fits its table, its InfluxDB line is what ``Point`` writes, and its metric names are its own
+(the rules find every metric through the plug-ins)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from bantar.domain import scoring
 from bantar.domain.intake import payload_digest
 from bantar.domain.readings import Reading, canonical_form
-from bantar.domain.scoring import METRICS
 from bantar.domain.timebase import to_utc
 from bantar.kinds.contract import KindPlugin
 from bantar.kinds.registry import DeviceKind, plugins
@@ -51,4 +53,10 @@ def test_series_and_metric_names_are_unique() -> None:
     assert len(names) == len(set(names))
     offered = [m for p in plugins().values() for m in p.metrics]
     assert len(offered) == len(set(offered))
-    assert not set(offered) & set(METRICS)
+
+
+def test_the_rules_get_their_metrics_from_the_plugins_only() -> None:
+    offered = {name: m for p in plugins().values() for name, m in p.metrics.items()}
+    assert scoring.metrics() == offered
+    source = Path(scoring.__file__).read_text()
+    assert not [k for k in DeviceKind if f"DeviceKind.{k.name}" in source]  # scoring names no kind
