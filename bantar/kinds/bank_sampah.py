@@ -71,6 +71,7 @@ PLUGIN = KindPlugin(
         row_of=_row_of,
     ),
     slot="deposits",
+    simulator="simulators.devices:bank_sampah",
     metrics={"bank_sampah_households_per_kk": households_per_kk},
     example={
         "ts": "2026-11-29T09:15:00+07:00",

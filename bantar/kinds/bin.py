@@ -64,6 +64,7 @@ PLUGIN = KindPlugin(
         row_of=_row_of,
     ),
     slot="bins",
+    simulator="simulators.devices:bins",
     metrics={"bin_overflow_share": overflow_share, "longest_days_without_collection": longest_gap},
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "fill_pct": 42.5, "battery_pct": 87},
 )

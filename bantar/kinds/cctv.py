@@ -55,6 +55,7 @@ PLUGIN = KindPlugin(
         row_of=_row_of,
     ),
     slot="cctv",
+    simulator="simulators.devices:cameras",
     metrics={"cctv_uptime": uptime},
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "online": True, "recording": True, "storage_free_pct": 61},
 )

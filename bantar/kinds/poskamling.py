@@ -83,6 +83,7 @@ PLUGIN = KindPlugin(
         row_of=_row_of,
     ),
     slot="poskamling",
+    simulator="simulators.devices:poskamling",
     metrics={
         "staffed_night_share": staffed_share,
         "patrols_per_staffed_night": patrols,
