@@ -7,10 +7,11 @@ import json
 from typing import Any
 
 from bantar.domain.evidence import DepositRow
+from bantar.domain.names_id import MATERIALS
 from bantar.domain.readings import BankSampahPayload, Material, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals
-from bantar.kinds.contract import KindPlugin, Series
+from bantar.kinds.contract import Chart, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -73,6 +74,21 @@ PLUGIN = KindPlugin(
     slot="deposits",
     simulator="simulators.devices:bank_sampah",
     metrics={"bank_sampah_households_per_kk": households_per_kk},
+    chart=Chart(
+        title_id="Bank sampah (kg)",
+        title_en="Waste bank (kg)",
+        type="bar",
+        series=(
+            *(
+                Plot(f"deposit_kg.{m.value}", MATERIALS[m.value]["id"], MATERIALS[m.value]["en"], stack="kg")
+                for m in Material
+            ),
+            Plot("households", "KK menabung", "households depositing", type="line", axis="y2", color="#1a202c"),
+        ),
+        named=True,
+        canvas="c-bank",
+        stacked=True,
+    ),
     example={
         "ts": "2026-11-29T09:15:00+07:00",
         "seq": 1,

@@ -9,7 +9,7 @@ from bantar.domain.evidence import BinRow
 from bantar.domain.readings import BinPayload, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
-from bantar.kinds.contract import KindPlugin, Series
+from bantar.kinds.contract import Chart, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -66,5 +66,20 @@ PLUGIN = KindPlugin(
     slot="bins",
     simulator="simulators.devices:bins",
     metrics={"bin_overflow_share": overflow_share, "longest_days_without_collection": longest_gap},
+    chart=Chart(
+        title_id="Isi tong sampah (%)",
+        title_en="Bin fill (%)",
+        type="line",
+        series=(
+            ("bin_mean_fill", "rata-rata", "mean"),
+            Plot("bin_peak_fill", "puncak", "peak", color="#dd6b20"),
+            Plot("", "batas penuh 90 %", "overflow line 90 %", constant=90, color="#c53030"),
+            Plot("bin_collections", "pengangkutan", "collections", type="bar", axis="y2", color="#90cdf4"),
+        ),
+        named=True,
+        canvas="c-fill",
+        y_min=0,
+        y_max=100,
+    ),
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "fill_pct": 42.5, "battery_pct": 87},
 )

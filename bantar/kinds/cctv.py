@@ -9,7 +9,7 @@ from bantar.domain.evidence import CctvRow
 from bantar.domain.readings import CctvPayload, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
-from bantar.kinds.contract import KindPlugin, Series
+from bantar.kinds.contract import Chart, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -57,5 +57,23 @@ PLUGIN = KindPlugin(
     slot="cctv",
     simulator="simulators.devices:cameras",
     metrics={"cctv_uptime": uptime},
+    chart=Chart(
+        title_id="CCTV menyala (%)",
+        title_en="CCTV up (%)",
+        type="line",
+        series=(
+            Plot(
+                "cctv_online_heartbeats",
+                "CCTV menyala (%)",
+                "CCTV up (%)",
+                per="cctv_heartbeats_expected",
+                color="#3182ce",
+            ),
+        ),
+        named=True,
+        canvas="c-cctv",
+        y_min=0,
+        y_max=100,
+    ),
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "online": True, "recording": True, "storage_free_pct": 61},
 )

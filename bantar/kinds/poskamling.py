@@ -11,7 +11,7 @@ from bantar.domain.evidence import PoskamlingRow
 from bantar.domain.readings import DutyEvent, IncidentEvent, PatrolEvent, PoskamlingPayload, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
-from bantar.kinds.contract import KindPlugin, Series
+from bantar.kinds.contract import Chart, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -89,5 +89,16 @@ PLUGIN = KindPlugin(
         "patrols_per_staffed_night": patrols,
         "incidents_per_month": incidents,
     },
+    chart=Chart(
+        title_id="Malam dijaga dan patroli",
+        title_en="Nights staffed and patrols",
+        type="bar",
+        series=(
+            Plot("night_staffed", "malam dijaga", "nights staffed", color="#805ad5"),
+            Plot("patrols", "patroli", "patrols", color="#d69e2e"),
+        ),
+        named=True,
+        canvas="c-posts",
+    ),
     example={"ts": "2026-11-29T22:00:00+07:00", "seq": 1, "event": "duty", "on_duty": True, "guards": 3},
 )
