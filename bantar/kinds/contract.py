@@ -16,8 +16,9 @@ A kind is a ``KindPlugin`` (a frozen dataclass of data and functions, no base cl
   example payload.
 
 The programme's first kinds (bins, CCTV, poskamling, bank sampah, gotong royong) keep their
-figures as named ``DayEvidence`` fields, derived in ``bantar.domain.evidence``; kinds added since
-carry theirs in ``DayEvidence.kinds`` and need nothing outside their own package.
+figures as named ``DayEvidence`` fields, derived in ``bantar.domain.evidence`` (their metrics read
+the named ``PeriodTotals`` sums, their charts the named fields); kinds added since carry theirs
+in ``DayEvidence.kinds`` and need nothing outside their own package.
 """
 
 from __future__ import annotations
