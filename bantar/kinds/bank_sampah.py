@@ -1,5 +1,6 @@
 """Bank sampah (waste bank) deposits: a household's weighed materials and their value. Daily
-figures: ``bantar.domain.evidence`` (``deposit*``, ``households``)."""
+figures: ``bantar.domain.evidence`` (``deposit*``, ``households``); its metric, chart and
+simulator model (``simulators.devices``) are named here."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Waste-bin fill sensors: the fill level (or the raw ultrasonic distance, with the bin's depth
-from the registry) and the battery. Daily figures: ``bantar.domain.evidence`` (``bin_*``)."""
+from the registry) and the battery. Daily figures: ``bantar.domain.evidence`` (``bin_*``); its
+metrics, chart and simulator model (``simulators.devices``) are named here."""
 
 from __future__ import annotations
 

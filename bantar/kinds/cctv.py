@@ -1,5 +1,6 @@
 """CCTV cameras and recorders: a heartbeat (online, recording, free storage). Daily figures:
-``bantar.domain.evidence`` (``cameras``, ``cctv_*``)."""
+``bantar.domain.evidence`` (``cameras``, ``cctv_*``); its metric, chart and simulator model
+(``simulators.devices``) are named here."""
 
 from __future__ import annotations
 

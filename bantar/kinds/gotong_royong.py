@@ -1,5 +1,6 @@
 """Gotong royong (communal work) events, posted by the RT head: what was done and how many took
-part. Daily figures: ``bantar.domain.evidence`` (``gotong_royong_*``)."""
+part. Daily figures: ``bantar.domain.evidence`` (``gotong_royong_*``); its metric is here (no
+device sends these, so no simulator model, and no chart)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Poskamling (night watch posts): duty status, patrol checkpoints and incidents. Daily
-figures: ``bantar.domain.evidence`` (``posts``, ``night_*``, ``patrols``, ``incidents``)."""
+figures: ``bantar.domain.evidence`` (``posts``, ``night_*``, ``patrols``, ``incidents``); its
+metrics, chart and simulator model (``simulators.devices``) are named here."""
 
 from __future__ import annotations
 
