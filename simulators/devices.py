@@ -1,4 +1,6 @@
-"""Device behaviour models: one small seeded generator per device kind.
+"""Device behaviour models of the programme's first kinds: one small seeded generator per kind,
+each named by its kind's plug-in (``KindPlugin.simulator``; kinds added since keep theirs in
+their own package).
 
 Each model walks simulated time for one device, keeps the ground truth of what really happened
 (true fill, real uptime, real shifts, real deposits) and yields the messages the device would
@@ -386,11 +388,3 @@ def hostile(ctx: Context, first_seq: int) -> Iterator[Message]:
 
 def _household_id(rt_code: str, index: int) -> str:
     return "hh-" + hashlib.blake2b(f"{rt_code}:{index}".encode(), digest_size=5).hexdigest()
-
-
-MODELS: dict[DeviceKind, Callable[[Context], Iterator[Message]]] = {
-    DeviceKind.bin: bins,
-    DeviceKind.cctv: cameras,
-    DeviceKind.poskamling: poskamling,
-    DeviceKind.bank_sampah: bank_sampah,
-}

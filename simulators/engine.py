@@ -14,16 +14,15 @@ from functools import partial
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.topics import DeviceKind
 from bantar.kinds.registry import plugin
-from simulators.devices import DAY, MODELS, WIB_OFFSET_S, Context, Message, hostile, wib_day, wib_midnight
+from simulators.devices import DAY, WIB_OFFSET_S, Context, Message, hostile, wib_day, wib_midnight
 from simulators.scenarios import Behaviour, Plan, plan_rts
 from simulators.truth import OVERFLOW_PCT, GroundTruth
 
 
 def model_of(kind: DeviceKind) -> Callable[[Context], Iterator[Message]]:
-    """The simulator's model of a kind: the programme's kinds' here (``MODELS``), a plug-in
-    kind's from its package (``KindPlugin.simulator``, ``module:function``)."""
-    if kind in MODELS:
-        return MODELS[kind]
+    """The simulator's model of a kind, named by its plug-in (``KindPlugin.simulator``,
+    ``module:function``): the programme's kinds' in ``simulators.devices``, a later kind's in
+    its own package."""
     path = plugin(kind).simulator
     if path is None:
         raise ValueError(f"no simulator model for {kind}")

@@ -20,6 +20,7 @@ from bantar.domain.scoring import Rules
 from bantar.domain.timebase import from_epoch_ms
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import PeriodScores, Summary
+from bantar.kinds.contract import Chart, Plot
 from bantar.kinds.registry import plugins
 from bantar.services import Services
 
@@ -243,30 +244,77 @@ def rules(services: ServicesDep, who: PrincipalDep) -> Rules:
 
 class ChartSeries(BaseModel):
     figure: str
+    """the plug-in's name of the figure (empty for a constant line)"""
+    path: list[str]
+    """where a day's value is in ``DayEvidence`` (``["kinds", "water_level", "max_level_cm"]``,
+    ``["deposit_kg", "plastic"]``)"""
     label: dict[str, str]
+    type: Literal["line", "bar"] | None = None
+    """a line in a bar chart, or a bar in a line chart"""
+    axis: Literal["y", "y2"] = "y"
+    """``y2``: the second scale, on the right, from zero"""
+    per: list[str] | None = None
+    """drawn as a percentage of the figure at this path (none on a day it is 0)"""
+    constant: float | None = None
+    """a fixed reference line (dashed, without points) instead of a figure"""
+    color: str | None = None
+    """None: the dashboard's palette, by position"""
+    stack: str | None = None
 
 
 class KindChart(BaseModel):
     kind: str
+    canvas: str
+    """the dashboard's element id"""
+    root: list[str]
+    """drawn for an RT with a value at this path on some day (``[]``: every RT)"""
     title: dict[str, str]
     type: str
+    """``line`` or ``bar`` (Chart.js)"""
     series: list[ChartSeries]
+    y_min: float | None = None
+    y_max: float | None = None
+    stacked: bool = False
+
+
+def _kind_chart(kind: DeviceKind, c: Chart) -> KindChart:
+    root = [] if c.named else ["kinds", kind.value]
+
+    def path(figure: str) -> list[str]:
+        return [*root, *figure.split(".")] if figure else []
+
+    plots = [s if isinstance(s, Plot) else Plot(*s) for s in c.series]
+    return KindChart(
+        kind=kind.value,
+        canvas=c.canvas or f"c-kind-{kind.value}",
+        root=root,
+        title={"id": c.title_id, "en": c.title_en},
+        type=c.type,
+        series=[
+            ChartSeries(
+                figure=p.figure,
+                path=path(p.figure),
+                label={"id": p.label_id, "en": p.label_en},
+                type=p.type,
+                axis=p.axis,
+                per=path(p.per) if p.per else None,
+                constant=p.constant,
+                color=p.color,
+                stack=p.stack,
+            )
+            for p in plots
+        ],
+        y_min=c.y_min,
+        y_max=c.y_max,
+        stacked=c.stacked,
+    )
 
 
 @router.get(
     "/charts",
     response_model=list[KindChart],
-    summary="How to chart the daily figures of device kinds added as plug-ins (DayEvidence.kinds)",
+    summary="How the dashboard charts each device kind's daily figures (DayEvidence), in kind order",
 )
 def charts(who: PrincipalDep) -> list[KindChart]:
     require(who, Action.read_evidence)
-    return [
-        KindChart(
-            kind=kind.value,
-            title={"id": c.title_id, "en": c.title_en},
-            type=c.type,
-            series=[ChartSeries(figure=f, label={"id": i, "en": e}) for f, i, e in c.series],
-        )
-        for kind, p in plugins().items()
-        if (c := p.chart) is not None
-    ]
+    return [_kind_chart(kind, c) for kind, p in plugins().items() if (c := p.chart) is not None]

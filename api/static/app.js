@@ -6,11 +6,14 @@
 
 const { t } = I18N;
 const AGENCIES = ["DLH", "DPMPPA", "Babinsa", "Bhabinkamtibmas", "Puskesmas", "Forum RT/Kelurahan"];
-const MATERIALS = ["plastic", "paper", "metal", "glass", "organic", "other"];
 const COLORS = ["#2f855a", "#3182ce", "#805ad5", "#d69e2e", "#dd6b20", "#718096"];
 const PAGE = 60;
 const charts = [];
 let rtRows = null;
+// Each render is a generation: a view whose answers arrive after the user moved on (a newer
+// render) drops them, so a slow view is never drawn over a newer one.
+let generation = 0;
+const movedOn = (gen) => gen !== generation;
 
 // --- DOM from data -----------------------------------------------------------------------------
 
@@ -120,9 +123,14 @@ function endSession(reason) {
   location.hash = "#/login";
 }
 
+// The RTs of the period, kept while it stays (a late answer of an earlier render is not kept:
+// its period may have changed since).
 async function rows() {
-  rtRows = rtRows || await api("/api/v1/rts", { params: period() });
-  return rtRows;
+  if (rtRows) return rtRows;
+  const gen = generation;
+  const found = await api("/api/v1/rts", { params: period() });
+  if (!movedOn(gen)) rtRows = found;
+  return found;
 }
 
 // --- header ------------------------------------------------------------------------------------
@@ -212,7 +220,9 @@ function rtList(list) {
 }
 
 async function areaView(levelName, code) {
+  const gen = generation;
   const all = await rows();
+  if (movedOn(gen)) return;
   const inArea = all.filter((r) => levelName === "city" || r[`${levelName}_code`] === code);
   const first = inArea[0] ?? {};
   const name = levelName === "city" ? t("city") : first[`${levelName}_name`] ?? code;
@@ -251,7 +261,7 @@ async function areaView(levelName, code) {
   }
   sections.push(rtList(inArea));
   show(...sections);
-  await alertStates(levelName, code);
+  await alertStates(levelName, code, gen);
 }
 
 // --- the RT ------------------------------------------------------------------------------------
@@ -312,9 +322,10 @@ async function download(event, href, name) {
   URL.revokeObjectURL(file);
 }
 
-async function alertStates(levelName, code) {
+async function alertStates(levelName, code, gen) {
   const target = document.getElementById("alert-states");
   const found = await api("/api/v1/summary", { params: { level: levelName, code: levelName === "city" ? null : code, ...period() } });
+  if (movedOn(gen)) return;
   const n = found.alert_states || {};
   target.textContent = t("alertStates", { open: I18N.number(n.open ?? 0), acked: I18N.number(n.acknowledged ?? 0), resolved: I18N.number(n.resolved ?? 0) });
 }
@@ -349,58 +360,64 @@ function basisLine(basis) {
     : t("basisAssumption", { reason: basis.reason }));
 }
 
-function chart(id, type, labels, datasets, title, options = {}) {
-  charts.push(new Chart(document.getElementById(id), {
-    type, data: { labels, datasets },
-    options: { responsive: true, maintainAspectRatio: false, animation: false,
-      plugins: { title: { display: true, text: title }, legend: { labels: { boxWidth: 12 } } }, ...options },
-  }));
+// --- charts: each kind's from its plug-in's description (/api/v1/charts) -----------------------
+
+// A day's value at a path of its evidence (["bin_peak_fill"], ["kinds", "water_level", "max_level_cm"]).
+function at(day, path) {
+  return path.reduce((value, key) => (value == null ? undefined : value[key]), day);
 }
 
-function drawCharts(days) {
-  const labels = days.map((d) => dayLabel(d.day));
-  const right = { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } };
-  chart("c-fill", "line", labels, [
-    { label: t("mean"), data: days.map((d) => d.bin_mean_fill), borderColor: COLORS[0] },
-    { label: t("peak"), data: days.map((d) => d.bin_peak_fill), borderColor: COLORS[4] },
-    { label: t("threshold"), data: days.map(() => 90), borderColor: "#c53030", borderDash: [6, 4], pointRadius: 0 },
-    { label: t("collections"), type: "bar", data: days.map((d) => d.bin_collections), backgroundColor: "#90cdf4", yAxisID: "y2" },
-  ], t("fill"), { scales: { y: { min: 0, max: 100 }, y2: right } });
-  chart("c-cctv", "line", labels, [{ label: t("uptime"), borderColor: COLORS[1],
-    data: days.map((d) => (d.cctv_heartbeats_expected ? 100 * d.cctv_online_heartbeats / d.cctv_heartbeats_expected : null)) }],
-  t("uptime"), { scales: { y: { min: 0, max: 100 } } });
-  chart("c-posts", "bar", labels, [
-    { label: t("staffed"), data: days.map((d) => (d.night_staffed == null ? null : Number(d.night_staffed))), backgroundColor: COLORS[2] },
-    { label: t("patrols"), data: days.map((d) => d.patrols), backgroundColor: COLORS[3] },
-  ], t("nightsPatrols"));
-  chart("c-bank", "bar", labels, [
-    ...MATERIALS.map((m, i) => ({ label: I18N.name("materials", m), data: days.map((d) => d.deposit_kg[m] || 0), backgroundColor: COLORS[i], stack: "kg" })),
-    { label: t("households"), type: "line", data: days.map((d) => d.households), borderColor: "#1a202c", yAxisID: "y2" },
-  ], t("deposits"), { scales: { x: { stacked: true }, y: { stacked: true }, y2: right } });
+function plotted(series, day) {
+  if (series.constant != null) return series.constant;
+  const value = at(day, series.path);
+  if (series.per) {
+    const whole = at(day, series.per);
+    return whole ? 100 * value / whole : null;
+  }
+  return typeof value === "boolean" ? Number(value) : value ?? null;
 }
 
-// Charts of device kinds added as plug-ins (/api/v1/charts): one per kind the RT has figures of,
-// each line or bar a figure of that kind's daily evidence (DayEvidence.kinds).
-function kindCharts(descriptions, days) {
-  return descriptions.filter((c) => days.some((d) => d.kinds && d.kinds[c.kind]));
+// The kinds the RT has figures of: a kind with named figures always, a plug-in kind's on a day it reported.
+function chartsOf(descriptions, days) {
+  return descriptions.filter((c) => days.some((d) => at(d, c.root) != null));
 }
 
-function drawKindCharts(descriptions, days) {
+function scalesOf(c) {
+  const y = { ...(c.y_min != null ? { min: c.y_min } : {}), ...(c.y_max != null ? { max: c.y_max } : {}), ...(c.stacked ? { stacked: true } : {}) };
+  const scales = Object.keys(y).length ? { y } : {};
+  if (c.stacked) scales.x = { stacked: true };
+  if (c.series.some((s) => s.axis === "y2")) scales.y2 = { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } };
+  return Object.keys(scales).length ? { scales } : {};
+}
+
+function drawCharts(descriptions, days) {
   const labels = days.map((d) => dayLabel(d.day));
   for (const c of descriptions) {
-    chart(`c-kind-${c.kind}`, c.type, labels, c.series.map((s, i) => ({
-      label: s.label[I18N.lang], data: days.map((d) => d.kinds?.[c.kind]?.[s.figure] ?? null),
-      borderColor: COLORS[i % COLORS.length], backgroundColor: COLORS[i % COLORS.length],
-    })), c.title[I18N.lang]);
+    const datasets = c.series.map((s, i) => {
+      const color = s.color ?? COLORS[i % COLORS.length];
+      return {
+        label: s.label[I18N.lang], data: days.map((d) => plotted(s, d)),
+        ...((s.type ?? c.type) === "bar" ? { backgroundColor: color } : { borderColor: color }), // a bar filled, a line drawn
+        ...(s.type ? { type: s.type } : {}), ...(s.axis === "y2" ? { yAxisID: "y2" } : {}), ...(s.stack ? { stack: s.stack } : {}),
+        ...(s.constant != null ? { borderDash: [6, 4], pointRadius: 0 } : {}),
+      };
+    });
+    charts.push(new Chart(document.getElementById(c.canvas), {
+      type: c.type, data: { labels, datasets },
+      options: { responsive: true, maintainAspectRatio: false, animation: false,
+        plugins: { title: { display: true, text: c.title[I18N.lang] }, legend: { labels: { boxWidth: 12 } } }, ...scalesOf(c) },
+    }));
   }
 }
 
 async function rtView(code) {
+  const gen = generation;
   const [rt, evidence, scores, alerts, names, described] = await Promise.all([
     api(`/api/v1/rts/${encodeURIComponent(code)}`), api(`/api/v1/rts/${encodeURIComponent(code)}/evidence`, { params: period() }),
     api(`/api/v1/rts/${encodeURIComponent(code)}/scores`, { params: period() }), api("/api/v1/alerts"), api("/api/v1/criteria"),
     api("/api/v1/charts")]);
-  const extra = kindCharts(described, evidence.data);
+  if (movedOn(gen)) return;
+  const drawn = chartsOf(described, evidence.data);
   const mine = alerts.data.filter((a) => a.rt_code === code);
   crumbs([["#/", t("city")], [`#/kecamatan/${encodeURIComponent(rt.kecamatan_code)}`, rt.kecamatan_name],
     [`#/kelurahan/${encodeURIComponent(rt.kelurahan_code)}`, rt.kelurahan_name], [null, `RT ${rt.number}`]]);
@@ -416,15 +433,13 @@ async function rtView(code) {
     h("h2", {}, t("alerts")), h("div", { id: "alerts" }, alertList(mine, me)), reportLinks(code),
     h("h2", {}, t("scores")), scoreCards(scores, names),
     opener ? h("p", {}, opener) : null,
-    h("div", { class: "charts" }, ...["c-fill", "c-cctv", "c-posts", "c-bank", ...extra.map((c) => `c-kind-${c.kind}`)]
-      .map((id) => h("div", { class: "chart" }, h("canvas", { id })))),
+    h("div", { class: "charts" }, ...drawn.map((c) => h("div", { class: "chart" }, h("canvas", { id: c.canvas })))),
     h("h2", {}, t("devices")),
     responsiveTable("devices", [t("device"), t("kind"), t("lastSeen")], rt.devices.map((d) => [
       h("span", { class: "code" }, d.id), `${I18N.name("kinds", d.kind)} · ${t("every", { interval: I18N.interval(d.interval_s) })}`,
       I18N.moment(d.last_seen)])),
   );
-  drawCharts(evidence.data);
-  drawKindCharts(extra, evidence.data);
+  drawCharts(drawn, evidence.data);
 }
 
 async function openAssessment(code) {
@@ -446,7 +461,9 @@ function scoreChoice(criterion, current, open) {
 }
 
 async function assessmentView(id) {
+  const gen = generation;
   const [{ assessment: a, recap }, names] = await Promise.all([api(`/api/v1/assessments/${encodeURIComponent(id)}`), api("/api/v1/criteria")]);
+  if (movedOn(gen)) return;
   const me = JSON.parse(sessionStorage.getItem("bantar-me") || "{}");
   const evidence = Object.fromEntries(a.evidence.criteria.map((c) => [c.criterion, c]));
   const mine = Object.fromEntries(a.member_scores.filter((m) => m.member_name === me.name).map((m) => [m.criterion, m]));
@@ -487,10 +504,11 @@ async function saveScores(id, message) {
     .map((box) => ({ box, chosen: box.querySelector("input[type=radio]:checked") }))
     .filter(({ chosen }) => chosen)
     .map(({ box, chosen }) => ({ criterion: box.dataset.criterion, score: Number(chosen.value), comment: box.querySelector("input[type=text]").value }));
+  const gen = generation;
   try {
     await api(`/api/v1/assessments/${encodeURIComponent(id)}/scores`, { method: "PUT", body: { agency: document.getElementById("agency").value, scores } });
     await assessmentView(id);
-    document.getElementById("a-message").textContent = t("saved");
+    if (!movedOn(gen)) document.getElementById("a-message").textContent = t("saved");
   } catch (e) {
     message.textContent = e.explain();
   }
@@ -548,6 +566,7 @@ function showError(e) {
 }
 
 async function render() {
+  const gen = ++generation;
   while (charts.length) charts.pop().destroy();
   const me = JSON.parse(sessionStorage.getItem("bantar-me") || "null");
   document.getElementById("who").textContent = me ? `${me.name} (${me.role})` : "";
@@ -565,7 +584,7 @@ async function render() {
     if (route === "rt") return await rtView(decodeURIComponent(arg));
     if (route === "assessment") return await assessmentView(decodeURIComponent(arg));
   } catch (e) {
-    if (e.status !== 401) showError(e);
+    if (!movedOn(gen) && e.status !== 401) showError(e);
   }
   return undefined;
 }

@@ -119,7 +119,7 @@ class Indicator(BaseModel):
     @model_validator(mode="after")
     def _known_and_ordered(self) -> Indicator:
         if metric_named(self.metric) is None:
-            known = sorted([*METRICS, *(m for p in plugins().values() for m in p.metrics)])
+            known = sorted(metrics())
             raise ValueError(f"unknown metric {self.metric!r}; known: {', '.join(known)}")
         ordered = self.baik >= self.sedang if self.better is Better.higher else self.baik <= self.sedang
         if not ordered:
@@ -212,92 +212,21 @@ class Rules(BaseModel):
 # --- metrics: (value, coverage) or None when the RT has nothing this metric could measure ------
 Measured = tuple[float, float | None] | None
 Metric = Callable[[PeriodTotals, RT, dict[DeviceKind, int]], Measured]
+"""a kind's metric (``KindPlugin.metrics``), typed for the plug-ins that name their totals"""
 
 
-def _ratio(part: float, whole: float) -> float | None:
+def ratio(part: float, whole: float) -> float | None:
+    """A share capped at 1, or None when there was nothing to share (for metrics' coverage)."""
     return min(1.0, part / whole) if whole else None
 
 
-def _bin_overflow_share(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
-    """Over the bin-hours observed: dead time neither overflows nor dilutes."""
-    if not kinds.get(DeviceKind.bin):
-        return None
-    share = t.bin_overflow_hours / t.bin_hours_observed if t.bin_hours_observed else 0.0
-    return share, _ratio(t.bin_hours_observed, t.bin_hours_expected) or 0.0
-
-
-def _longest_gap(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
-    """Over observed days only: a dead day breaks a run (see ``longest_run_without``)."""
-    if not kinds.get(DeviceKind.bin):
-        return None
-    coverage = _ratio(t.bin_days_observed, t.days) or 0.0
-    return float(t.longest_days_without_collection), coverage
-
-
-def _households_per_kk(t: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
-    if not kinds.get(DeviceKind.bank_sampah) and not t.deposits and not t.deposits_flagged:
-        return None
-    # No deposit at all cannot tell an abandoned bank sampah from a dead scale: that is
-    # insufficient evidence (the scale's silence raises its own alert), not a proven zero.
-    return t.distinct_households / rt.kk_count, 1.0 if t.deposits else 0.0
-
-
-def _gotong_royong(t: PeriodTotals, _rt: RT, _kinds: dict[DeviceKind, int]) -> Measured:
-    if not t.gotong_royong_events:
-        return None  # no reports at all: nothing to go on (the RT head posts these)
-    return t.gotong_royong_events / max(t.days / 30.0, 1.0), None
-
-
-def _staffed_share(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
-    """Over the nights that can be judged: a dead post's night is unknown, not unstaffed."""
-    if not kinds.get(DeviceKind.poskamling) and not t.post_reports:
-        return None
-    return t.staffed_nights / t.nights_observed if t.nights_observed else 0.0, _ratio(
-        t.nights_observed, t.nights
-    ) or 0.0
-
-
-def _patrols(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
-    if not kinds.get(DeviceKind.poskamling) and not t.post_reports:
-        return None
-    value = t.patrols / t.staffed_nights if t.staffed_nights else 0.0
-    return value, _ratio(t.nights_observed, t.nights) or 0.0
-
-
-def _cctv_uptime(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
-    """Online and recording, over the heartbeats expected minus the flagged ones."""
-    if not kinds.get(DeviceKind.cctv):
-        return None
-    counted = t.cctv_heartbeats_expected - t.cctv_heartbeats_flagged
-    uptime = t.cctv_online_heartbeats / counted if counted > 0 else 0.0
-    return min(1.0, uptime), _ratio(t.camera_days_reporting, t.camera_days)
-
-
-def _incidents(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
-    """Incidents reported, night and day, per 30 days."""
-    if not kinds.get(DeviceKind.poskamling) and not t.post_reports and not t.incidents:
-        return None
-    return (t.incidents + t.incidents_daytime) / max(t.days / 30.0, 1.0), None
-
-
-METRICS: dict[str, Metric] = {
-    "bin_overflow_share": _bin_overflow_share,
-    "longest_days_without_collection": _longest_gap,
-    "bank_sampah_households_per_kk": _households_per_kk,
-    "gotong_royong_per_month": _gotong_royong,
-    "staffed_night_share": _staffed_share,
-    "patrols_per_staffed_night": _patrols,
-    "cctv_uptime": _cctv_uptime,
-    "incidents_per_month": _incidents,
-}
+def metrics() -> dict[str, Metric]:
+    """Every metric the kinds offer the rules (``KindPlugin.metrics``), by name."""
+    return {name: metric for p in plugins().values() for name, metric in p.metrics.items()}
 
 
 def metric_named(name: str) -> Metric | None:
-    """A metric of the programme's kinds (``METRICS``) or one a plug-in kind offers."""
-    found = METRICS.get(name)
-    for p in plugins().values():
-        found = found or p.metrics.get(name)
-    return found
+    return metrics().get(name)
 
 
 # --- scores -----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Bank sampah (waste bank) deposits: a household's weighed materials and their value. Daily
-figures: ``bantar.domain.evidence`` (``deposit*``, ``households``)."""
+figures: ``bantar.domain.evidence`` (``deposit*``, ``households``); its metric, chart and
+simulator model (``simulators.devices``) are named here."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import json
 from typing import Any
 
 from bantar.domain.evidence import DepositRow
+from bantar.domain.names_id import MATERIALS
 from bantar.domain.readings import BankSampahPayload, Material, Reading
-from bantar.kinds.contract import KindPlugin, Series
+from bantar.domain.registry import RT
+from bantar.domain.scoring import Measured, PeriodTotals
+from bantar.kinds.contract import Chart, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -43,6 +47,14 @@ def _row_of(device_id: str, ts_ms: int, household: str, *rest: Any) -> DepositRo
     return DepositRow(device_id, ts_ms, household, kg, value_idr, seq, received_ms)
 
 
+def households_per_kk(t: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    if not kinds.get(DeviceKind.bank_sampah) and not t.deposits and not t.deposits_flagged:
+        return None
+    # No deposit at all cannot tell an abandoned bank sampah from a dead scale: that is
+    # insufficient evidence (the scale's silence raises its own alert), not a proven zero.
+    return t.distinct_households / rt.kk_count, 1.0 if t.deposits else 0.0
+
+
 PLUGIN = KindPlugin(
     kind=DeviceKind.bank_sampah,
     parse=BankSampahPayload.model_validate_json,
@@ -61,6 +73,23 @@ PLUGIN = KindPlugin(
         row_of=_row_of,
     ),
     slot="deposits",
+    simulator="simulators.devices:bank_sampah",
+    metrics={"bank_sampah_households_per_kk": households_per_kk},
+    chart=Chart(
+        title_id="Bank sampah (kg)",
+        title_en="Waste bank (kg)",
+        type="bar",
+        series=(
+            *(
+                Plot(f"deposit_kg.{m.value}", MATERIALS[m.value]["id"], MATERIALS[m.value]["en"], stack="kg")
+                for m in Material
+            ),
+            Plot("households", "KK menabung", "households depositing", type="line", axis="y2", color="#1a202c"),
+        ),
+        named=True,
+        canvas="c-bank",
+        stacked=True,
+    ),
     example={
         "ts": "2026-11-29T09:15:00+07:00",
         "seq": 1,

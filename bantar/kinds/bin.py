@@ -1,5 +1,6 @@
 """Waste-bin fill sensors: the fill level (or the raw ultrasonic distance, with the bin's depth
-from the registry) and the battery. Daily figures: ``bantar.domain.evidence`` (``bin_*``)."""
+from the registry) and the battery. Daily figures: ``bantar.domain.evidence`` (``bin_*``); its
+metrics, chart and simulator model (``simulators.devices``) are named here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 from bantar.domain.evidence import BinRow
 from bantar.domain.readings import BinPayload, Reading
-from bantar.kinds.contract import KindPlugin, Series
+from bantar.domain.registry import RT
+from bantar.domain.scoring import Measured, PeriodTotals, ratio
+from bantar.kinds.contract import Chart, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -31,6 +34,22 @@ def _row_of(device_id: str, ts_ms: int, fill: Any, seq: int, received_ms: int, d
     return BinRow(device_id, ts_ms, float(fill), seq, received_ms, None if distance is None else float(distance))
 
 
+def overflow_share(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    """Over the bin-hours observed: dead time neither overflows nor dilutes."""
+    if not kinds.get(DeviceKind.bin):
+        return None
+    share = t.bin_overflow_hours / t.bin_hours_observed if t.bin_hours_observed else 0.0
+    return share, ratio(t.bin_hours_observed, t.bin_hours_expected) or 0.0
+
+
+def longest_gap(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    """Over observed days only: a dead day breaks a run (see ``scoring.longest_run_without``)."""
+    if not kinds.get(DeviceKind.bin):
+        return None
+    coverage = ratio(t.bin_days_observed, t.days) or 0.0
+    return float(t.longest_days_without_collection), coverage
+
+
 PLUGIN = KindPlugin(
     kind=DeviceKind.bin,
     parse=BinPayload.model_validate_json,
@@ -46,5 +65,22 @@ PLUGIN = KindPlugin(
         row_of=_row_of,
     ),
     slot="bins",
+    simulator="simulators.devices:bins",
+    metrics={"bin_overflow_share": overflow_share, "longest_days_without_collection": longest_gap},
+    chart=Chart(
+        title_id="Isi tong sampah (%)",
+        title_en="Bin fill (%)",
+        type="line",
+        series=(
+            ("bin_mean_fill", "rata-rata", "mean"),
+            Plot("bin_peak_fill", "puncak", "peak", color="#dd6b20"),
+            Plot("", "batas penuh 90 %", "overflow line 90 %", constant=90, color="#c53030"),
+            Plot("bin_collections", "pengangkutan", "collections", type="bar", axis="y2", color="#90cdf4"),
+        ),
+        named=True,
+        canvas="c-fill",
+        y_min=0,
+        y_max=100,
+    ),
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "fill_pct": 42.5, "battery_pct": 87},
 )

@@ -1,5 +1,6 @@
 """CCTV cameras and recorders: a heartbeat (online, recording, free storage). Daily figures:
-``bantar.domain.evidence`` (``cameras``, ``cctv_*``)."""
+``bantar.domain.evidence`` (``cameras``, ``cctv_*``); its metric, chart and simulator model
+(``simulators.devices``) are named here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 from bantar.domain.evidence import CctvRow
 from bantar.domain.readings import CctvPayload, Reading
-from bantar.kinds.contract import KindPlugin, Series
+from bantar.domain.registry import RT
+from bantar.domain.scoring import Measured, PeriodTotals, ratio
+from bantar.kinds.contract import Chart, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -30,6 +33,15 @@ def _row_of(device_id: str, ts_ms: int, online: Any, seq: int, received_ms: int,
     # an unreported 'recording' is not a fault
 
 
+def uptime(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
+    """Online and recording, over the heartbeats expected minus the flagged ones."""
+    if not kinds.get(DeviceKind.cctv):
+        return None
+    counted = t.cctv_heartbeats_expected - t.cctv_heartbeats_flagged
+    share = t.cctv_online_heartbeats / counted if counted > 0 else 0.0
+    return min(1.0, share), ratio(t.camera_days_reporting, t.camera_days)
+
+
 PLUGIN = KindPlugin(
     kind=DeviceKind.cctv,
     parse=CctvPayload.model_validate_json,
@@ -44,5 +56,25 @@ PLUGIN = KindPlugin(
         row_of=_row_of,
     ),
     slot="cctv",
+    simulator="simulators.devices:cameras",
+    metrics={"cctv_uptime": uptime},
+    chart=Chart(
+        title_id="CCTV menyala (%)",
+        title_en="CCTV up (%)",
+        type="line",
+        series=(
+            Plot(
+                "cctv_online_heartbeats",
+                "CCTV menyala (%)",
+                "CCTV up (%)",
+                per="cctv_heartbeats_expected",
+                color="#3182ce",
+            ),
+        ),
+        named=True,
+        canvas="c-cctv",
+        y_min=0,
+        y_max=100,
+    ),
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "online": True, "recording": True, "storage_free_pct": 61},
 )

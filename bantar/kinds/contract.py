@@ -16,8 +16,9 @@ A kind is a ``KindPlugin`` (a frozen dataclass of data and functions, no base cl
   example payload.
 
 The programme's first kinds (bins, CCTV, poskamling, bank sampah, gotong royong) keep their
-figures as named ``DayEvidence`` fields, derived in ``bantar.domain.evidence``; kinds added since
-carry theirs in ``DayEvidence.kinds`` and need nothing outside their own package.
+figures as named ``DayEvidence`` fields, derived in ``bantar.domain.evidence`` (their metrics read
+the named ``PeriodTotals`` sums, their charts the named fields); kinds added since carry theirs
+in ``DayEvidence.kinds`` and need nothing outside their own package.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -154,16 +155,48 @@ class KindAlert(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class Plot:
+    """A line or bar of a chart that needs more than a figure and its labels."""
+
+    figure: str
+    """the figure; ``name.key``: an entry of a figure that is a mapping (``deposit_kg.plastic``);
+    empty for a ``constant``"""
+    label_id: str
+    label_en: str
+    type: Literal["line", "bar"] | None = None
+    """a line in a bar chart, or a bar in a line chart"""
+    axis: Literal["y", "y2"] = "y"
+    """``y2``: a second scale on the right, from zero"""
+    per: str | None = None
+    """drawn as a percentage of this figure (no value on a day it is 0)"""
+    constant: float | None = None
+    """a fixed reference line (dashed, without points) instead of a figure"""
+    color: str | None = None
+    """CSS colour; None: the dashboard's palette, by position"""
+    stack: str | None = None
+    """bars of one stack stand on each other"""
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     """The dashboard's chart of a kind, drawn generically from the daily evidence: each line or
-    bar is a figure of ``DayEvidence.kinds[kind]``."""
+    bar is a figure of ``DayEvidence.kinds[kind]`` (or, ``named``, a ``DayEvidence`` field)."""
 
     title_id: str
     title_en: str
     type: str
     """``line`` or ``bar`` (Chart.js)"""
-    series: tuple[tuple[str, str, str], ...]
-    """(figure, label id, label en)"""
+    series: tuple[tuple[str, str, str] | Plot, ...]
+    """(figure, label id, label en), or a ``Plot``"""
+    named: bool = False
+    """its figures are named ``DayEvidence`` fields (the programme's first kinds): drawn for every
+    RT; otherwise ``DayEvidence.kinds[kind]``, drawn for an RT that has figures of the kind"""
+    canvas: str | None = None
+    """the dashboard's element id; None: ``c-kind-<kind>``"""
+    y_min: float | None = None
+    y_max: float | None = None
+    stacked: bool = False
+    """bars stand on each other (by ``Plot.stack``)"""
 
 
 Metric = Callable[[Any, Any, dict[DeviceKind, int]], tuple[float, float | None] | None]

@@ -4,7 +4,9 @@ ground truth, served by the API with its chart, and a danger crossing in the ale
 
 from __future__ import annotations
 
+import operator
 from datetime import UTC, datetime, time, timedelta
+from functools import reduce
 from pathlib import Path
 
 import httpx
@@ -12,6 +14,7 @@ import httpx
 from api.app import create_app
 from api.server import BackgroundServer
 from bantar.domain.access import Role, ScopeLevel
+from bantar.domain.readings import Material
 from bantar.domain.registry import Device, Registry
 from bantar.domain.timebase import WIB, wib_day
 from bantar.kinds.registry import DeviceKind
@@ -126,11 +129,16 @@ def test_flood_sensors_from_simulator_to_alert(
     try:
         _, token = service.app_db.create_token("assessor", Role.assessor, ScopeLevel.city, None)
         with httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
-            charts = client.get("/api/v1/charts").json()
-            assert [c["kind"] for c in charts] == ["water_level"]
-            assert {s["figure"] for s in charts[0]["series"]} <= set(days["sqlite"][0].kinds["water_level"])
             period = {"start": wib_day(START).isoformat(), "end": wib_day(END - timedelta(seconds=1)).isoformat()}
             evidence = client.get(f"/api/v1/rts/{RT_A}/evidence", params=period).json()["data"]
+            charts = client.get("/api/v1/charts").json()
+            assert [c["kind"] for c in charts] == ["bin", "cctv", "poskamling", "bank_sampah", "water_level"]
+            assert charts[-1]["root"] == ["kinds", "water_level"]
+            assert {s["figure"] for s in charts[-1]["series"]} <= set(days["sqlite"][0].kinds["water_level"])
+            for series in (s for c in charts for s in c["series"] if s["path"]):  # each figure is a day's
+                *parent, key = series["path"]
+                figures = reduce(operator.getitem, parent, evidence[0])
+                assert key in figures or (parent == ["deposit_kg"] and key in set(Material)), series
             assert [d["kinds"]["water_level"] for d in evidence] == [
                 e.kinds["water_level"] for e in days["sqlite"] if e.rt_code == RT_A
             ]

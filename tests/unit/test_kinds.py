@@ -1,18 +1,21 @@
 """Every device kind's plug-in keeps the contract: its docs example is a valid payload, its row
-fits its table, its InfluxDB line is what ``Point`` writes, and its metric names are its own."""
+fits its table, its InfluxDB line is what ``Point`` writes, and its metric names are its own
+(the rules find every metric through the plug-ins)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from bantar.domain import scoring
+from bantar.domain.evidence import DayEvidence
 from bantar.domain.intake import payload_digest
-from bantar.domain.readings import Reading, canonical_form
-from bantar.domain.scoring import METRICS
+from bantar.domain.readings import Material, Reading, canonical_form
 from bantar.domain.timebase import to_utc
-from bantar.kinds.contract import KindPlugin
+from bantar.kinds.contract import KindPlugin, Plot
 from bantar.kinds.registry import DeviceKind, plugins
 from bantar.stores.influxdb import line, point_line
 
@@ -51,4 +54,24 @@ def test_series_and_metric_names_are_unique() -> None:
     assert len(names) == len(set(names))
     offered = [m for p in plugins().values() for m in p.metrics]
     assert len(offered) == len(set(offered))
-    assert not set(offered) & set(METRICS)
+
+
+def test_the_rules_get_their_metrics_from_the_plugins_only() -> None:
+    offered = {name: m for p in plugins().values() for name, m in p.metrics.items()}
+    assert scoring.metrics() == offered
+    source = Path(scoring.__file__).read_text()
+    assert not [k for k in DeviceKind if f"DeviceKind.{k.name}" in source]  # scoring names no kind
+
+
+def test_each_chart_of_named_figures_draws_fields_of_the_daily_evidence() -> None:
+    charted = {kind: p.chart for kind, p in plugins().items() if p.chart is not None}
+    assert {DeviceKind.bin, DeviceKind.cctv, DeviceKind.poskamling, DeviceKind.bank_sampah} <= set(charted)
+    canvases = [c.canvas or f"c-kind-{kind.value}" for kind, c in charted.items()]
+    assert len(canvases) == len(set(canvases))
+    for chart in (c for c in charted.values() if c.named):
+        for plot in (s if isinstance(s, Plot) else Plot(*s) for s in chart.series):
+            assert plot.figure or plot.constant is not None
+            for figure in filter(None, (plot.figure, plot.per)):
+                name, _, key = figure.partition(".")
+                assert name in DayEvidence.model_fields, figure
+                assert not key or key in set(Material), figure  # an entry of a figure by material

@@ -17,7 +17,8 @@ import pytest
 from bantar.domain.registry import Registry
 from bantar.domain.timebase import WIB
 from bantar.domain.topics import DeviceKind
-from simulators.engine import Simulation
+from bantar.kinds.registry import plugins
+from simulators.engine import Simulation, model_of
 from simulators.truth import read_truth
 from tests.support import REPO
 
@@ -78,6 +79,16 @@ def test_same_seed_same_bytes_even_across_processes(tmp_path: Path) -> None:
     assert outputs[0] == outputs[1]
     assert outputs[0] != outputs[2]
     assert len(outputs[0].splitlines()) > 10_000
+
+
+def test_each_simulated_kind_is_found_through_its_plugin() -> None:
+    simulated = {kind: p.simulator for kind, p in plugins().items() if p.simulator is not None}
+    assert {DeviceKind.bin, DeviceKind.cctv, DeviceKind.poskamling, DeviceKind.bank_sampah} <= set(simulated)
+    for kind, path in simulated.items():
+        model = model_of(kind)
+        assert f"{model.__module__}:{model.__name__}" == path
+    with pytest.raises(ValueError, match="no simulator model"):
+        model_of(DeviceKind.gotong_royong)  # posted by the RT head, not sent by a device
 
 
 def test_messages_are_in_time_order_with_contiguous_sequences(small_registry: Registry) -> None:
