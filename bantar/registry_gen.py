@@ -3,6 +3,10 @@
 Real: the 11 kecamatan names, their kelurahan and RT counts, and per year how many RTs won in
 each category. Synthetic (seeded, so the same seed gives the same city): kelurahan names and
 codes, RT household counts, which RTs won, their scores, and the devices in each RT.
+
+Flood sensors (``water_level``) are placed by a rule, not drawn (``flood_waters``), with the
+levels of their water (``FLOOD_LEVELS_CM``); their ids and places come from their RT's code, so
+adding them left every other draw, RT and device as it was.
 """
 
 from __future__ import annotations
@@ -36,7 +40,19 @@ EXPECTED_INTERVAL_S: dict[DeviceKind, int] = {
     DeviceKind.cctv: 60,
     DeviceKind.poskamling: 3600,
     DeviceKind.bank_sampah: 7 * 86400,
+    DeviceKind.water_level: 600,
 }
+RIVER_KECAMATAN = frozenset({"Pelayangan", "Danau Teluk", "Telanaipura", "Danau Sipin", "Pasar", "Jambi Timur"})
+"""the kecamatan on the Batanghari: Pelayangan and Danau Teluk (Seberang Kota Jambi) on its north
+bank, the other four on its south bank"""
+FLOOD_LEVELS_CM: dict[str, dict[str, float]] = {
+    "drain": {"warning_cm": 60.0, "danger_cm": 90.0},
+    "river": {"warning_cm": 150.0, "danger_cm": 200.0},
+}
+"""registered warning and danger levels (``calibration``) in cm above the sensor's zero: a drain's
+floor (a drain about a metre deep) or the river's usual dry-season level at the bank; this
+service's assumption, for the generated city (a real registry carries each sensor's own, from
+BPBD or PUPR)"""
 _ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 
 
@@ -83,9 +99,11 @@ def generate_city(rows: Iterable[KecamatanCounts], seed: int = 1571) -> Registry
             name = f"{row.name} {_ROMAN[j - 1] if j <= len(_ROMAN) else j}"
             kelurahan.append(Kelurahan(code=kel_code, name=name, rts=rts))
         kelurahan = _with_awards(kelurahan, row, rng)
-        for kel in kelurahan:
+        for k, kel in enumerate(kelurahan):
             for rt in kel.rts:
                 devices.extend(_devices_for(rt, centre, rng))
+                waters = flood_waters(row.name, k, len(kel.rts), rt.number)
+                devices.extend(_flood_sensors(rt, waters, centre))
         kecamatan.append(Kecamatan(code=kec_code, name=row.name, kelurahan=kelurahan))
     return Registry(kecamatan=kecamatan, devices=devices)
 
@@ -182,6 +200,43 @@ def _devices_for(rt: RT, centre: tuple[float, float], rng: random.Random) -> lis
                 )
             )
     return devices
+
+
+def flood_waters(kecamatan: str, kelurahan_index: int, rt_count: int, rt_number: int) -> list[str]:
+    """The water an RT's flood sensors watch, by rule: in every kelurahan of ``rt_count`` RTs, the
+    RTs numbered ⌈n/4⌉, ⌈n/2⌉ and ⌈3n/4⌉ lie along its main drains (``drain``); in the first
+    kelurahan (``kelurahan_index`` 0) of each kecamatan on the Batanghari (``RIVER_KECAMATAN``),
+    the first quarter of its RTs (1 to ⌈n/4⌉) lie on the bank (``river``). An RT on the bank may
+    watch a drain too, with a second sensor."""
+    waters = []
+    if kecamatan in RIVER_KECAMATAN and kelurahan_index == 0 and rt_number <= math.ceil(rt_count / 4):
+        waters.append("river")
+    if rt_number in {math.ceil(rt_count * q / 4) for q in (1, 2, 3)}:
+        waters.append("drain")
+    return waters
+
+
+def _flood_sensors(rt: RT, waters: list[str], centre: tuple[float, float]) -> list[Device]:
+    """One sensor per water, placed near the kecamatan's centre as the other devices are, but from
+    a hash of its id rather than a draw."""
+    sensors = []
+    for i, water in enumerate(waters, start=1):
+        device_id = f"{rt.code}-waterlevel{i}"
+        digest = hashlib.blake2b(device_id.encode(), digest_size=8).digest()
+        spread = (int.from_bytes(digest[:4]) / 2**32 - 0.5, int.from_bytes(digest[4:]) / 2**32 - 0.5)
+        sensors.append(
+            Device(
+                id=device_id,
+                kind=DeviceKind.water_level,
+                rt=rt.code,
+                interval_s=EXPECTED_INTERVAL_S[DeviceKind.water_level],
+                location=Location(
+                    lat=round(centre[0] + 0.04 * spread[0], 5), lon=round(centre[1] + 0.04 * spread[1], 5)
+                ),
+                calibration=FLOOD_LEVELS_CM[water],
+            )
+        )
+    return sensors
 
 
 def _external(device_id: str, kind: DeviceKind) -> dict[str, Any]:

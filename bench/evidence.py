@@ -5,7 +5,7 @@ SQLite store and on InfluxDB (a real influxd on loopback) in the same run.
     .venv/bin/python bench/evidence.py [--hours 12] [--days 365] [--requests 40] [--no-influxdb]
 
 Per store:
-1. Simulate the whole city (5,715 devices) for --hours, store it through the intake, derive the
+1. Simulate the whole city (5,931 devices) for --hours, store it through the intake, derive the
    evidence of every touched RT-day: figures per RT-day and per reading.
 2. Fill --days of daily evidence for every RT by repeating each RT's derived day (evidence rows
    are what summaries read; their content does not change the cost of reading them).
@@ -62,7 +62,7 @@ def main() -> None:
         started = time.perf_counter()
         messages = list(Simulation(city, start=END - timedelta(hours=args.hours), end=END, seed=1).messages())
         print(
-            f"city, {args.hours:g} simulated hours: {len(messages):,} readings from 5,715 devices "
+            f"city, {args.hours:g} simulated hours: {len(messages):,} readings from {len(city.devices):,} devices "
             f"(simulated in {time.perf_counter() - started:.1f} s)"
         )
         derive_s = {"SQLite": run(work / "sqlite", None, city, messages, args)}

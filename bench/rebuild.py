@@ -3,7 +3,7 @@ path in the same run, and a city-week rebuilt from scratch, projected to a city-
 
     .venv/bin/python bench/rebuild.py [--days 7] [--every 1] [--sample 200]
 
-1. The generated city (1,635 RTs, 5,715 devices; ``--every N``: every N-th RT) gets ``--days``
+1. The generated city (1,635 RTs, 5,931 devices; ``--every N``: every N-th RT) gets ``--days``
    days of readings at the registry's cadence (bins every 5 minutes, cameras every minute,
    posts hourly: about 3 million a day for the whole city, 21 million a week), written straight
    into a SQLite store's tables (not through MQTT or the intake, which ``bench/ingest.py``

@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/soak.py [--minutes 10] [--rate 2200] [--burst 100000]
 
-The whole generated city (1,635 RTs, 5,715 devices of every kind) is simulated and its messages
+The whole generated city (1,635 RTs, 5,931 devices of every kind) is simulated and its messages
 published at --rate per second (2,200/s: the issue's "ten times the city's rate"; the generated
-registry's devices send ~34 msg/s together) through a real Mosquitto to `bantar ingest` (SQLite,
+registry's devices send ~35 msg/s together) through a real Mosquitto to `bantar ingest` (SQLite,
 every guarantee on), for --minutes; then a burst of
 --burst bin readings as fast as the broker takes them. The ingestor's RSS is sampled every 5 s.
 Flat means: after the first minute (imports, caches, SQLite page cache warm) RSS stays within

@@ -63,6 +63,9 @@ def test_demo_sends_a_history_then_runs_live_and_speaks_plainly(tmp_path: Path, 
     assert f"also in {token_file}" in out
     assert token_file.read_text().strip() in out
     assert "aman.b" in out  # fetched from the running API
+    # the flood sensors of the bank and drains, any season (flood alerts come with the rains)
+    assert re.search(r"water levels \(tinggi air\) in 8 RTs: highest [\d.]+ cm; sensor-hours above warning", out)
+    assert re.search(r"silent devices, \d+ flood danger \(bahaya banjir\)", out)
     for noise in LIBRARY_NOISE:
         assert noise not in out + done.stderr, noise
 

@@ -164,7 +164,8 @@ def test_evidence_and_scores_carry_flags_revisions_sources_and_labels(client: ht
     quarter = client.get(f"/api/v1/rts/{code}/scores", params={"quarter": "2026-Q4"}).json()
     assert quarter["in_progress"] is True  # the quarter includes today
     aman = next(c for c in quarter["criteria"] if c["criterion"] == "aman.b")
-    assert [s["metric"] for s in aman["shown"]] == ["incidents_per_month"]
+    # the RT (002) watches the Batanghari bank: its flood hours are shown next to security, not scored
+    assert [s["metric"] for s in aman["shown"]] == ["incidents_per_month", "flood_danger_hours_per_month"]
     assert aman["basis"]["source"] == "assumption"
     assert quarter["sources"]
     rules = client.get("/api/v1/rules").json()

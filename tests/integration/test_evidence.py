@@ -1,4 +1,4 @@
-"""The evidence engine against the simulator's ground truth: one kelurahan (23 RTs, 86 devices)
+"""The evidence engine against the simulator's ground truth: one kelurahan (23 RTs, 95 devices)
 over 35 days, with lapsing and faulty RTs, stored in a real SQLite file."""
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ import yaml
 from bantar.domain.errors import RegistryError
 from bantar.domain.registry import Category, Registry, RegistryChange
 from bantar.domain.topics import Topic
+from bantar.kinds.registry import DeviceKind
 from bantar.registry_file import RegistryWatch, dump_registry, load_registry
-from bantar.registry_gen import KecamatanCounts, generate_city, one_kelurahan
+from bantar.registry_gen import FLOOD_LEVELS_CM, RIVER_KECAMATAN, KecamatanCounts, generate_city, one_kelurahan
 from tests.support import REPO
 
 
@@ -24,7 +25,34 @@ def test_generated_city_matches_the_programme_counts(city: Registry) -> None:
         assert len(kec.kelurahan) == row.kelurahan_count
         assert sum(len(kel.rts) for kel in kec.kelurahan) == row.rt_count
     kinds = {d.kind for d in city.devices}
-    assert len(kinds) == 4
+    assert kinds == {
+        DeviceKind.bin,
+        DeviceKind.cctv,
+        DeviceKind.poskamling,
+        DeviceKind.bank_sampah,
+        DeviceKind.water_level,
+    }
+
+
+def test_flood_sensors_watch_three_drains_per_kelurahan_and_the_river_bank(city: Registry) -> None:
+    sensors: dict[str, list[dict[str, float]]] = {}
+    for d in city.devices:
+        if d.kind is DeviceKind.water_level:
+            assert d.interval_s == 600
+            assert d.location is not None
+            sensors.setdefault(d.rt, []).append(d.calibration)
+    bank_rts = 0
+    for kec in city.kecamatan:
+        for k, kel in enumerate(kec.kelurahan):
+            n = len(kel.rts)
+            drains = {(n + 3) // 4, (n + 1) // 2, (3 * n + 3) // 4}  # the RTs at a quarter, half, three quarters
+            bank = set(range(1, (n + 3) // 4 + 1)) if kec.name in RIVER_KECAMATAN and k == 0 else set()
+            bank_rts += len(bank)
+            for rt in kel.rts:
+                watched = [w for w, numbers in (("river", bank), ("drain", drains)) if rt.number in numbers]
+                assert sensors.get(rt.code, []) == [FLOOD_LEVELS_CM[w] for w in watched], rt.code
+    assert bank_rts == 30  # the first kelurahan of each of the six kecamatan on the Batanghari
+    assert sum(len(s) for s in sensors.values()) == 216
 
 
 def test_awards_follow_the_published_winners_per_category(city: Registry) -> None:
