@@ -31,6 +31,8 @@ Level = Literal["city", "kecamatan", "kelurahan"]
 class DevicePublic(BaseModel):
     id: str
     kind: DeviceKind
+    kind_name: dict[str, str]
+    """what people call a device of its kind, by language (``id``, ``en``): from its plug-in"""
     interval_s: int
     active: bool
     last_seen: datetime | None
@@ -79,6 +81,8 @@ class RTRow(RTPlacePublic):
     reassessment_alerts: int
     device_alerts: int
     quality_alerts: int = 0
+    kind_alerts: int = 0
+    """raised by a device kind from its figures (e.g. ``flood_danger``: bahaya banjir)"""
     """data-quality and clock-skew alerts of the RT's devices"""
     in_progress: bool = False
     """the period includes today ("berjalan")"""
@@ -130,6 +134,7 @@ def rt_detail(rt_code: RTCode, services: ServicesDep, who: PrincipalDep) -> RTPu
             DevicePublic(
                 id=d.id,
                 kind=d.kind,
+                kind_name=plugins()[d.kind].names._asdict(),
                 interval_s=d.interval_s,
                 active=d.active,
                 last_seen=from_epoch_ms(seen[d.id]) if d.id in seen else None,
@@ -194,6 +199,10 @@ def me(who: PrincipalDep) -> Me:
     return Me(name=who.name, role=who.role.value, scope_level=who.scope_level.value, scope_code=who.scope_code)
 
 
+_SERVICE_ALERTS = frozenset({"reassessment", "device_silent", "data_quality", "clock_skew"})
+"""the alerts the service raises itself; any other comes from a device kind's plug-in"""
+
+
 @router.get("/rts", response_model=list[RTRow], summary="Every RT in the token's scope with its levels and alerts")
 def rt_rows(period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list[RTRow]:
     require(who, Action.read_evidence)
@@ -216,6 +225,7 @@ def rt_rows(period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list
                 reassessment_alerts=alerts[(code, "reassessment")],
                 device_alerts=alerts[(code, "device_silent")],
                 quality_alerts=alerts[(code, "data_quality")] + alerts[(code, "clock_skew")],
+                kind_alerts=sum(n for (c, kind), n in alerts.items() if c == code and kind not in _SERVICE_ALERTS),
                 in_progress=scores[code].in_progress,
             )
         )

@@ -163,11 +163,13 @@ function sum(list, key) {
   return list.reduce((s, r) => s + r[key], 0);
 }
 
-function alertCell(reassess, silent) {
+// others: alerts a device kind raises from its figures (flood danger from a water-level sensor)
+function alertCell(reassess, silent, others = 0) {
   return h("span", { class: "alert-counts" },
     reassess ? h("span", { class: "pill bad" }, `${reassess} ${t("reassess")}`) : null,
     silent ? h("span", { class: "pill warn" }, `${silent} ${t("silent")}`) : null,
-    reassess || silent ? null : h("span", { class: "muted" }, "–"));
+    others ? h("span", { class: "pill bad" }, `${others} ${t("otherAlerts")}`) : null,
+    reassess || silent || others ? null : h("span", { class: "muted" }, "–"));
 }
 
 // A table on a wide screen, a stack of cards on a phone (CSS): each cell carries its label.
@@ -181,12 +183,13 @@ function rtName(r) {
   return `RT ${String(r.number).padStart(3, "0")} · ${r.kelurahan_name}`;
 }
 
+const alertsOf = (r) => r.reassessment_alerts + r.device_alerts + r.kind_alerts;
 const SORTS = {
   code: (a, b) => a.code.localeCompare(b.code),
   bersih: (a, b) => (a.bersih ?? -1) - (b.bersih ?? -1) || a.code.localeCompare(b.code),
   aman: (a, b) => (a.aman ?? -1) - (b.aman ?? -1) || a.code.localeCompare(b.code),
   coverage: (a, b) => (a.coverage ?? -1) - (b.coverage ?? -1) || a.code.localeCompare(b.code),
-  alerts: (a, b) => (b.reassessment_alerts + b.device_alerts) - (a.reassessment_alerts + a.device_alerts) || a.code.localeCompare(b.code),
+  alerts: (a, b) => alertsOf(b) - alertsOf(a) || a.code.localeCompare(b.code),
 };
 
 function rtList(list) {
@@ -208,7 +211,7 @@ function rtList(list) {
       shown.map((r) => [
         h("a", { href: `#/rt/${encodeURIComponent(r.code)}`, class: "rt-link" }, rtName(r), h("span", { class: "muted code" }, r.code)),
         levelBadge(r.bersih), levelBadge(r.aman), I18N.percent(r.coverage),
-        alertCell(r.reassessment_alerts, r.device_alerts),
+        alertCell(r.reassessment_alerts, r.device_alerts, r.kind_alerts),
         `${I18N.number(r.kk_count)} · ${I18N.name("categories", r.category)}`,
       ])));
   };
@@ -257,7 +260,7 @@ async function areaView(levelName, code) {
     sections.push(h("section", {}, h("h2", {}, t(sub)), responsiveTable("areas", [t(sub), t("rts"), t("bersih"), t("aman"), t("alerts")],
       [...groups.entries()].map(([key, list]) => [
         h("a", { href: `#/${sub}/${encodeURIComponent(key)}` }, list[0][`${sub}_name`]), I18N.number(list.length),
-        mix(list, "bersih"), mix(list, "aman"), alertCell(sum(list, "reassessment_alerts"), sum(list, "device_alerts"))]))));
+        mix(list, "bersih"), mix(list, "aman"), alertCell(sum(list, "reassessment_alerts"), sum(list, "device_alerts"), sum(list, "kind_alerts"))]))));
   }
   sections.push(rtList(inArea));
   show(...sections);
@@ -436,7 +439,7 @@ async function rtView(code) {
     h("div", { class: "charts" }, ...drawn.map((c) => h("div", { class: "chart" }, h("canvas", { id: c.canvas })))),
     h("h2", {}, t("devices")),
     responsiveTable("devices", [t("device"), t("kind"), t("lastSeen")], rt.devices.map((d) => [
-      h("span", { class: "code" }, d.id), `${I18N.name("kinds", d.kind)} · ${t("every", { interval: I18N.interval(d.interval_s) })}`,
+      h("span", { class: "code" }, d.id), `${d.kind_name[I18N.lang] ?? d.kind} · ${t("every", { interval: I18N.interval(d.interval_s) })}`,
       I18N.moment(d.last_seen)])),
   );
   drawCharts(drawn, evidence.data);

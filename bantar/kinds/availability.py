@@ -8,7 +8,7 @@ from typing import Any
 
 from bantar.domain.availability import AvailabilityRow
 from bantar.domain.readings import AvailabilityPayload, AvailabilityState, Reading
-from bantar.kinds.contract import KindPlugin, Series
+from bantar.kinds.contract import KindNames, KindPlugin, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -32,6 +32,7 @@ def _row_of(device_id: str, ts_ms: int, state: str) -> AvailabilityRow:
 
 PLUGIN = KindPlugin(
     kind=DeviceKind.availability,
+    names=KindNames("status perangkat", "device status"),
     parse=AvailabilityPayload.model_validate_json,
     series=Series(
         name="availability",

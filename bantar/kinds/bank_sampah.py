@@ -12,7 +12,7 @@ from bantar.domain.names_id import MATERIALS
 from bantar.domain.readings import BankSampahPayload, Material, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals
-from bantar.kinds.contract import Chart, KindPlugin, Plot, Series
+from bantar.kinds.contract import Chart, KindNames, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -57,6 +57,7 @@ def households_per_kk(t: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int]) -> 
 
 PLUGIN = KindPlugin(
     kind=DeviceKind.bank_sampah,
+    names=KindNames("timbangan bank sampah", "waste bank scale"),
     parse=BankSampahPayload.model_validate_json,
     series=Series(
         name="bank_sampah_deposits",

@@ -10,7 +10,7 @@ from bantar.domain.evidence import BinRow
 from bantar.domain.readings import BinPayload, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
-from bantar.kinds.contract import Chart, KindPlugin, Plot, Series
+from bantar.kinds.contract import Chart, KindNames, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -52,6 +52,7 @@ def longest_gap(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measu
 
 PLUGIN = KindPlugin(
     kind=DeviceKind.bin,
+    names=KindNames("tong sampah", "waste bin"),
     parse=BinPayload.model_validate_json,
     series=Series(
         name="bin_readings",

@@ -10,7 +10,7 @@ from bantar.domain.evidence import CctvRow
 from bantar.domain.readings import CctvPayload, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
-from bantar.kinds.contract import Chart, KindPlugin, Plot, Series
+from bantar.kinds.contract import Chart, KindNames, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -44,6 +44,7 @@ def uptime(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
 
 PLUGIN = KindPlugin(
     kind=DeviceKind.cctv,
+    names=KindNames("CCTV", "CCTV"),
     parse=CctvPayload.model_validate_json,
     series=Series(
         name="cctv_heartbeats",

@@ -154,6 +154,14 @@ class KindAlert(NamedTuple):
     """Bahasa Indonesia, for people"""
 
 
+class KindNames(NamedTuple):
+    """What people call a device of the kind (the dashboard's device lists)."""
+
+    id: str
+    """Bahasa Indonesia"""
+    en: str
+
+
 @dataclass(frozen=True, slots=True)
 class Plot:
     """A line or bar of a chart that needs more than a figure and its labels."""
@@ -206,6 +214,7 @@ Metric = Callable[[Any, Any, dict[DeviceKind, int]], tuple[float, float | None] 
 @dataclass(frozen=True, slots=True)
 class KindPlugin:
     kind: DeviceKind
+    names: KindNames
     parse: Callable[[bytes], Payload]
     series: Series
     slot: str | None = None

@@ -10,7 +10,7 @@ from bantar.domain.evidence import GotongRoyongRow
 from bantar.domain.readings import GotongRoyongPayload, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals
-from bantar.kinds.contract import KindPlugin, Series
+from bantar.kinds.contract import KindNames, KindPlugin, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -39,6 +39,7 @@ def per_month(t: PeriodTotals, _rt: RT, _kinds: dict[DeviceKind, int]) -> Measur
 
 PLUGIN = KindPlugin(
     kind=DeviceKind.gotong_royong,
+    names=KindNames("gotong royong (web)", "communal work (web)"),
     parse=GotongRoyongPayload.model_validate_json,
     series=Series(
         name="gotong_royong_events",

@@ -12,7 +12,7 @@ from bantar.domain.evidence import PoskamlingRow
 from bantar.domain.readings import DutyEvent, IncidentEvent, PatrolEvent, PoskamlingPayload, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
-from bantar.kinds.contract import Chart, KindPlugin, Plot, Series
+from bantar.kinds.contract import Chart, KindNames, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -72,6 +72,7 @@ def incidents(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measure
 
 PLUGIN = KindPlugin(
     kind=DeviceKind.poskamling,
+    names=KindNames("poskamling", "poskamling"),
     parse=_EVENTS.validate_json,
     series=Series(
         name="poskamling_events",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bantar.domain.readings import Reading, WeighingPayload
-from bantar.kinds.contract import KindPlugin, KindRow, Series
+from bantar.kinds.contract import KindNames, KindPlugin, KindRow, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -29,6 +29,7 @@ def _row_of(device_id: str, ts_ms: int, kg: float, seq: int, received_ms: int) -
 
 PLUGIN = KindPlugin(
     kind=DeviceKind.weighing,
+    names=KindNames("timbangan terhubung", "connected scale"),
     parse=WeighingPayload.model_validate_json,
     series=Series(
         name="weighings",

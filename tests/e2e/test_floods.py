@@ -159,4 +159,18 @@ def test_an_rt_page_draws_the_water_level_chart_and_lists_the_flood_alert(
     assert alert["message_id"].startswith(f"Sensor banjir {alert['device_id']} mencapai tingkat bahaya")
     assert alert["message_id"] in shown.text
     assert "terbuka" in shown.text  # open, and so a work item
+    devices = browser.find_element(By.ID, "devices").text
+    assert f"{alert['device_id']}\nsensor tinggi air" in devices or "sensor tinggi air" in devices, devices
+    assert "water_level" not in devices  # the kind's own name (its plug-in's), not its key
     shot(browser, "flood-rt-1366.png")
+
+    # the RT lists count the kind's alerts next to the service's own
+    row = next(r for r in api(url, token, "/api/v1/rts", start=start, end=end) if r["code"] == code)
+    raised = [a for a in api(url, token, "/api/v1/alerts", kind="flood_danger")["data"] if a["rt_code"] == code]
+    assert row["kind_alerts"] == len(raised) > 0
+    browser.get(f"{url}/#/kelurahan/{row['kelurahan_code']}")
+    link = WebDriverWait(browser, 30).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, f"#rt-table a[href='#/rt/{code}']"))
+    )
+    cells = link.find_element(By.XPATH, "ancestor::tr").text
+    assert f"{len(raised)} peringatan lain" in cells, cells

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bantar.domain.readings import Reading
-from bantar.kinds.contract import Chart, KindPlugin, KindRow, Series
+from bantar.kinds.contract import Chart, KindNames, KindPlugin, KindRow, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 from bantar.kinds.water_level.evidence import (
@@ -36,6 +36,7 @@ def _row_of(device_id: str, ts_ms: int, seq: int, received_ms: int, level_cm: fl
 
 PLUGIN = KindPlugin(
     kind=DeviceKind.water_level,
+    names=KindNames("sensor tinggi air", "water level sensor"),
     parse=WaterLevelPayload.model_validate_json,
     series=Series(
         name="water_levels",
