@@ -51,13 +51,11 @@ def met(ok: bool) -> str:
 
 def table_bytes(store: SqliteStore) -> dict[str, int]:
     """Bytes of each table with its indexes (SQLite's dbstat)."""
-    with store._lock:
-        pages = store._db.execute(
-            "SELECT tbl_name, name FROM sqlite_master WHERE type IN ('table', 'index')"
-        ).fetchall()
+    with store.ledger.reading() as db:
+        pages = db.execute("SELECT tbl_name, name FROM sqlite_master WHERE type IN ('table', 'index')").fetchall()
         owner = {name: table for table, name in pages}
         sizes: Counter[str] = Counter()
-        for name, size in store._db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
+        for name, size in db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
             sizes[owner.get(name, name)] += size
     return dict(sizes)
 

@@ -126,10 +126,9 @@ def load_week(store: SqliteStore, registry: Registry, days: int) -> Counter[tupl
             for first in range(0, len(devices), 400):  # a few hundred devices' day per transaction
                 columns, values = make(devices[first : first + 400], day_start, n, rng)
                 marks = ", ".join("?" for _ in columns)
-                with store._writing():  # the benchmark's own bulk load, straight into the tables
-                    store._db.execute("BEGIN")
-                    store._db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
-                    store._db.execute("COMMIT")
+                # the benchmark's own bulk load, straight into the tables, in the ledger's transaction
+                with store.ledger.transaction("bench bulk load failed") as db:
+                    db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
                 counts.update((row[2], day) for row in values)
     return counts
 

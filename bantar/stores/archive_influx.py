@@ -21,22 +21,13 @@ part holds only readings no earlier part of its day holds (``Archiver._not_archi
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from bantar.domain.errors import StoreError
-from bantar.domain.evidence import DAY_MS
+from bantar.domain.timebase import DAY_MS, HOUR_MS, WIB_OFFSET_MS, wib_day_of_ms, wib_day_start_ms
 from bantar.domain.topics import DeviceKind
-from bantar.stores.archive_sqlite import (
-    INSERT_PART,
-    ArchiveManifest,
-    PartRecord,
-    part_values,
-    wib_day_of_ms,
-    wib_day_start_ms,
-)
+from bantar.stores.archive_sqlite import INSERT_PART, ArchiveManifest, PartRecord, part_values
 from bantar.stores.ledger import SERIES, SqliteLedger
 
 if TYPE_CHECKING:
@@ -47,6 +38,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bantar.archive")
 NS_PER_MS = 1_000_000
+WIB_DAYS = f"time(1d, {(DAY_MS - WIB_OFFSET_MS) // HOUR_MS}h)"
+"""InfluxQL's ``GROUP BY`` interval of WIB days: a day from the epoch's midnight UTC, offset to
+WIB midnight (17:00 UTC)."""
 
 
 class DayPoints(NamedTuple):
@@ -74,7 +68,6 @@ class InfluxArchiveSide(ArchiveManifest):
 
     def __init__(self, client: InfluxClient, ledger: SqliteLedger, archive_root: Path | None) -> None:
         self.client, self.ledger, self.archive_root = client, ledger, archive_root
-        self._db, self._lock = ledger._db, ledger._lock
 
     def archivable_days(self, kind: DeviceKind, before_ms: int) -> list[date]:
         """WIB days with points of ``kind`` older than ``before_ms``."""
@@ -85,7 +78,7 @@ class InfluxArchiveSide(ArchiveManifest):
         (days,) = self.client.query(
             [
                 f"SELECT COUNT(seq) FROM {table} WHERE time >= {first[0]['time']} AND time < {before_ms * NS_PER_MS} "
-                "GROUP BY time(1d, 17h) fill(none)"  # buckets from 17:00 UTC = WIB midnight
+                f"GROUP BY {WIB_DAYS} fill(none)"
             ]
         )
         return sorted(wib_day_of_ms(row["time"] // NS_PER_MS) for row in days)
@@ -117,17 +110,8 @@ class InfluxArchiveSide(ArchiveManifest):
 
     def commit_part(self, part: PartRecord, hot: DayPoints) -> None:
         """List the part in the manifest; its points stay until ``release_hot``."""
-        with self.ledger._writing():
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute(INSERT_PART, part_values(part))
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self.ledger._rollback()
-                raise StoreError(f"archive commit failed: {exc}") from exc
-            except BaseException:
-                self.ledger._rollback()
-                raise
+        with self.ledger.transaction("archive commit failed") as db:
+            db.execute(INSERT_PART, part_values(part))
 
     def release_hot(self, hot: DayPoints) -> None:
         """Delete the day's points, unless points arrived since they were read (the next run
@@ -135,7 +119,7 @@ class InfluxArchiveSide(ArchiveManifest):
         the count and the delete."""
         start, end = day_range_ns(hot.day)
         table = SERIES[hot.kind]
-        with self.ledger._writing():
+        with self.ledger.writing():
             (counted,) = self.client.query([f"SELECT COUNT(seq) FROM {table} WHERE time >= {start} AND time < {end}"])
             held, archived = (counted[0]["count"] if counted else 0), hot.rows.num_rows
             if held != archived:

@@ -5,13 +5,11 @@ The manifest lives in the store's own file, so listing a part and deleting the h
 holds are one transaction: before it, the part is an orphan nobody reads (the next run deletes
 it); after it, the part is the only copy. Readers see the archive only through the manifest.
 The manifest and its readers (``ArchiveManifest``) serve the InfluxDB store too, in its ledger
-(``archive_influx``).
+(``archive_influx``); both reach the file through the store's ledger (``SqliteLedger``).
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -75,18 +73,17 @@ def part_values(part: PartRecord) -> tuple[Any, ...]:
 
 
 class ArchiveManifest:
-    """The manifest of archived parts in a SQLite file (``ARCHIVE_SCHEMA``), and reading archived
+    """The manifest of archived parts in a ledger's file (``ARCHIVE_SCHEMA``), and reading archived
     readings back through it: mixed into the SQLite store, held by the InfluxDB store's archive
-    side (on the ledger's connection)."""
+    side; both set ``ledger`` (the store's) and ``archive_root``."""
 
-    _db: sqlite3.Connection
-    _lock: threading.Lock
+    ledger: SqliteLedger
     archive_root: Path | None = None
 
     def archive_parts(self, kind: DeviceKind | None = None) -> list[PartRecord]:
         sql = "SELECT * FROM archive_parts" + ("" if kind is None else " WHERE kind = ?") + " ORDER BY first_ms, path"
-        with self._lock:
-            rows = self._db.execute(sql, () if kind is None else (kind.value,)).fetchall()
+        with self.ledger.reading() as db:
+            rows = db.execute(sql, () if kind is None else (kind.value,)).fetchall()
         return [PartRecord(p, DeviceKind(k), date.fromisoformat(d), *rest) for p, k, d, *rest in rows]
 
     def archived(
@@ -97,10 +94,10 @@ class ArchiveManifest:
         no part covers the window."""
         if kind not in ARCHIVED_KINDS or self.archive_root is None:
             return None
-        with self._lock:
+        with self.ledger.reading() as db:
             paths = [
                 row[0]
-                for row in self._db.execute(
+                for row in db.execute(
                     "SELECT path FROM archive_parts WHERE kind = ? AND first_ms < ? AND last_ms >= ? ORDER BY path",
                     (kind.value, end_ms, start_ms),
                 )
@@ -149,20 +146,20 @@ class ArchiveManifest:
         return [str(v) for v in pc.unique(column).to_pylist()]
 
     def archived_counts(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._db.execute("SELECT kind, SUM(readings) FROM archive_parts GROUP BY kind").fetchall())
+        with self.ledger.reading() as db:
+            return dict(db.execute("SELECT kind, SUM(readings) FROM archive_parts GROUP BY kind").fetchall())
 
 
-class SqliteArchiveSide(SqliteLedger, ArchiveManifest):
-    """Mixed into the SQLite store: its hot tables and its manifest."""
+class SqliteArchiveSide(ArchiveManifest):
+    """Mixed into the SQLite store: its hot tables and its manifest, in its ledger's file."""
 
     # --- the archiver's side ---------------------------------------------------------------
     def archivable_days(self, kind: DeviceKind, before_ms: int) -> list[date]:
         """WIB days with hot rows of ``kind`` older than ``before_ms``."""
         day = f"(ts_ms + {WIB_OFFSET_MS}) / {DAY_MS}"
         sql = f"SELECT DISTINCT {day} FROM {SERIES[kind]} WHERE ts_ms < ?"
-        with self._lock:
-            days = [row[0] for row in self._db.execute(sql, (before_ms,))]
+        with self.ledger.reading() as db:
+            days = [row[0] for row in db.execute(sql, (before_ms,))]
         return sorted(wib_day_of_ms(d * DAY_MS) for d in days)
 
     def hot_slice(self, spec: ArchivedKind, day: date) -> HotSlice:
@@ -173,9 +170,9 @@ class SqliteArchiveSide(SqliteLedger, ArchiveManifest):
         start = wib_day_start_ms(day)
         columns = [*KEY, *spec.fields]
         table = SERIES[spec.kind]
-        with self._lock:
-            high = self._db.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0]
-            rows = self._db.execute(
+        with self.ledger.reading() as db:
+            high = db.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0]
+            rows = db.execute(
                 f"SELECT {', '.join(columns)} FROM {table} WHERE ts_ms >= ? AND ts_ms < ? AND rowid <= ? "
                 "ORDER BY device_id, seq",
                 (start, start + DAY_MS, high),
@@ -191,23 +188,14 @@ class SqliteArchiveSide(SqliteLedger, ArchiveManifest):
     def commit_part(self, part: PartRecord, hot: HotSlice) -> None:
         """List the part and delete the hot rows it holds, in one transaction."""
         start = wib_day_start_ms(hot.day)
-        with self._writing():
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute(INSERT_PART, part_values(part))
-                deleted = self._db.execute(
-                    f"DELETE FROM {SERIES[hot.kind]} WHERE ts_ms >= ? AND ts_ms < ? AND rowid <= ?",
-                    (start, start + DAY_MS, hot.high_rowid),
-                ).rowcount
-                if deleted != hot.rows.num_rows:
-                    raise StoreError(f"{part.path}: {deleted} hot rows to delete, {hot.rows.num_rows} archived")
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise StoreError(f"archive commit failed: {exc}") from exc
-            except BaseException:
-                self._rollback()
-                raise
+        with self.ledger.transaction("archive commit failed") as db:
+            db.execute(INSERT_PART, part_values(part))
+            deleted = db.execute(
+                f"DELETE FROM {SERIES[hot.kind]} WHERE ts_ms >= ? AND ts_ms < ? AND rowid <= ?",
+                (start, start + DAY_MS, hot.high_rowid),
+            ).rowcount
+            if deleted != hot.rows.num_rows:
+                raise StoreError(f"{part.path}: {deleted} hot rows to delete, {hot.rows.num_rows} archived")
 
     def release_hot(self, hot: HotSlice) -> None:
         """Nothing left to do: ``commit_part`` deleted the hot rows in the manifest's transaction."""
@@ -230,9 +218,9 @@ class SqliteArchiveSide(SqliteLedger, ArchiveManifest):
         )
         sql = f"SELECT {', '.join(columns)} FROM {SERIES[kind]} {where}"
         rows: list[tuple[Any, ...]] = []
-        with self._lock:
+        with self.ledger.reading() as db:
             for rt_code in rt_codes:
-                rows += self._db.execute(sql, (rt_code, start_ms, end_ms)).fetchall()
+                rows += db.execute(sql, (rt_code, start_ms, end_ms)).fetchall()
         return rows
 
 

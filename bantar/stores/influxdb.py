@@ -41,9 +41,9 @@ from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day
 from bantar.domain.topics import DeviceKind
 from bantar.kinds.registry import plugins
 from bantar.ports import SequenceGap, StoreCounts, WeighingRow, WriteOutcome
-from bantar.stores.archive_influx import InfluxArchiveSide
+from bantar.stores.archive_influx import WIB_DAYS, InfluxArchiveSide
 from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA
-from bantar.stores.ledger import SERIES, DeviceAndDayNotes, SqliteLedger, Synchronous, conflict_letter
+from bantar.stores.ledger import SERIES, DeviceAndDayNotes, LedgerPorts, SqliteLedger, Synchronous, conflict_letter
 
 NS_PER_MS = 1_000_000
 _KEYS_SCHEMA = """
@@ -196,8 +196,9 @@ def _json_documents(text: str) -> Iterator[dict[str, Any]]:
         yield document
 
 
-class InfluxStore(SqliteLedger):
-    """``ReadingStore`` with the readings in InfluxDB and the ledger in a SQLite sidecar."""
+class InfluxStore(LedgerPorts):
+    """``ReadingStore`` with the readings in InfluxDB and the ledger in a SQLite sidecar, which
+    also keeps the key of every stored reading (``reading_keys``)."""
 
     def __init__(
         self,
@@ -207,62 +208,28 @@ class InfluxStore(SqliteLedger):
         busy_timeout_ms: int = 10_000,
         archive_root: Path | None = None,
     ) -> None:
-        super().__init__(ledger_path, synchronous, busy_timeout_ms, _KEYS_SCHEMA + ARCHIVE_SCHEMA)
+        self.ledger = SqliteLedger(ledger_path, synchronous, busy_timeout_ms, _KEYS_SCHEMA + ARCHIVE_SCHEMA)
         self.client = client
-        self.archive = InfluxArchiveSide(client, self, archive_root)
+        self.archive = InfluxArchiveSide(client, self.ledger, archive_root)
 
     def write(self, readings: Sequence[Reading], dead_letters: Sequence[DeadLetter]) -> WriteOutcome:
         lines = {id(r): line(r) for r in readings}  # by object: a batch may hold a conflicting twin
         notes = DeviceAndDayNotes.of(readings)
-        with self._writing():
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                fresh, duplicates, clashes = self._claim(readings)
-                if fresh:
-                    self.client.write([lines[id(r)] for r in fresh])
-                self._insert_dead_letters([*dead_letters, *clashes])
-                self._note_devices_and_days(notes)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise StoreError(f"SQLite ledger write failed: {exc}") from exc
-            except BaseException:
-                self._rollback()
-                raise
+        # claimed in the ledger, written to InfluxDB, then committed: a crash between leaves no key
+        with self.ledger.transaction("SQLite ledger write failed") as db:
+            fresh, duplicates, clashes = _claim(db, readings)
+            if fresh:
+                self.client.write([lines[id(r)] for r in fresh])
+            self.ledger.note_batch(notes, [*dead_letters, *clashes])
         return WriteOutcome(len(fresh), duplicates, len(clashes))
 
-    def _claim(self, readings: Sequence[Reading]) -> tuple[list[Reading], int, list[DeadLetter]]:
-        """Record the keys of new readings; split the batch into new ones, duplicates and conflicts."""
-        rows = [(r.device_id, r.seq, r.kind.value, r.digest) for r in readings]
-        self._db.execute("SAVEPOINT claim")
-        before = self._db.total_changes
-        self._db.executemany(_CLAIM, rows)
-        if self._db.total_changes - before == len(rows):
-            self._db.execute("RELEASE claim")
-            return list(readings), 0, []
-        self._db.execute("ROLLBACK TO claim")
-        self._db.execute("RELEASE claim")
-        fresh, clashes, duplicates = [], [], 0
-        for reading, row in zip(readings, rows, strict=True):
-            stored = self._db.execute(
-                "SELECT digest FROM reading_keys WHERE device_id = ? AND seq = ?", row[:2]
-            ).fetchone()
-            if stored is None:
-                self._db.execute(_CLAIM, row)
-                fresh.append(reading)
-            elif stored[0] == reading.digest:
-                duplicates += 1
-            else:
-                clashes.append(conflict_letter(reading, stored[0]))
-        return fresh, duplicates, clashes
-
     def sequence_gaps(self, max_gap: int = PLAUSIBLE_GAP) -> list[SequenceGap]:
-        return self._sequence_gaps_in(["reading_keys"], max_gap)
+        return self.ledger.sequence_gaps_in(["reading_keys"], max_gap)
 
     def counts(self) -> StoreCounts:
-        with self._lock:
-            stored = dict(self._db.execute("SELECT kind, COUNT(*) FROM reading_keys GROUP BY kind").fetchall())
-            return StoreCounts({kind.value: stored.get(kind.value, 0) for kind in SERIES}, self._dead_letter_counts())
+        with self.ledger.reading() as db:
+            stored = dict(db.execute("SELECT kind, COUNT(*) FROM reading_keys GROUP BY kind").fetchall())
+        return StoreCounts({kind.value: stored.get(kind.value, 0) for kind in SERIES}, self.ledger.dead_letter_counts())
 
     def mark_all_dirty(self) -> int:
         """Mark every RT-day that has readings in InfluxDB, for a recompute from scratch."""
@@ -277,14 +244,14 @@ class InfluxStore(SqliteLedger):
                 statements.append(
                     f"SELECT COUNT({_PLUGINS[kind].series.present_field}) FROM {SERIES[kind]} "
                     f"WHERE time >= {first[0]['time']} AND time <= {last[0]['time']} "
-                    "GROUP BY time(1d, 17h), rt_code fill(none)"  # buckets from 17:00 UTC = WIB midnight
+                    f"GROUP BY {WIB_DAYS}, rt_code fill(none)"
                 )
         rt_days = {
             (row["rt_code"], wib_day(from_epoch_ms(row["time"] // NS_PER_MS)).isoformat())
             for rows in (self.client.query(statements) if statements else [])
             for row in rows
         }
-        return self._mark_dirty(sorted({*rt_days, *self.archive.archived_rt_days()}))
+        return self.ledger.mark_dirty(sorted({*rt_days, *self.archive.archived_rt_days()}))
 
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings:
         rt = f"WHERE rt_code = {quote_string(rt_code)}"
@@ -323,4 +290,29 @@ class InfluxStore(SqliteLedger):
 
     def close(self) -> None:
         self.client.close()
-        super().close()
+        self.ledger.close()
+
+
+def _claim(db: sqlite3.Connection, readings: Sequence[Reading]) -> tuple[list[Reading], int, list[DeadLetter]]:
+    """Inside the ledger's transaction: record the keys of new readings; split the batch into new
+    ones, duplicates and conflicts."""
+    rows = [(r.device_id, r.seq, r.kind.value, r.digest) for r in readings]
+    db.execute("SAVEPOINT claim")
+    before = db.total_changes
+    db.executemany(_CLAIM, rows)
+    if db.total_changes - before == len(rows):
+        db.execute("RELEASE claim")
+        return list(readings), 0, []
+    db.execute("ROLLBACK TO claim")
+    db.execute("RELEASE claim")
+    fresh, clashes, duplicates = [], [], 0
+    for reading, row in zip(readings, rows, strict=True):
+        stored = db.execute("SELECT digest FROM reading_keys WHERE device_id = ? AND seq = ?", row[:2]).fetchone()
+        if stored is None:
+            db.execute(_CLAIM, row)
+            fresh.append(reading)
+        elif stored[0] == reading.digest:
+            duplicates += 1
+        else:
+            clashes.append(conflict_letter(reading, stored[0]))
+    return fresh, duplicates, clashes

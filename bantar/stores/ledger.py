@@ -3,7 +3,8 @@
 Dead letters, each device's latest report, the RT-days whose evidence must be derived again
 and the derived daily evidence itself. The embedded store keeps its reading tables in the same
 file; the InfluxDB store keeps the series in InfluxDB and uses a ledger file as its sidecar.
-Both share this class, so evidence, dead letters and device state behave identically on both.
+Each store holds a ``SqliteLedger`` (a component, not a base class) and speaks to it through
+its public methods only, so evidence, dead letters and device state behave identically on both.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Literal, NamedTuple
 
 from bantar.domain.errors import Reason, Rejected, StoreError
@@ -139,56 +141,108 @@ class DeviceAndDayNotes(NamedTuple):
         return cls([(d, *v) for d, v in latest.items()], sorted(days), [(d, k, *v) for (d, k), v in contents.items()])
 
 
-class SqliteLedger:
-    """The ledger half of a ``ReadingStore``; subclasses add where the readings themselves live.
+class _WriterLock:
+    """Exclusive for writing, across threads (the ledger's lock) and processes (an flock: several
+    ingestors, the API's evidence loop). A waiting writer blocks on the flock and wakes the moment
+    the other one commits; SQLite's own busy handler would poll, sleeping up to 100 ms between tries."""
 
-    Safe to share between threads (one lock). Subclasses write readings inside the transaction
-    that notes devices and days (``_note_devices_and_days``), so no change is ever missed;
-    what can be prepared before the transaction (rows, ``DeviceAndDayNotes``) is, to keep it short.
+    def __init__(self, lock: threading.Lock, path: Path) -> None:
+        self._lock = lock
+        self._file = path.open("a")
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class SqliteLedger:
+    """The ledger half of a ``ReadingStore``: each store holds one (``store.ledger``).
+
+    Safe to share between threads (one lock). A store that keeps its own tables in the ledger's
+    file passes their schema in, and writes its rows inside ``transaction()`` together with
+    ``note_batch``, so readings, keys, device state and dirty marks commit as one and no change
+    is ever missed; what can be prepared before the transaction (rows, ``DeviceAndDayNotes``)
+    is, to keep it short.
     """
 
-    def __init__(self, path: Path, synchronous: Synchronous, busy_timeout_ms: int, schema: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        synchronous: Synchronous,
+        busy_timeout_ms: int,
+        schema: str = "",
+        added_columns: Sequence[tuple[str, str, str]] = (),
+    ) -> None:
+        """``schema``: the tables the store keeps in this file; ``added_columns``: the
+        ``(table, column, SQL type)`` those tables gained since they were first made."""
         self.path = private_file(path)  # readings hold household ids: owner-only from the start
         self._lock = threading.Lock()
-        self._writer_lock = (path.parent / f"{path.name}.writer-lock").open("a")
+        self._writer = _WriterLock(self._lock, path.parent / f"{path.name}.writer-lock")
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             self._db.executescript(LEDGER_SCHEMA + schema)
-            self._add_missing_evidence_columns()
+            # A ledger written before an evidence column existed gets it (empty): evidence is
+            # derived data, ``bantar evidence rebuild`` fills it again.
+            self._add_missing_columns([*(("rt_day_evidence", c, "NUMERIC") for c in _EVIDENCE_COLUMNS), *added_columns])
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite file {path}: {exc}") from exc
 
-    def _add_missing_evidence_columns(self) -> None:
-        """A ledger written before a column existed gets it (empty): evidence is derived data,
-        ``bantar evidence rebuild`` fills it again."""
-        present = {row[1] for row in self._db.execute("PRAGMA table_info(rt_day_evidence)")}
-        for column in _EVIDENCE_COLUMNS:
-            if column not in present:
-                self._db.execute(f"ALTER TABLE rt_day_evidence ADD COLUMN {column} NUMERIC")
+    def _add_missing_columns(self, columns: Iterable[tuple[str, str, str]]) -> None:
+        present: dict[str, set[str]] = {}
+        for table, column, sql_type in columns:
+            if table not in present:
+                present[table] = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present[table]:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+
+    # --- the connection, for the store that holds this ledger ---------------------------------
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, for reads, one thread at a time."""
+        with self._lock:
+            yield self._db
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Exclusive for writing, across threads and processes, without a transaction: for work
+        no ingestor may write during (the InfluxDB archive's delete of a day's points)."""
+        return self._writer
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Exclusive for writing, across threads and processes (several ingestors, the API's
-        evidence loop). A waiting writer blocks on an flock and wakes the moment the other one
-        commits; SQLite's own busy handler would poll, sleeping up to 100 ms between tries."""
-        with self._lock:
-            fcntl.flock(self._writer_lock, fcntl.LOCK_EX)
+    def transaction(self, failure: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``), exclusive across threads and processes:
+        committed when the block ends, rolled back when it raises. A SQLite error becomes
+        ``StoreError("<failure>: <error>")``; any other exception passes unchanged."""
+        with self._writer:
             try:
-                yield
-            finally:
-                fcntl.flock(self._writer_lock, fcntl.LOCK_UN)
+                self._db.execute("BEGIN IMMEDIATE")
+                yield self._db
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"{failure}: {exc}") from exc
+            except BaseException:
+                self._rollback()
+                raise
 
-    # --- inside a write transaction ------------------------------------------------------------
-    def _note_devices_and_days(self, notes: DeviceAndDayNotes) -> None:
-        self._db.executemany(_UPSERT_DEVICE_STATE, notes.devices)
-        self._db.executemany(MARK_DIRTY, notes.rt_days)
-        if notes.contents:
-            self._db.executemany(_UPSERT_LATEST_CONTENT, notes.contents)
-
-    def _insert_dead_letters(self, letters: Iterable[DeadLetter]) -> None:
+    def note_batch(self, notes: DeviceAndDayNotes, dead_letters: Sequence[DeadLetter]) -> None:
+        """Inside ``transaction()``: a batch's dead letters, device state, dirty RT-days and
+        latest contents."""
         rows = [
             (
                 d.digest,
@@ -200,16 +254,20 @@ class SqliteLedger:
                 d.payload_head,
                 d.payload_size,
             )
-            for d in letters
+            for d in dead_letters
         ]
         if rows:
             self._db.executemany(_INSERT_DEAD_LETTER, rows)
+        self._db.executemany(_UPSERT_DEVICE_STATE, notes.devices)
+        self._db.executemany(MARK_DIRTY, notes.rt_days)
+        if notes.contents:
+            self._db.executemany(_UPSERT_LATEST_CONTENT, notes.contents)
 
     def _rollback(self) -> None:
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")
 
-    def _sequence_gaps_in(self, tables: Iterable[str], max_gap: int) -> list[SequenceGap]:
+    def sequence_gaps_in(self, tables: Iterable[str], max_gap: int) -> list[SequenceGap]:
         """Devices whose ``seq`` values in these tables (each keyed by device and seq) have holes:
         each step between neighbouring numbers up to ``max_gap`` counts its skipped numbers, each
         larger one a reset (a device jumping to 2^53-1 is a fault, not trillions of lost messages)."""
@@ -229,8 +287,9 @@ class SqliteLedger:
                 )
             )
 
-    def _dead_letter_counts(self) -> dict[str, int]:
-        return dict(self._db.execute("SELECT reason, COUNT(*) FROM dead_letters GROUP BY reason").fetchall())
+    def dead_letter_counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT reason, COUNT(*) FROM dead_letters GROUP BY reason").fetchall())
 
     # --- devices and dead letters --------------------------------------------------------------
     def last_sequences(self) -> dict[str, int]:
@@ -309,13 +368,11 @@ class SqliteLedger:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM dirty_rt_days").fetchone()[0])
 
-    def _mark_dirty(self, rt_days: Iterable[tuple[str, str]]) -> int:
+    def mark_dirty(self, rt_days: Iterable[tuple[str, str]]) -> int:
         """Mark RT-days (``(rt_code, ISO day)``) for derivation; the number of marks pending after."""
-        with self._writing():
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(MARK_DIRTY, rt_days)
-            self._db.execute("COMMIT")
-            return int(self._db.execute("SELECT COUNT(*) FROM dirty_rt_days").fetchone()[0])
+        with self.transaction("SQLite dirty marks failed") as db:
+            db.executemany(MARK_DIRTY, rt_days)
+            return int(db.execute("SELECT COUNT(*) FROM dirty_rt_days").fetchone()[0])
 
     def save_evidence(
         self, evidence: Sequence[DayEvidence], done: Sequence[DirtyMark], now_ms: int = 0, cause: str | None = None
@@ -331,26 +388,20 @@ class SqliteLedger:
             f"INSERT INTO rt_day_evidence ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
             f"ON CONFLICT (rt_code, day) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _EVIDENCE_COLUMNS)
         )
-        with self._writing():
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                rows = []
-                for e in evidence:
-                    digest = _figures_digest(e)
-                    revised = self._revised(e, digest, now_ms, cause)
-                    if revised is not None:
-                        rows.append(_evidence_row(revised, digest))
-                self._db.executemany(sql, rows)
-                if rows:
-                    self._db.execute("UPDATE evidence_version SET n = n + 1")
-                self._db.executemany(
-                    "DELETE FROM dirty_rt_days WHERE rt_code = ? AND day = ? AND generation = ?",
-                    [(m.rt_code, m.day.isoformat(), m.generation) for m in done],
-                )
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise StoreError(f"SQLite evidence write failed: {exc}") from exc
+        with self.transaction("SQLite evidence write failed") as db:
+            rows = []
+            for e in evidence:
+                digest = _figures_digest(e)
+                revised = self._revised(e, digest, now_ms, cause)
+                if revised is not None:
+                    rows.append(_evidence_row(revised, digest))
+            db.executemany(sql, rows)
+            if rows:
+                db.execute("UPDATE evidence_version SET n = n + 1")
+            db.executemany(
+                "DELETE FROM dirty_rt_days WHERE rt_code = ? AND day = ? AND generation = ?",
+                [(m.rt_code, m.day.isoformat(), m.generation) for m in done],
+            )
 
     def _revised(self, e: DayEvidence, digest: str, now_ms: int, cause: str | None) -> DayEvidence | None:
         """``e`` with its revision bookkeeping, or None when the stored row already says the same."""
@@ -462,7 +513,52 @@ class SqliteLedger:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-            self._writer_lock.close()
+            self._writer.close()
+
+
+class LedgerPorts:
+    """The ``ReadingStore`` methods a store answers from its ledger alone, each handed on to
+    ``self.ledger`` explicitly: both stores answer them alike."""
+
+    ledger: SqliteLedger
+
+    def last_sequences(self) -> dict[str, int]:
+        return self.ledger.last_sequences()
+
+    def online_by_availability(self) -> set[str]:
+        return self.ledger.online_by_availability()
+
+    def latest_contents(self) -> dict[tuple[str, str], int]:
+        return self.ledger.latest_contents()
+
+    def last_seen(self) -> dict[str, int]:
+        return self.ledger.last_seen()
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        return self.ledger.dead_letters(limit)
+
+    def clock_refusals(self, since_ms: int) -> list[tuple[str, int, int]]:
+        return self.ledger.clock_refusals(since_ms)
+
+    def take_dirty(self, limit: int) -> list[DirtyMark]:
+        return self.ledger.take_dirty(limit)
+
+    def pending_rt_days(self) -> int:
+        return self.ledger.pending_rt_days()
+
+    def save_evidence(
+        self, evidence: Sequence[DayEvidence], done: Sequence[DirtyMark], now_ms: int = 0, cause: str | None = None
+    ) -> None:
+        self.ledger.save_evidence(evidence, done, now_ms, cause)
+
+    def evidence_version(self) -> int:
+        return self.ledger.evidence_version()
+
+    def day_evidence(self, rt_codes: Sequence[str] | None, start: date, end: date) -> list[DayEvidence]:
+        return self.ledger.day_evidence(rt_codes, start, end)
+
+    def period_totals(self, start: date, end: date, rt_codes: Sequence[str] | None = None) -> dict[str, PeriodTotals]:
+        return self.ledger.period_totals(start, end, rt_codes)
 
 
 def _kind_totals(days: dict[str, list[Figures]]) -> dict[str, Figures]:

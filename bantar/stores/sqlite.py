@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from bantar.archive.kinds import ARCHIVED_KINDS
-from bantar.domain.errors import StoreError
 from bantar.domain.evidence import RTReadings
 from bantar.domain.intake import DeadLetter
 from bantar.domain.readings import Reading
@@ -30,7 +29,7 @@ from bantar.kinds.contract import Series
 from bantar.kinds.registry import plugins
 from bantar.ports import SequenceGap, StoreCounts, WeighingRow, WriteOutcome
 from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA, SqliteArchiveSide, merge_archived
-from bantar.stores.ledger import SERIES, DeviceAndDayNotes, Synchronous, conflict_letter
+from bantar.stores.ledger import SERIES, DeviceAndDayNotes, LedgerPorts, SqliteLedger, Synchronous, conflict_letter
 
 _KEY = (
     "device_id TEXT NOT NULL, seq INTEGER NOT NULL, rt_code TEXT NOT NULL, "
@@ -58,13 +57,18 @@ _PLUGINS = plugins()
 _SCHEMA = "".join(_table_sql(p.series) for p in _PLUGINS.values())
 _INSERTS = {kind: _insert_sql(p.series) for kind, p in _PLUGINS.items()}
 _ROWS = {kind: p.series.row for kind, p in _PLUGINS.items()}
+_ADDED_COLUMNS = [
+    (p.series.name, column, sql_type) for p in _PLUGINS.values() for column, sql_type in p.series.added_columns
+]
+"""columns the reading tables gained since they were first made"""
 _READ = [p for p in _PLUGINS.values() if p.slot is not None or p.evidence is not None]
 """the kinds the evidence reads back"""
 
 
-class SqliteStore(SqliteArchiveSide):
-    """``ReadingStore`` on one SQLite file: the readings and the ledger side by side; with an
-    ``archive_root``, readings older than the hot window are read from the archive too."""
+class SqliteStore(SqliteArchiveSide, LedgerPorts):
+    """``ReadingStore`` on one SQLite file: the readings and the ledger side by side (the reading
+    tables in the ledger's file, written in its transactions); with an ``archive_root``, readings
+    older than the hot window are read from the archive too."""
 
     def __init__(
         self,
@@ -73,13 +77,9 @@ class SqliteStore(SqliteArchiveSide):
         busy_timeout_ms: int = 10_000,
         archive_root: Path | None = None,
     ) -> None:
-        super().__init__(path, synchronous, busy_timeout_ms, _SCHEMA + ARCHIVE_SCHEMA)
+        self.ledger = SqliteLedger(path, synchronous, busy_timeout_ms, _SCHEMA + ARCHIVE_SCHEMA, _ADDED_COLUMNS)
+        self.path = self.ledger.path
         self.archive_root = archive_root
-        for p in _PLUGINS.values():
-            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({p.series.name})")}
-            for name, sql_type in p.series.added_columns:
-                if name not in present:
-                    self._db.execute(f"ALTER TABLE {p.series.name} ADD COLUMN {name} {sql_type}")
 
     def write(self, readings: Sequence[Reading], dead_letters: Sequence[DeadLetter]) -> WriteOutcome:
         by_kind: dict[DeviceKind, list[Reading]] = defaultdict(list)
@@ -88,85 +88,60 @@ class SqliteStore(SqliteArchiveSide):
         rows = {kind: [_ROWS[kind](r) for r in group] for kind, group in by_kind.items()}
         notes = DeviceAndDayNotes.of(readings)
         stored = duplicates = conflicts = 0
-        with self._writing():
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                conflicting: list[DeadLetter] = []
-                for kind, group in by_kind.items():
-                    before = self._db.total_changes
-                    self._db.executemany(_INSERTS[kind], rows[kind])
-                    inserted = self._db.total_changes - before
-                    stored += inserted
-                    if inserted < len(group):
-                        matching, clashes = self._classify(kind, group)
-                        duplicates += matching - inserted
-                        conflicting.extend(clashes)
-                conflicts = len(conflicting)
-                self._insert_dead_letters([*dead_letters, *conflicting])
-                self._note_devices_and_days(notes)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise StoreError(f"SQLite write failed: {exc}") from exc
-            except BaseException:
-                self._rollback()
-                raise
+        with self.ledger.transaction("SQLite write failed") as db:  # the readings and the ledger's notes: one commit
+            conflicting: list[DeadLetter] = []
+            for kind, group in by_kind.items():
+                before = db.total_changes
+                db.executemany(_INSERTS[kind], rows[kind])
+                inserted = db.total_changes - before
+                stored += inserted
+                if inserted < len(group):
+                    matching, clashes = _classify(db, kind, group)
+                    duplicates += matching - inserted
+                    conflicting.extend(clashes)
+            conflicts = len(conflicting)
+            self.ledger.note_batch(notes, [*dead_letters, *conflicting])
         return WriteOutcome(stored, duplicates, conflicts)
 
-    def _classify(self, kind: DeviceKind, group: Sequence[Reading]) -> tuple[int, list[DeadLetter]]:
-        """Count readings whose stored twin has the same digest; dead-letter the others."""
-        sql = f"SELECT digest FROM {SERIES[kind]} WHERE device_id = ? AND seq = ?"
-        matching = 0
-        clashes = []
-        for reading in group:
-            (stored_digest,) = self._db.execute(sql, (reading.device_id, reading.seq)).fetchone()
-            if stored_digest == reading.digest:
-                matching += 1
-            else:
-                clashes.append(conflict_letter(reading, stored_digest))
-        return matching, clashes
-
     def sequence_gaps(self, max_gap: int = PLAUSIBLE_GAP) -> list[SequenceGap]:
-        return self._sequence_gaps_in(SERIES.values(), max_gap)
+        return self.ledger.sequence_gaps_in(SERIES.values(), max_gap)
 
     def counts(self) -> StoreCounts:
-        with self._lock:
+        with self.ledger.reading() as db:
             by_kind = {
-                kind.value: self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-                for kind, table in SERIES.items()
+                kind.value: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for kind, table in SERIES.items()
             }
-            dead_letters = self._dead_letter_counts()
         for kind, archived in self.archived_counts().items():
             by_kind[kind] += archived
-        return StoreCounts(by_kind, dead_letters)
+        return StoreCounts(by_kind, self.ledger.dead_letter_counts())
 
     def mark_all_dirty(self) -> int:
         """Mark every RT-day that has readings, for a recompute from scratch."""
         day_expr = f"date((ts_ms + {WIB_OFFSET_MS}) / 1000, 'unixepoch')"
-        with self._lock:
+        with self.ledger.reading() as db:
             rt_days = [
                 row
                 for table in SERIES.values()
-                for row in self._db.execute(f"SELECT DISTINCT rt_code, {day_expr} FROM {table}")
+                for row in db.execute(f"SELECT DISTINCT rt_code, {day_expr} FROM {table}")
             ]
-        return self._mark_dirty(sorted({*rt_days, *self.archived_rt_days()}))
+        return self.ledger.mark_dirty(sorted({*rt_days, *self.archived_rt_days()}))
 
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings:
         window = (rt_code, start_ms, end_ms)
         where = "WHERE rt_code = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms"
         slots: dict[str, list[Any]] = {}
         others: dict[DeviceKind, list[Any]] = {}
-        with self._lock:
+        with self.ledger.reading() as db:
             for p in _READ:
                 s, read = p.series, ", ".join(p.series.read)
                 rows = []
                 if s.state:  # each device's last state before the window
-                    rows += self._db.execute(
+                    rows += db.execute(
                         f"SELECT device_id, MAX(ts_ms), {read} FROM {s.name} WHERE rt_code = ? AND ts_ms < ? "
                         "GROUP BY device_id",
                         window[:2],
                     ).fetchall()
-                rows += self._db.execute(f"SELECT device_id, ts_ms, {read} FROM {s.name} {where}", window).fetchall()
+                rows += db.execute(f"SELECT device_id, ts_ms, {read} FROM {s.name} {where}", window).fetchall()
                 built = [s.row_of(*row) for row in rows]
                 if p.slot is None:
                     others[p.kind] = built
@@ -176,10 +151,27 @@ class SqliteStore(SqliteArchiveSide):
         return merge_archived(hot, {kind: self.archived(kind, rt_code, start_ms, end_ms) for kind in ARCHIVED_KINDS})
 
     def weighings(self, rt_code: str, start_ms: int, end_ms: int) -> list[WeighingRow]:
-        with self._lock:
-            rows = self._db.execute(
+        with self.ledger.reading() as db:
+            rows = db.execute(
                 "SELECT device_id, seq, ts_ms, kg FROM weighings WHERE rt_code = ? AND ts_ms >= ? AND ts_ms < ? "
                 "ORDER BY ts_ms, device_id, seq",
                 (rt_code, start_ms, end_ms),
             ).fetchall()
         return [WeighingRow(*r) for r in rows]
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def _classify(db: sqlite3.Connection, kind: DeviceKind, group: Sequence[Reading]) -> tuple[int, list[DeadLetter]]:
+    """Count readings whose stored twin has the same digest; dead-letter the others."""
+    sql = f"SELECT digest FROM {SERIES[kind]} WHERE device_id = ? AND seq = ?"
+    matching = 0
+    clashes = []
+    for reading in group:
+        (stored_digest,) = db.execute(sql, (reading.device_id, reading.seq)).fetchone()
+        if stored_digest == reading.digest:
+            matching += 1
+        else:
+            clashes.append(conflict_letter(reading, stored_digest))
+    return matching, clashes

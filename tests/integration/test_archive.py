@@ -104,8 +104,8 @@ def hot_rows(store: Store, kind: DeviceKind) -> list[tuple[str, int, int]]:
     if isinstance(store, InfluxStore):
         (points,) = store.client.query([f"SELECT seq FROM {SERIES[kind]} GROUP BY device_id"])
         return [(p["device_id"], p["seq"], p["time"] // NS_PER_MS) for p in points]
-    with store._lock:
-        return store._db.execute(f"SELECT device_id, seq, ts_ms FROM {SERIES[kind]}").fetchall()
+    with store.ledger.reading() as db:
+        return db.execute(f"SELECT device_id, seq, ts_ms FROM {SERIES[kind]}").fetchall()
 
 
 def archived_rows(store: Store, kind: DeviceKind) -> list[tuple[str, int, int]]:

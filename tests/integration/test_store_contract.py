@@ -153,8 +153,9 @@ def stored_texts(store: ReadingStore) -> set[str]:
         )
         return {r["note"] for r in notes} | {r["activity"] for r in activities}
     assert isinstance(store, SqliteStore)
-    rows = store._db.execute("SELECT note FROM poskamling_events UNION SELECT activity FROM gotong_royong_events")
-    return {text for (text,) in rows}
+    with store.ledger.reading() as db:
+        rows = db.execute("SELECT note FROM poskamling_events UNION SELECT activity FROM gotong_royong_events")
+        return {text for (text,) in rows}
 
 
 def test_free_text_with_metacharacters_reads_back_byte_identical(
