@@ -8,8 +8,10 @@ The API process also runs the evidence loop, the summaries' warm-up and the arch
 CPU-bound Python that holds the interpreter lock. CPython hands the lock to a waiting thread
 only every switch interval (5 ms by default), and a request changes threads many times (event
 loop, thread pool, socket), so during an evidence turn each request waited tens to hundreds of
-milliseconds (``bench/summary.py``: city summary p95 651 ms right after an update with 5 ms,
-53 ms with 0.5 ms, same run conditions). The API process uses ``SWITCH_INTERVAL_S``."""
+milliseconds. ``bench/summary.py`` (90 days of the city's evidence, 15 updates, quiet machine):
+right after an update p50 117 / p95 835 ms with CPython's 5 ms, 88 / 221 ms with 0.5 ms, 57 / 90
+ms with 0.1 ms. The API process uses ``SWITCH_INTERVAL_S``. (The lasting fix is the evidence loop
+in a process of its own; garbage collections of the loop's allocations pause all threads too.)"""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import time
 import uvicorn
 from fastapi import FastAPI
 
-SWITCH_INTERVAL_S = 0.0005
+SWITCH_INTERVAL_S = 0.0001
 """how often the interpreter lock passes between threads in the API process (CPython: 0.005)"""
 
 

@@ -48,6 +48,10 @@ PACKAGES = ["node-red@4", "node-red-contrib-influxdb@0.7"]
 PER_MESSAGE_FLOW = "Node-RED per message"
 BATCHED_FLOW = "Node-RED batched (join 1,000)"
 BANTAR = "bantar ingest, InfluxDB"
+BANTAR_SHARED = "bantar ingest, InfluxDB, 2 members"
+"""two ``bantar ingest`` processes in one shared subscription (``BANTAR_MQTT__SHARED_GROUP``): a
+Python MQTT client costs a core at about 30,000 msg/s doing nothing else (the bare paho
+subscriber's drain), while Node-RED's runs in one Node.js process; the drain only"""
 SETTLED_S = 10.0
 """a consumer is done when its stored count has not moved for this long (a batch can take
 seconds on a busy machine)"""
@@ -213,13 +217,17 @@ def main() -> None:
                 results[name] = run_nodered(red, work, bench, influx, influx_port, name, batched, n, rates[name])
             rates[BANTAR] = {}
             results[BANTAR] = run_bantar(bench, influx, n, rates[BANTAR])
-            print(f"\n{'consumer':<32}{'live msg/s':>18}{'drain msg/s':>13}   after SIGKILL halfway, restarted")
+            rates[BANTAR_SHARED] = {}
+            results[BANTAR_SHARED] = run_bantar_shared(bench, influx, n, rates[BANTAR_SHARED])
+            print(f"\n{'consumer':<36}{'live msg/s':>18}{'drain msg/s':>13}   after SIGKILL halfway, restarted")
             for name, r in results.items():
-                print(f"{name:<32}{r['live']:>18}{r['drain']:>13}   {r['kill']}")
+                print(f"{name:<36}{r['live']:>18}{r['drain']:>13}   {r['kill']}")
             ours, peer = rates[BANTAR], rates[BATCHED_FLOW]
             print(
                 f"ratios: bantar / batched flow: live {ours['live'] / peer['live']:.2f}x, "
-                f"drain {ours['drain'] / peer['drain']:.2f}x (target: drain > 1x, every guarantee on); "
+                f"drain {ours['drain'] / peer['drain']:.2f}x with one process, "
+                f"{rates[BANTAR_SHARED]['drain'] / peer['drain']:.2f}x with two members "
+                f"(target: drain > 1x, every guarantee on); "
                 f"nothing is doubled in either (a redelivery overwrites its own point: same device, same time)"
             )
         finally:
@@ -302,6 +310,17 @@ def run_nodered(
         bench.forget(client_id)
         print(f"  {name}: {mode} {out[mode]}", flush=True)
     return out
+
+
+def run_bantar_shared(bench: Bench, influx: InfluxProcess, n: int, rates: dict[str, float]) -> dict[str, str]:
+    """The drain with two ``bantar ingest`` members of one shared subscription (one ledger)."""
+    bench.fresh_store("influxdb", "nr-drain-shared")
+    settle_influxd(influx)
+    figure = bench.bantar_drain_shared(n, 2)
+    assert figure.from_connect is not None
+    rates["drain"] = figure.from_connect
+    print(f"  bantar, 2 members: drain {figure.from_connect:,.0f}", flush=True)
+    return {"live": "-", "drain": f"{figure.from_connect:,.0f}", "kill": "-"}
 
 
 def run_bantar(bench: Bench, influx: InfluxProcess, n: int, rates: dict[str, float]) -> dict[str, str]:

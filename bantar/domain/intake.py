@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bantar.domain.errors import Reason, Rejected
-from bantar.domain.readings import BinPayload, Payload, Reading, canonical_form
+from bantar.domain.readings import Payload, Reading, canonical_form
 from bantar.domain.registry import Device, RegistryIndex
 from bantar.domain.timebase import PROGRAMME_START, to_utc
 from bantar.domain.topics import DeviceKind, Topic
@@ -23,6 +23,10 @@ from bantar.kinds.registry import plugins
 
 _PARSERS: dict[DeviceKind, Callable[[bytes], Payload]] = {kind: p.parse for kind, p in plugins().items()}
 """each kind's payload model, from its plug-in (``bantar.kinds``)"""
+CALIBRATE: dict[DeviceKind, Callable[[Payload, Device], float]] = {
+    kind: p.calibrate for kind, p in plugins().items() if p.calibrate is not None
+}
+"""each kind's figure from the device's registration (bins: fill from distance), from its plug-in"""
 
 
 class IntakeLimits(BaseModel):
@@ -109,7 +113,7 @@ def accept(
         ts=ts,
         received_at=received_at,
         payload=body,
-        fill_pct=_fill_pct(body, device) if isinstance(body, BinPayload) else None,
+        calibrated=calibrate(device.kind, body, device),
         digest=payload_digest(canonical_form(body, ts)),
         raw=payload,
     )
@@ -171,16 +175,10 @@ def _device_of(topic: str, registry: RegistryIndex) -> Device:
     return device
 
 
-def _fill_pct(body: BinPayload, device: Device) -> float:
-    if body.fill_pct is not None:
-        return body.fill_pct
-    assert body.distance_cm is not None  # guaranteed by BinPayload's validator
-    if device.depth_cm is None:
-        raise Rejected(
-            Reason.invalid_field,
-            f"distance_cm needs the bin's depth_cm in the registry; device {device.id!r} has none",
-        )
-    return max(0.0, min(100.0, 100.0 * (1 - body.distance_cm / device.depth_cm)))
+def calibrate(kind: DeviceKind, body: Payload, device: Device) -> float | None:
+    """``Reading.calibrated`` of a reading of ``kind`` (None: its kind has no such figure)."""
+    found = CALIBRATE.get(kind)
+    return None if found is None else found(body, device)
 
 
 def _check_window(ts: datetime, received_at: datetime, limits: IntakeLimits) -> None:

@@ -226,8 +226,9 @@ class Reading:
     whatever the bytes (key order, spacing, ``50`` or ``50.0``, the offset of the same instant)"""
     raw: bytes = b""
     """the payload as received (dead letters keep its first bytes)"""
-    fill_pct: float | None = None
-    """bins: fill after calibration"""
+    calibrated: float | None = None
+    """the figure its kind derives from the device's registered calibration (``KindPlugin.calibrate``;
+    bins: the fill in %, from the distance and the bin's depth)"""
 
 
 def canonical_form(payload: Payload, ts_utc: datetime) -> bytes:

@@ -6,28 +6,44 @@ from __future__ import annotations
 
 from typing import Any
 
+from bantar.domain.errors import Reason, Rejected
 from bantar.domain.evidence import BinRow
-from bantar.domain.readings import BinPayload, Reading
-from bantar.domain.registry import RT
+from bantar.domain.readings import BinPayload, Payload, Reading
+from bantar.domain.registry import RT, Device
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
 from bantar.kinds.contract import Chart, KindNames, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
 
+def fill_of(body: Payload, device: Device) -> float:
+    """The fill in %: as reported, or from the ultrasonic distance and the bin's registered
+    depth (clamped to 0..100)."""
+    assert isinstance(body, BinPayload)
+    if body.fill_pct is not None:
+        return body.fill_pct
+    assert body.distance_cm is not None  # guaranteed by BinPayload's validator
+    if device.depth_cm is None:
+        raise Rejected(
+            Reason.invalid_field,
+            f"distance_cm needs the bin's depth_cm in the registry; device {device.id!r} has none",
+        )
+    return max(0.0, min(100.0, 100.0 * (1 - body.distance_cm / device.depth_cm)))
+
+
 def _row(r: Reading) -> tuple[Any, ...]:
     body = r.payload
     assert isinstance(body, BinPayload)
-    return (*common(r), r.fill_pct, body.battery_pct, r.digest, body.distance_cm)
+    return (*common(r), r.calibrated, body.battery_pct, r.digest, body.distance_cm)
 
 
 def _fields(r: Reading) -> dict[str, Any]:
     body = r.payload
     assert isinstance(body, BinPayload)
-    assert r.fill_pct is not None
+    assert r.calibrated is not None
     battery = None if body.battery_pct is None else float(body.battery_pct)
     distance = {} if body.distance_cm is None else {"distance_cm": float(body.distance_cm)}
-    return {"fill_pct": float(r.fill_pct), "battery_pct": battery, **distance}
+    return {"fill_pct": float(r.calibrated), "battery_pct": battery, **distance}
 
 
 def _row_of(device_id: str, ts_ms: int, fill: Any, seq: int, received_ms: int, distance: Any) -> BinRow:
@@ -53,6 +69,7 @@ def longest_gap(t: PeriodTotals, _rt: RT, kinds: dict[DeviceKind, int]) -> Measu
 PLUGIN = KindPlugin(
     kind=DeviceKind.bin,
     names=KindNames("tong sampah", "waste bin"),
+    calibrate=fill_of,
     parse=BinPayload.model_validate_json,
     series=Series(
         name="bin_readings",

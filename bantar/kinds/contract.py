@@ -227,6 +227,9 @@ class KindPlugin:
     rules: type[BaseModel] | None = None
     calibration: frozenset[str] = frozenset()
     """the registry settings a device of this kind may carry (``Device.calibration``)"""
+    calibrate: Callable[[Payload, Device], float] | None = None
+    """the figure stored with each reading from the device's registration (``Reading.calibrated``);
+    raises ``Rejected`` when the registration lacks what it needs (the intake and the sources call it)"""
     chart: Chart | None = None
     simulator: str | None = None
     """``module:function`` of the simulator's model (loaded by the simulator only)"""

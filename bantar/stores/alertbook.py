@@ -137,17 +137,23 @@ def _alert(row: Sequence[Any]) -> StoredAlert:
 
 
 class AlertBook:
-    """The alerts and outbox tables of the app DB; one connection per process, serialised."""
+    """The alerts and outbox tables of the app DB: one connection for the writers, serialised, and
+    one for the API's reads, which see the last committed state and never wait for a write (the
+    evidence loop's sync holds the writer for a city's alerts: a dashboard's summary waited
+    ~0.1 s behind it, ``bench/summary.py``)."""
 
     def __init__(self, path: Path, busy_timeout_ms: int = 10_000) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._read_lock = threading.Lock()
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             self._db.executescript(_SCHEMA)
+            self._reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._reader.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the alert tables in {path}: {exc}") from exc
 
@@ -254,22 +260,24 @@ class AlertBook:
         return None if row is None else _alert(row)
 
     def alert(self, alert_id: int) -> StoredAlert | None:
-        with self._lock:
-            row = self._db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        with self._read_lock:
+            row = self._reader.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         return None if row is None else _alert(row)
 
     def alerts(self, rt_codes: Sequence[str] | None, states: Sequence[AlertState]) -> list[StoredAlert]:
         marks = ",".join("?" * len(states))
-        with self._lock:
-            rows = self._db.execute(
+        with self._read_lock:
+            rows = self._reader.execute(
                 f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE state IN ({marks}) ORDER BY id", tuple(states)
             ).fetchall()
         wanted = None if rt_codes is None else set(rt_codes)
         return [_alert(r) for r in rows if wanted is None or r[3] in wanted]
 
     def state_counts(self, rt_codes: Sequence[str] | None) -> dict[str, int]:
-        with self._lock:
-            rows = self._db.execute("SELECT rt_code, state, COUNT(*) FROM alerts GROUP BY rt_code, state").fetchall()
+        with self._read_lock:
+            rows = self._reader.execute(
+                "SELECT rt_code, state, COUNT(*) FROM alerts GROUP BY rt_code, state"
+            ).fetchall()
         wanted = None if rt_codes is None else set(rt_codes)
         counts = {"open": 0, "acknowledged": 0, "resolved": 0}
         for rt_code, state, n in rows:
@@ -344,8 +352,8 @@ class AlertBook:
                 )
 
     def outbox(self, alert_id: int | None = None) -> list[OutboxStatus]:
-        with self._lock:
-            rows = self._db.execute(
+        with self._read_lock:
+            rows = self._reader.execute(
                 "SELECT id, alert_id, recipient, channel, stage, state, due_ms, attempts, sent_ms, last_error "
                 "FROM outbox WHERE ? IS NULL OR alert_id = ? ORDER BY id",
                 (alert_id, alert_id),
@@ -353,9 +361,10 @@ class AlertBook:
         return [OutboxStatus(**dict(zip(OutboxStatus.model_fields, r, strict=True))) for r in rows]
 
     def pending(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
+        with self._read_lock:
+            return int(self._reader.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock:
             self._db.close()
+            self._reader.close()

@@ -14,7 +14,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from bantar.domain.errors import Reason, Rejected
-from bantar.domain.intake import IntakeLimits, check_window, payload_digest, rejection_of
+from bantar.domain.intake import IntakeLimits, calibrate, check_window, payload_digest, rejection_of
 from bantar.domain.readings import (
     AvailabilityPayload,
     AvailabilityState,
@@ -77,7 +77,7 @@ class Translator:
             raise not_a_reading(f"LoRaWAN join of {device.id!r}: its frame counter starts a new session")
         ts = to_utc(observation.ts or received_at)
         check_window(ts, received_at, self.limits)
-        kind, body_fields, fill = _reading_fields(device, observation)
+        kind, body_fields = _reading_fields(device, observation)
         digest = payload_digest(f"{kind}\0".encode() + observation.content)
         if observation.f_cnt is not None:
             seq = self.sessions.seq_for(device.id, observation.f_cnt, ts)
@@ -91,7 +91,8 @@ class Translator:
             body = _PAYLOADS[kind].model_validate({"ts": ts, "seq": seq, **body_fields})
         except ValidationError as exc:
             raise rejection_of(exc) from None
-        return [Reading(device.id, kind, device.rt, seq, ts, received_at, body, digest, message.payload, fill)]
+        calibrated = calibrate(kind, body, device)
+        return [Reading(device.id, kind, device.rt, seq, ts, received_at, body, digest, message.payload, calibrated)]
 
     def _route(self, topic: str) -> tuple[Route, dict[str, str]]:
         """The first template the topic fits whose topic-borne id (Tasmota topic, ESPHome node,
@@ -126,8 +127,8 @@ _PAYLOADS: dict[DeviceKind, type[Payload]] = {
 }
 
 
-def _reading_fields(device: Device, observation: Observation) -> tuple[DeviceKind, dict[str, object], float | None]:
-    """The reading kind, its payload fields and (bins) the fill, from what the message measured."""
+def _reading_fields(device: Device, observation: Observation) -> tuple[DeviceKind, dict[str, object]]:
+    """The reading kind and its payload fields, from what the message measured."""
     if observation.fault:
         raise Rejected(Reason.sensor_fault, f"device {device.id!r}: {observation.fault}")
     battery = observation.values.get("battery")
@@ -141,16 +142,15 @@ def _reading_fields(device: Device, observation: Observation) -> tuple[DeviceKin
                 "recording": observation.recording,
                 "storage_free_pct": free.value if free else None,
             },
-            None,
         )
     if observation.state is not None:
-        return DeviceKind.availability, {"state": observation.state, "battery_pct": battery_pct}, None
+        return DeviceKind.availability, {"state": observation.state, "battery_pct": battery_pct}
     values = _measured(device, observation)
     if device.kind is DeviceKind.bin and "distance" in values:
-        return DeviceKind.bin, *_bin_fields(device, values["distance"], values.get("battery"))
+        return DeviceKind.bin, _bin_fields(device, values["distance"], values.get("battery"))
     if device.kind is DeviceKind.bank_sampah and "weight" in values:
         weight = values["weight"]
-        return DeviceKind.weighing, {"kg": weight.value * _TO_KG[weight.unit]}, None
+        return DeviceKind.weighing, {"kg": weight.value * _TO_KG[weight.unit]}
     roles = ", ".join(sorted(values)) or "nothing"
     raise Rejected(
         Reason.no_mapped_field, f"device {device.id!r} is a {device.kind}; the message measured {roles} for it"
@@ -172,7 +172,7 @@ def _measured(device: Device, observation: Observation) -> dict[str, Quantity]:
     return {**observation.values, **decoded.values}
 
 
-def _bin_fields(device: Device, distance: Quantity, battery: Quantity | None) -> tuple[dict[str, object], float]:
+def _bin_fields(device: Device, distance: Quantity, battery: Quantity | None) -> dict[str, object]:
     if distance.unit not in _TO_CM:
         raise Rejected(Reason.invalid_field, f"distance in {distance.unit!r}; expected mm, cm or m")
     cm = distance.value * _TO_CM[distance.unit]
@@ -186,5 +186,4 @@ def _bin_fields(device: Device, distance: Quantity, battery: Quantity | None) ->
             f"device {device.id!r}: distance {cm:g} cm is beyond the bin's depth of {device.depth_cm:g} cm",
         )
     battery_pct = battery.value if battery is not None and battery.unit == "%" else None
-    fill = max(0.0, min(100.0, 100.0 * (1 - cm / device.depth_cm)))
-    return {"distance_cm": round(cm, 3), "battery_pct": battery_pct}, fill
+    return {"distance_cm": round(cm, 3), "battery_pct": battery_pct}

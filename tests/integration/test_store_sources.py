@@ -52,7 +52,7 @@ def test_source_kinds_are_stored_and_feed_camera_uptime(any_store: ReadingStore,
         reading(camera.id, camera.rt, DeviceKind.availability, DAY + timedelta(hours=5), {"state": offline}),
         reading(camera.id, camera.rt, DeviceKind.cctv, DAY + timedelta(hours=6), {"online": True}),
         reading(scale.id, scale.rt, DeviceKind.weighing, DAY + timedelta(hours=2), {"kg": 2.35}),
-        reading(bin_.id, bin_.rt, DeviceKind.bin, DAY, {"distance_cm": 40.0}, fill_pct=60.0),
+        reading(bin_.id, bin_.rt, DeviceKind.bin, DAY, {"distance_cm": 40.0}, calibrated=60.0),
     ]
     assert any_store.write(batch, []) == (5, 0, 0)
     assert any_store.write(batch, []) == (0, 5, 0)  # redelivered: duplicates

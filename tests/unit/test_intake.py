@@ -35,7 +35,7 @@ def test_bin_reading_takes_its_rt_from_the_registry(registry_index: RegistryInde
     reading = accept(topic(b), payload(ts=TS, seq=3, fill_pct=42.5, battery_pct=90), NOW, registry_index, LIMITS)
     assert reading.rt_code == b.rt
     assert reading.ts == datetime(2026, 11, 29, 2, 55, tzinfo=UTC)
-    assert reading.fill_pct == 42.5
+    assert reading.calibrated == 42.5
 
 
 def test_a_payload_naming_an_rt_is_refused(registry_index: RegistryIndex) -> None:
@@ -55,7 +55,7 @@ def test_distance_is_turned_into_fill_with_the_bins_depth(registry_index: Regist
         registry_index,
         LIMITS,
     )
-    assert reading.fill_pct == pytest.approx(75.0)
+    assert reading.calibrated == pytest.approx(75.0)
 
 
 def test_each_kind_has_a_valid_example(registry_index: RegistryIndex) -> None:

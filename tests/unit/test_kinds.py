@@ -34,7 +34,7 @@ def example_reading(p: KindPlugin) -> Reading:
         received_at=RECEIVED,
         payload=body,
         digest=payload_digest(canonical_form(body, ts)),
-        fill_pct=42.5 if p.kind is DeviceKind.bin else None,
+        calibrated=42.5 if p.kind is DeviceKind.bin else None,
     )
 
 

@@ -54,8 +54,8 @@ def test_json_bin_payloads_either_validate_fully_or_name_a_reason(registry_index
         assert reading.reason in Reason
         assert reading.detail
         return
-    assert reading.fill_pct is not None
-    assert 0 <= reading.fill_pct <= 100
+    assert reading.calibrated is not None
+    assert 0 <= reading.calibrated <= 100
     assert reading.rt_code == bin_device.rt
 
 
