@@ -277,7 +277,8 @@ def test_offline_entries_are_stored_exactly_once(site: Site, phones: Any, tmp_pa
     for phone in (operator, post):
         WebDriverWait(phone, 60).until(lambda d: pending(d) == 0, "the outbox to empty")
     assert site.deposits(rt) == 5
-    assert sorted(site.post_reports(rt)) == ["duty", "incident", "patrol", "patrol", "patrol"]
+    denied = [(e.action, e.detail) for e in site.services.app_db.audit_entries() if e.action.endswith("_denied")]
+    assert sorted(site.post_reports(rt)) == ["duty", "incident", "patrol", "patrol", "patrol"], denied
     visit(operator, "kirim", ".badge.sent")
     assert len(operator.find_elements(By.CSS_SELECTOR, ".badge.sent")) == 5
     operator.find_element(By.ID, "send-now").click()  # another sync: nothing is sent twice
