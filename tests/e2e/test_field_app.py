@@ -634,3 +634,45 @@ def test_a_background_sync_sends_what_was_saved_offline_once(site: Site, phones:
         operator.execute_script("return location.hash")
         == f"#/struk/{operator.execute_script('return S.entries[0].key')}"
     )
+
+
+OUTBOX = """const done = arguments[arguments.length - 1];
+(async () => {
+  const entries = (await allEntries(S.db)).filter((e) => e.state === 'pending');
+  if (arguments[0] === 'due-after-first') {  // the first waits out its backoff, the others are due
+    for (const [i, e] of entries.entries()) { e.next_at = i ? 0 : Date.now() + 3600000; await putEntry(S.db, e); }
+    return entries.map((e) => e.kind);
+  }
+  return syncOutbox(S.db, null, arguments[0] === 'forced');
+})().then(done, (e) => done(`failed: ${e}`));"""
+
+
+def test_nothing_overtakes_an_entry_waiting_out_its_backoff(site: Site, phones: Any, tmp_path: Path) -> None:
+    """The outbox sends in the order entries were made: a patrol that overtook its duty start
+    (still waiting out its backoff after the server was out of reach) would be refused for
+    good as outside the duty. A timed retry stops at the first entry not yet due; a sync the
+    user or the network asks for sends all, in order."""
+    rt = list(site.services.registry.rts)[9]
+    site.services.app_db.field.add_checkpoint(rt, Checkpoint(id="cp-0", label="Gerbang"))
+    post = phones("in-order")
+    sign_in(post, site, site.code("Pos ronda RT 10", Role.security_post, rt))
+    set_backoff(post, 30 * 60 * 1000)  # the page's own retries wait half an hour
+    site.proxy.refusing = True
+    site.proxy.cut()
+    try:
+        visit(post, "jaga", "#guards")
+        post.find_element(By.ID, "duty-start").click()
+        WebDriverWait(post, 20).until(lambda d: d.find_elements(By.ID, "duty-end"), "the duty to start")
+        visit(post, "patroli", "#scan-file")
+        assert scan(post, qr_file(post, f"BANTAR-CP/{rt}/cp-0", tmp_path))[0] == "ok"
+        WebDriverWait(post, 20).until(lambda d: pending(d) == 2, "the duty and the patrol on the phone")
+    finally:
+        site.proxy.refusing = False
+    assert post.execute_async_script(OUTBOX, "due-after-first") == ["duty", "patrol"]
+
+    timed = post.execute_async_script(OUTBOX, "timed")
+    assert timed == {"sent": 0, "refused": 0, "stopped": None}, timed
+    assert site.post_reports(rt) == []  # the patrol waited for its duty
+    forced = post.execute_async_script(OUTBOX, "forced")
+    assert forced == {"sent": 2, "refused": 0, "stopped": None}, forced
+    assert site.post_reports(rt) == ["duty", "patrol"]

@@ -191,12 +191,12 @@ async function syncNow(force) {
 
 async function synced(result) {
   /* after a sync by the page or the service worker: the screen, and the next try when the
-   * first entry still waiting is due (its backoff) */
+   * first entry still waiting is due (its backoff: the entries after it wait for it) */
   await refreshEntries();
   if (result && result.stopped === 'unauthorized') await checkSession();
-  const next = S.entries.filter((e) => e.state === 'pending').map((e) => e.next_at);
+  const first = S.entries.find((e) => e.state === 'pending');
   clearTimeout(syncTimer);
-  if (next.length) syncTimer = setTimeout(syncNow, Math.max(50, Math.min(...next) - Date.now()));
+  if (first) syncTimer = setTimeout(syncNow, Math.max(50, first.next_at - Date.now()));
   if (!result || result.sent || result.refused || result.stopped === 'server') rerenderIfListing();
 }
 

@@ -96,7 +96,10 @@ async function syncOnce(db, onChange, force) {
   let sent = 0;
   let refused = 0;
   for (const entry of await allEntries(db)) {
-    if (entry.state !== 'pending' || (!force && entry.next_at > Date.now())) continue;
+    if (entry.state !== 'pending') continue;
+    /* in the order they were made: nothing overtakes an entry still waiting out its backoff (a
+     * patrol sent before its duty start would be refused as outside the duty) */
+    if (!force && entry.next_at > Date.now()) break;
     let outcome;
     try {
       const steps = entry.link && !entry.main_done ? [['main', entry], ['link', entry.link]]

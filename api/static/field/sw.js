@@ -5,7 +5,7 @@
 'use strict';
 importScripts('outbox.js');
 
-const VERSION = 'bantar-field-v2';
+const VERSION = 'bantar-field-v3';  // a new version for every change of the shell's files: phones fetch them again
 const SHELL = [
   './', 'index.html', 'app.js', 'outbox.js', 'style.css', 'manifest.webmanifest', 'icon.svg',
   'vendor/jsQR-1.4.0.js', 'vendor/qrcode-generator-1.4.4.js',
