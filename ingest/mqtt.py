@@ -114,7 +114,11 @@ class MqttSource:
         self.counters = counters
         self.receive_maximum = min(receive_maximum, 65535)
         self.connected = threading.Event()
+        """connected and subscribed: set when the broker acknowledges the subscription (SUBACK), not
+        at CONNACK; a message published in between would find no subscriber in a new session"""
         self._connection = 0
+        self._subscription: tuple[int | None, bool] = (None, False)
+        """the SUBSCRIBE awaiting its acknowledgement (message id) and whether the session was resumed"""
         self._closing = False
         self._client = self._build_client()
 
@@ -135,6 +139,7 @@ class MqttSource:
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         return client
 
@@ -154,22 +159,36 @@ class MqttSource:
         self._client.loop_start()
         if not self.connected.wait(timeout_s):
             self._client.loop_stop()
-            raise ConnectionError(f"MQTT broker {self.settings.host}:{self.settings.port} did not accept us")
+            raise ConnectionError(
+                f"MQTT broker {self.settings.host}:{self.settings.port} did not accept us or our subscription"
+            )
 
     def _on_connect(self, client: paho.Client, _userdata: Any, flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:
             log.error("broker refused the connection: %s", reason)
             return
         self._connection += 1
-        topic_filters = self.filters or [subscription(self.settings.shared_group)]
-        client.subscribe([(f, 1) for f in topic_filters])
-        topic_filter = ", ".join(topic_filters)
+        _, mid = client.subscribe([(f, 1) for f in self._topic_filters()])
+        self._subscription = (mid, bool(flags.session_present))
+
+    def _topic_filters(self) -> list[str]:
+        return self.filters or [subscription(self.settings.shared_group)]
+
+    def _on_subscribe(self, _client: paho.Client, _userdata: Any, mid: int, reasons: Any, _props: Any) -> None:
+        expected, resumed = self._subscription
+        if expected is None or mid != expected:
+            return
+        topic_filter = ", ".join(self._topic_filters())
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            log.error("broker refused the subscription to %s: %s", topic_filter, ", ".join(refused))
+            return
         log.info(
             "connected to %s:%s as %s (session %s); subscribed to %s",
             self.settings.host,
             self.settings.port,
             self.settings.client_id,
-            "resumed" if flags.session_present else "new",
+            "resumed" if resumed else "new",
             topic_filter,
         )
         self.connected.set()
