@@ -35,7 +35,7 @@ from bantar.domain.scoring import (
     score_criteria,
     week_starts,
 )
-from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, utc_now, wib_day, wib_day_bounds_utc
+from bantar.domain.timebase import DAY_MS, from_epoch_ms, to_epoch_ms, utc_now, wib_day, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
 from bantar.kinds.registry import plugins
 from bantar.ports import ReadingStore
@@ -468,7 +468,7 @@ class EvidenceQueries:
         """Devices whose readings the intake refused for a clock running ahead (they never reach
         the evidence, so only the dead letters tell)."""
         wanted = set(codes)
-        since = to_epoch_ms(self.now()) - QUALITY_ALERT_DAYS * 86_400_000
+        since = to_epoch_ms(self.now()) - QUALITY_ALERT_DAYS * DAY_MS
         alerts: dict[str, Alert] = {}
         for device_id, received_ms, device_ms in self.store.clock_refusals(since):
             device = self.registry.devices.get(device_id)

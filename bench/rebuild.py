@@ -35,14 +35,13 @@ sys.path.insert(0, str(REPO))
 
 from bantar.archive.archiver import Archiver  # noqa: E402
 from bantar.domain.registry import Device, Registry, RegistryIndex  # noqa: E402
-from bantar.domain.timebase import to_epoch_ms, wib_day  # noqa: E402
+from bantar.domain.timebase import DAY_MS, to_epoch_ms, wib_day  # noqa: E402
 from bantar.domain.topics import DeviceKind  # noqa: E402
 from bantar.evidence_service import EvidenceUpdater  # noqa: E402
 from bantar.rules_file import load_rules  # noqa: E402
 from bantar.stores.sqlite import SqliteStore  # noqa: E402
 from bench.city import END, generated_city  # noqa: E402
 
-DAY_MS = 86_400_000
 CITY_RTS = 1635
 
 

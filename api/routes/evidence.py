@@ -208,7 +208,9 @@ def rt_rows(period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list
     require(who, Action.read_evidence)
     codes = [c for c, place in services.registry.rts.items() if who.covers(place)]
     scores = services.queries.bulk_scores(list(services.registry.rts), period.start, period.end)
-    alerts = Counter((a.rt_code, a.kind) for a in services.queries.alerts(codes))
+    listed = services.queries.alerts(codes)
+    alerts = Counter((a.rt_code, a.kind) for a in listed)
+    raised_by_kinds = Counter(a.rt_code for a in listed if a.kind not in _SERVICE_ALERTS)
     rows = []
     for code in codes:
         place = services.registry.rts[code]
@@ -225,7 +227,7 @@ def rt_rows(period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list
                 reassessment_alerts=alerts[(code, "reassessment")],
                 device_alerts=alerts[(code, "device_silent")],
                 quality_alerts=alerts[(code, "data_quality")] + alerts[(code, "clock_skew")],
-                kind_alerts=sum(n for (c, kind), n in alerts.items() if c == code and kind not in _SERVICE_ALERTS),
+                kind_alerts=raised_by_kinds[code],
                 in_progress=scores[code].in_progress,
             )
         )

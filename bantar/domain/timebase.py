@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 WIB = ZoneInfo("Asia/Jakarta")
 WIB_FIXED = timezone(timedelta(hours=7), "WIB")
 """WIB as a fixed offset (Indonesia keeps no daylight saving): cheap to format with"""
+NS_PER_MS = 1_000_000
+"""InfluxDB keeps time in nanoseconds"""
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 WIB_OFFSET_MS = 7 * HOUR_MS

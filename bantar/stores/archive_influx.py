@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from bantar.domain.timebase import DAY_MS, HOUR_MS, WIB_OFFSET_MS, wib_day_of_ms, wib_day_start_ms
+from bantar.domain.timebase import DAY_MS, HOUR_MS, NS_PER_MS, WIB_OFFSET_MS, wib_day_of_ms, wib_day_start_ms
 from bantar.domain.topics import DeviceKind
 from bantar.stores.archive_sqlite import INSERT_PART, ArchiveManifest, PartRecord, part_values
 from bantar.stores.ledger import SERIES, SqliteLedger
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from bantar.stores.influxdb import InfluxClient
 
 log = logging.getLogger("bantar.archive")
-NS_PER_MS = 1_000_000
 WIB_DAYS = f"time(1d, {(DAY_MS - WIB_OFFSET_MS) // HOUR_MS}h)"
 """InfluxQL's ``GROUP BY`` interval of WIB days: a day from the epoch's midnight UTC, offset to
 WIB midnight (17:00 UTC)."""

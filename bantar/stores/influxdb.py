@@ -37,7 +37,7 @@ from bantar.domain.evidence import RTReadings
 from bantar.domain.intake import DeadLetter
 from bantar.domain.readings import Reading
 from bantar.domain.sequences import PLAUSIBLE_GAP
-from bantar.domain.timebase import from_epoch_ms, to_epoch_ms, wib_day
+from bantar.domain.timebase import NS_PER_MS, from_epoch_ms, to_epoch_ms, wib_day
 from bantar.domain.topics import DeviceKind
 from bantar.kinds.registry import plugins
 from bantar.ports import SequenceGap, StoreCounts, WeighingRow, WriteOutcome
@@ -45,7 +45,6 @@ from bantar.stores.archive_influx import WIB_DAYS, InfluxArchiveSide
 from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA
 from bantar.stores.ledger import SERIES, DeviceAndDayNotes, LedgerPorts, SqliteLedger, Synchronous, conflict_letter
 
-NS_PER_MS = 1_000_000
 _KEYS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS reading_keys (
     device_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, digest INTEGER NOT NULL,

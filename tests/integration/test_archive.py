@@ -18,12 +18,12 @@ from bantar.archive.archiver import STEPS, Archiver
 from bantar.archive.parts import ARCHIVED, verify_part
 from bantar.domain.evidence import DayEvidence
 from bantar.domain.registry import Registry, RegistryIndex
-from bantar.domain.timebase import WIB
+from bantar.domain.timebase import NS_PER_MS, WIB
 from bantar.domain.topics import DeviceKind
 from bantar.evidence_service import EvidenceUpdater
 from bantar.rules_file import load_rules
 from bantar.stores.archive_influx import InfluxArchiveSide
-from bantar.stores.influxdb import NS_PER_MS, InfluxClient, InfluxStore
+from bantar.stores.influxdb import InfluxClient, InfluxStore
 from bantar.stores.ledger import SERIES
 from bantar.stores.sqlite import SqliteStore
 from simulators.engine import Simulation
