@@ -30,6 +30,7 @@ from bantar.domain.scoring import (
     device_counts,
     held_level,
     is_silent,
+    kind_coverage,
     lapsed_criteria,
     month_starts,
     score_criteria,
@@ -399,17 +400,15 @@ class EvidenceQueries:
         alerts: Counter[str],
     ) -> Summary:
         counts: dict[str, LevelCounts] = {name: LevelCounts(criterion=name) for name in self.rules.criteria}
-        coverage: dict[str, list[float]] = {"bin": [], "cctv": [], "poskamling": []}
-        metric_kind = {"bin_overflow_share": "bin", "cctv_uptime": "cctv", "staffed_night_share": "poskamling"}
+        coverage: dict[str, list[float]] = {kind: [] for kind in kind_coverage([])}
         for result in (scores[c] for c in codes):
             for criterion in result.criteria:
                 slot = counts[criterion.criterion]
                 word = {2: "baik", 1: "sedang", 0: "kurang", None: "insufficient"}[criterion.score]
                 setattr(slot, word, getattr(slot, word) + 1)
-                for indicator in criterion.indicators:
-                    kind = metric_kind.get(indicator.metric)
-                    if kind and indicator.coverage is not None:
-                        coverage[kind].append(indicator.coverage)
+            for kind, share in kind_coverage(result.criteria).items():
+                if share is not None:
+                    coverage[kind].append(share)
         name = "Kota Jambi"
         if level != "city":
             place = self.registry.rts[codes[0]] if codes else None

@@ -18,8 +18,10 @@ from bantar.domain.areacodes import codes_of, kecamatan_code, kelurahan_code
 from bantar.domain.evidence import DayEvidence
 from bantar.domain.readings import Material
 from bantar.domain.registry import RegistryIndex
+from bantar.domain.scoring import kind_coverage
 from bantar.domain.timebase import to_epoch_ms, wib_day_bounds_utc
 from bantar.evidence_service import EvidenceQueries
+from bantar.kinds.registry import plugins
 from bantar.ports import ReadingStore
 from bantar.stores.alertbook import AlertBook
 
@@ -167,17 +169,11 @@ def evidence_recap(
             opened[alert.rt_code] += 1
         if alert.state != "resolved":
             live[alert.rt_code] += 1
-    metric_kind = {"bin_overflow_share": "bin", "cctv_uptime": "cctv", "staffed_night_share": "poskamling"}
     rows: list[list[Cell]] = []
     for rt_code in codes:
         place, result = registry.rts[rt_code], scores[rt_code]
         by_name = {c.criterion: c for c in result.criteria}
-        coverage: dict[str, float | None] = dict.fromkeys(metric_kind.values())
-        for criterion in result.criteria:
-            for indicator in criterion.indicators:
-                kind = metric_kind.get(indicator.metric)
-                if kind and indicator.coverage is not None:
-                    coverage[kind] = round(indicator.coverage, 3)
+        coverage = {k: None if v is None else round(v, 3) for k, v in kind_coverage(result.criteria).items()}
         rows.append(
             [
                 rt_code,
@@ -201,9 +197,11 @@ def evidence_recap(
             Column(f"skor_{c}", f"skor yang disarankan sensor untuk kriteria {c}: 2, 1, 0 atau 'bukti kurang'")
             for c in criteria
         ),
-        Column("cakupan_bin", "bagian pembacaan tempat sampah yang diharapkan yang diterima (0–1)"),
-        Column("cakupan_cctv", "bagian detak CCTV yang diharapkan yang diterima (0–1)"),
-        Column("cakupan_poskamling", "bagian laporan pos ronda yang diharapkan yang diterima (0–1)"),
+        *(
+            Column(f"cakupan_{kind}", f"bagian {p.coverage.of_id} yang diharapkan yang diterima (0–1)")
+            for kind, p in plugins().items()
+            if p.coverage is not None
+        ),
         Column("peringatan_dibuka", "peringatan yang dibuka dalam bulan ini"),
         Column("peringatan_aktif", "peringatan yang masih terbuka atau sudah ditanggapi tetapi belum selesai"),
     ]

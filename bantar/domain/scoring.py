@@ -257,6 +257,20 @@ class CriterionScore(BaseModel):
     basis: Basis | None = None
 
 
+def kind_coverage(criteria: Sequence[CriterionScore]) -> dict[str, float | None]:
+    """An RT's evidence coverage per kind from its scores: the coverage of each kind's coverage
+    metric (``KindPlugin.coverage``), scored or shown; None where the rules measured none. Every
+    kind with a coverage metric is a key, in ``DeviceKind`` order."""
+    kind_of = {p.coverage.metric: kind.value for kind, p in plugins().items() if p.coverage is not None}
+    found: dict[str, float | None] = dict.fromkeys(kind_of.values())
+    for criterion in criteria:
+        for indicator in (*criterion.indicators, *criterion.shown):
+            kind = kind_of.get(indicator.metric)
+            if kind and indicator.coverage is not None:
+                found[kind] = indicator.coverage
+    return found
+
+
 def device_counts(devices: Sequence[Device]) -> dict[DeviceKind, int]:
     counts: dict[DeviceKind, int] = {}
     for device in devices:

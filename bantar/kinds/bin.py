@@ -11,7 +11,7 @@ from bantar.domain.evidence import BinRow
 from bantar.domain.readings import BinPayload, Payload, Reading
 from bantar.domain.registry import RT, Device
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
-from bantar.kinds.contract import Chart, KindNames, KindPlugin, Plot, Series
+from bantar.kinds.contract import Chart, KindCoverage, KindNames, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -101,4 +101,5 @@ PLUGIN = KindPlugin(
         y_max=100,
     ),
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "fill_pct": 42.5, "battery_pct": 87},
+    coverage=KindCoverage("bin_overflow_share", "pembacaan tempat sampah"),
 )

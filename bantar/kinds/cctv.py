@@ -10,7 +10,7 @@ from bantar.domain.evidence import CctvRow
 from bantar.domain.readings import CctvPayload, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
-from bantar.kinds.contract import Chart, KindNames, KindPlugin, Plot, Series
+from bantar.kinds.contract import Chart, KindCoverage, KindNames, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -78,4 +78,5 @@ PLUGIN = KindPlugin(
         y_max=100,
     ),
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "online": True, "recording": True, "storage_free_pct": 61},
+    coverage=KindCoverage("cctv_uptime", "detak CCTV"),
 )

@@ -154,6 +154,17 @@ class KindAlert(NamedTuple):
     """Bahasa Indonesia, for people"""
 
 
+class KindCoverage(NamedTuple):
+    """Which of a kind's metrics measures its evidence coverage (the share of what its devices
+    should have sent that arrived): the summaries' and the evidence recap's coverage per kind."""
+
+    metric: str
+    """a name in ``KindPlugin.metrics``"""
+    of_id: str
+    """what it is a share of, in Bahasa Indonesia (the recap's column: "bagian <of_id> yang
+    diharapkan yang diterima")"""
+
+
 class KindNames(NamedTuple):
     """What people call a device of the kind (the dashboard's device lists)."""
 
@@ -235,3 +246,5 @@ class KindPlugin:
     """``module:function`` of the simulator's model (loaded by the simulator only)"""
     example: Mapping[str, Any] = field(default_factory=dict)
     """a valid payload, for the docs and the tests"""
+    coverage: KindCoverage | None = None
+    """the metric of its evidence coverage; None: the kind has no coverage of its own"""

@@ -12,7 +12,7 @@ from bantar.domain.evidence import PoskamlingRow
 from bantar.domain.readings import DutyEvent, IncidentEvent, PatrolEvent, PoskamlingPayload, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
-from bantar.kinds.contract import Chart, KindNames, KindPlugin, Plot, Series
+from bantar.kinds.contract import Chart, KindCoverage, KindNames, KindPlugin, Plot, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
@@ -103,4 +103,5 @@ PLUGIN = KindPlugin(
         canvas="c-posts",
     ),
     example={"ts": "2026-11-29T22:00:00+07:00", "seq": 1, "event": "duty", "on_duty": True, "guards": 3},
+    coverage=KindCoverage("staffed_night_share", "laporan pos ronda"),
 )

@@ -153,6 +153,13 @@ def test_flood_sensors_from_simulator_to_alert(
                 if i["metric"] == "flood_danger_hours_per_month"
             ]
             assert [i["status"] for i in shown] == ["scored"]
+            covered = shown[0]["coverage"]  # the kind's coverage metric (``KindPlugin.coverage``)
+            summary = client.get("/api/v1/summary", params=period).json()
+            assert summary["mean_coverage"]["water_level"] >= 0.99
+            kel = service.registry.rts[RT_A].kelurahan_code
+            recap = client.get("/api/v1/reports/evidence-recap", params={**period, "level": "kelurahan", "code": kel})
+            row = next(r for r in recap.json()["rows"] if r["kode_rt"] == RT_A)
+            assert row["cakupan_water_level"] == round(covered, 3)
     finally:
         server.stop()
         for s in services.values():

@@ -75,3 +75,30 @@ def test_each_chart_of_named_figures_draws_fields_of_the_daily_evidence() -> Non
                 name, _, key = figure.partition(".")
                 assert name in DayEvidence.model_fields, figure
                 assert not key or key in set(Material), figure  # an entry of a figure by material
+
+
+def test_each_coverage_metric_is_one_of_its_kinds_metrics() -> None:
+    covered = {kind: p.coverage for kind, p in plugins().items() if p.coverage is not None}
+    assert {DeviceKind.bin, DeviceKind.cctv, DeviceKind.poskamling, DeviceKind.water_level} <= set(covered)
+    for kind, coverage in covered.items():
+        assert coverage.metric in plugins()[kind].metrics, kind
+
+
+def _indicator(metric: str, coverage: float | None) -> scoring.IndicatorResult:
+    status = scoring.IndicatorStatus.scored
+    return scoring.IndicatorResult(
+        metric=metric, status=status, value=0.0, coverage=coverage, baik=1, sedang=0, better=scoring.Better.higher
+    )
+
+
+def test_kind_coverage_comes_from_each_kinds_coverage_metric_scored_or_shown() -> None:
+    criterion = scoring.CriterionScore(
+        criterion="bersih.b",
+        score=None,
+        rationale=scoring.Rationale(id="-", en="-"),
+        indicators=[_indicator("longest_days_without_collection", 0.2), _indicator("bin_overflow_share", 0.9)],
+        shown=[_indicator("flood_danger_hours_per_month", 0.75)],
+    )
+    coverage = scoring.kind_coverage([criterion])
+    assert list(coverage)[:3] == ["bin", "cctv", "poskamling"]
+    assert coverage == {"bin": 0.9, "cctv": None, "poskamling": None, "water_level": 0.75}

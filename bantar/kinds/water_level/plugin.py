@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bantar.domain.readings import Reading
-from bantar.kinds.contract import Chart, KindNames, KindPlugin, KindRow, Series
+from bantar.kinds.contract import Chart, KindCoverage, KindNames, KindPlugin, KindRow, Series
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 from bantar.kinds.water_level.evidence import (
@@ -66,4 +66,5 @@ PLUGIN = KindPlugin(
     ),
     simulator="bantar.kinds.water_level.simulate:water_levels",
     example={"ts": "2026-12-14T05:30:00+07:00", "seq": 1, "level_cm": 182.5, "battery_pct": 76},
+    coverage=KindCoverage("flood_danger_hours_per_month", "pembacaan sensor banjir"),
 )
