@@ -102,4 +102,5 @@ PLUGIN = KindPlugin(
     ),
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "fill_pct": 42.5, "battery_pct": 87},
     coverage=KindCoverage("bin_overflow_share", "pembacaan tempat sampah"),
+    archived=True,
 )

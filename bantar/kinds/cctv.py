@@ -79,4 +79,5 @@ PLUGIN = KindPlugin(
     ),
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "online": True, "recording": True, "storage_free_pct": 61},
     coverage=KindCoverage("cctv_uptime", "detak CCTV"),
+    archived=True,
 )

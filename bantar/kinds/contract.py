@@ -248,3 +248,7 @@ class KindPlugin:
     """a valid payload, for the docs and the tests"""
     coverage: KindCoverage | None = None
     """the metric of its evidence coverage; None: the kind has no coverage of its own"""
+    archived: bool = False
+    """its readings leave the hot store for the Parquet archive after ``archive.hot_days``
+    (``bantar.archive``: a kind whose columns ``archive.parts.TYPES`` types and whose archived rows
+    ``stores.archive_sqlite.merge_archived`` reads back); False: they stay in the hot store"""

@@ -104,4 +104,5 @@ PLUGIN = KindPlugin(
     ),
     example={"ts": "2026-11-29T22:00:00+07:00", "seq": 1, "event": "duty", "on_duty": True, "guards": 3},
     coverage=KindCoverage("staffed_night_share", "laporan pos ronda"),
+    archived=True,
 )
