@@ -11,6 +11,8 @@ from bantar.domain.intake import DeadLetter
 from bantar.domain.readings import Reading
 from bantar.domain.scoring import PeriodTotals
 from bantar.domain.sequences import PLAUSIBLE_GAP
+from bantar.kinds.contract import KindRow
+from bantar.kinds.registry import DeviceKind
 
 
 class WriteOutcome(NamedTuple):
@@ -41,15 +43,6 @@ class StoreCounts(NamedTuple):
     @property
     def dead_letters(self) -> int:
         return sum(self.dead_letters_by_reason.values())
-
-
-class WeighingRow(NamedTuple):
-    """A connected scale's weighing (issue #15), identified like every reading by device and seq."""
-
-    device_id: str
-    seq: int
-    ts_ms: int
-    kg: float
 
 
 class DirtyMark(NamedTuple):
@@ -106,8 +99,10 @@ class ReadingStore(Protocol):
 
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings: ...
 
-    def weighings(self, rt_code: str, start_ms: int, end_ms: int) -> list[WeighingRow]:
-        """The RT's scales' weighings in [start, end), by time (the field app pairs them with deposits)."""
+    def series_rows(self, kind: DeviceKind, rt_code: str, start_ms: int, end_ms: int) -> list[KindRow]:
+        """An RT's readings of a kind without an ``RTReadings`` slot (``KindPlugin.slot`` None) in
+        [start, end), as its ``Series.row_of`` builds them, by time, device and seq (the field app
+        pairs a scale's weighings with deposits)."""
         ...
 
     def save_evidence(

@@ -40,6 +40,8 @@ from bantar.domain.evidence import DepositRow
 from bantar.domain.names_id import MATERIALS
 from bantar.domain.readings import BankSampahPayload, Reading
 from bantar.domain.timebase import PROGRAMME_START, from_epoch_ms, to_epoch_ms, utc_now, wib_day, wib_day_bounds_utc
+from bantar.kinds.contract import KindRow
+from bantar.kinds.registry import DeviceKind
 from bantar.services import Services
 from bantar.stores.field_records import Member
 
@@ -214,15 +216,20 @@ def list_weighings(
 ) -> list[WeighingPublic]:
     require_rt(services, who, rt_code, Action.post_deposit)  # what the weighing is for: a deposit
     now = utc_now()
-    rows = services.store.weighings(
-        rt_code, to_epoch_ms(now - timedelta(hours=hours)), to_epoch_ms(now + WEIGHING_RECENT)
-    )
+    rows = _weighings(services, rt_code, now - timedelta(hours=hours), now + WEIGHING_RECENT)
     used = services.app_db.field.used_weighings(rt_code)
     return [
-        WeighingPublic(id=weighing_id(w.device_id, w.seq), device_id=w.device_id, ts=from_epoch_ms(w.ts_ms), kg=w.kg)
+        WeighingPublic(
+            id=weighing_id(w.device_id, w.seq), device_id=w.device_id, ts=from_epoch_ms(w.ts_ms), kg=w.values[0]
+        )
         for w in reversed(rows)
         if (w.device_id, w.seq) not in used
     ]
+
+
+def _weighings(services: Services, rt_code: str, start: datetime, end: datetime) -> list[KindRow]:
+    """The RT's scales' weighings in [start, end), by time; each row's ``values`` is ``(kg,)``."""
+    return services.store.series_rows(DeviceKind.weighing, rt_code, to_epoch_ms(start), to_epoch_ms(end))
 
 
 def take_weighing(services: Services, rt_code: str, weighing: str, reading: Reading, key: str) -> ApiError | None:
@@ -232,13 +239,14 @@ def take_weighing(services: Services, rt_code: str, weighing: str, reading: Read
     assert isinstance(body, BankSampahPayload)
     device_id, seq = parse_weighing_id(weighing)
     at = reading.ts
-    window = services.store.weighings(rt_code, to_epoch_ms(at - WEIGHING_RECENT), to_epoch_ms(at + WEIGHING_RECENT))
+    window = _weighings(services, rt_code, at - WEIGHING_RECENT, at + WEIGHING_RECENT)
     found = next((w for w in window if (w.device_id, w.seq) == (device_id, seq)), None)
     if found is None:
         return refusal(422, Reason.unknown_weighing, f"no weighing {weighing!r} in RT {rt_code} within a day of {at}")
-    if not weighing_matches(body.items.values(), found.kg):
+    (kg,) = found.values
+    if not weighing_matches(body.items.values(), kg):
         weighed = sum(body.items.values())
-        return refusal(422, Reason.weighing_mismatch, f"the deposit weighs {weighed} kg, the weighing {found.kg} kg")
+        return refusal(422, Reason.weighing_mismatch, f"the deposit weighs {weighed} kg, the weighing {kg} kg")
     holder = services.app_db.field.take_weighing(rt_code, device_id, seq, key)
     if holder != key:
         return refusal(409, Reason.weighing_taken, f"weighing {weighing!r} was taken by deposit {holder!r}")

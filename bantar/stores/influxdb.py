@@ -39,8 +39,9 @@ from bantar.domain.readings import Reading
 from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import NS_PER_MS, from_epoch_ms, to_epoch_ms, wib_day
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.contract import KindRow
 from bantar.kinds.registry import plugins
-from bantar.ports import SequenceGap, StoreCounts, WeighingRow, WriteOutcome
+from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
 from bantar.stores.archive_influx import WIB_DAYS, InfluxArchiveSide
 from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA
 from bantar.stores.ledger import SERIES, DeviceAndDayNotes, LedgerPorts, SqliteLedger, Synchronous, conflict_letter
@@ -278,14 +279,15 @@ class InfluxStore(LedgerPorts):
                 slots[p.slot] = built
         return self.archive.with_archived(RTReadings(**slots, kinds=others), rt_code, start_ms, end_ms)
 
-    def weighings(self, rt_code: str, start_ms: int, end_ms: int) -> list[WeighingRow]:
+    def series_rows(self, kind: DeviceKind, rt_code: str, start_ms: int, end_ms: int) -> list[KindRow]:
+        s = _PLUGINS[kind].series
         where = (
             f"WHERE rt_code = {quote_string(rt_code)} "
             f"AND time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS}"
         )
-        (rows,) = self.client.query([f"SELECT device_id, seq, kg FROM {SERIES[DeviceKind.weighing]} {where}"])
-        found = [WeighingRow(r["device_id"], r["seq"], r["time"] // NS_PER_MS, float(r["kg"])) for r in rows]
-        return sorted(found, key=lambda w: (w.ts_ms, w.device_id, w.seq))
+        (rows,) = self.client.query([f"SELECT device_id, {', '.join(s.read)} FROM {s.name} {where}"])
+        found = [s.row_of(r["device_id"], r["time"] // NS_PER_MS, *(r[c] for c in s.read)) for r in rows]
+        return sorted(found, key=lambda row: (row.ts_ms, row.device_id, row.seq))
 
     def close(self) -> None:
         self.client.close()

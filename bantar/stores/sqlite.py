@@ -25,9 +25,9 @@ from bantar.domain.readings import Reading
 from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import WIB_OFFSET_MS
 from bantar.domain.topics import DeviceKind
-from bantar.kinds.contract import Series
+from bantar.kinds.contract import KindRow, Series
 from bantar.kinds.registry import plugins
-from bantar.ports import SequenceGap, StoreCounts, WeighingRow, WriteOutcome
+from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
 from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA, SqliteArchiveSide, merge_archived
 from bantar.stores.ledger import SERIES, DeviceAndDayNotes, LedgerPorts, SqliteLedger, Synchronous, conflict_letter
 
@@ -150,14 +150,15 @@ class SqliteStore(SqliteArchiveSide, LedgerPorts):
         hot = RTReadings(**slots, kinds=others)
         return merge_archived(hot, {kind: self.archived(kind, rt_code, start_ms, end_ms) for kind in ARCHIVED_KINDS})
 
-    def weighings(self, rt_code: str, start_ms: int, end_ms: int) -> list[WeighingRow]:
+    def series_rows(self, kind: DeviceKind, rt_code: str, start_ms: int, end_ms: int) -> list[KindRow]:
+        s = plugins()[kind].series
         with self.ledger.reading() as db:
             rows = db.execute(
-                "SELECT device_id, seq, ts_ms, kg FROM weighings WHERE rt_code = ? AND ts_ms >= ? AND ts_ms < ? "
-                "ORDER BY ts_ms, device_id, seq",
+                f"SELECT device_id, ts_ms, {', '.join(s.read)} FROM {s.name} "
+                "WHERE rt_code = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms, device_id, seq",
                 (rt_code, start_ms, end_ms),
             ).fetchall()
-        return [WeighingRow(*r) for r in rows]
+        return [s.row_of(*r) for r in rows]
 
     def close(self) -> None:
         self.ledger.close()

@@ -448,7 +448,11 @@ def test_a_scales_weighing_fills_one_deposits_weight_and_a_second_phone_is_told_
         weigh(mosquitto, 2.35, minutes_ago=3)
         weigh(mosquitto, 1.2, minutes_ago=1)
         window = (0, 2**53)
-        wait_until(lambda: len(site.services.store.weighings(rt, *window)) == 2, 30, "two weighings stored")
+        wait_until(
+            lambda: len(site.services.store.series_rows(DeviceKind.weighing, rt, *window)) == 2,
+            30,
+            "two weighings stored",
+        )
     finally:
         stop_ingestor(ingestor)
 
@@ -473,7 +477,9 @@ def test_a_scales_weighing_fills_one_deposits_weight_and_a_second_phone_is_told_
     stored = site.services.store.rt_readings(rt, 0, 2**53).deposits
     assert [(d.household, d.kg) for d in stored] == [("hh_ani_0001", {"plastic": 2.35})]
     assert list(site.services.app_db.field.used_weighings(rt)) == [
-        (f"{rt}-scale", w.seq) for w in site.services.store.weighings(rt, 0, 2**53) if w.kg == 2.35
+        (f"{rt}-scale", w.seq)
+        for w in site.services.store.series_rows(DeviceKind.weighing, rt, 0, 2**53)
+        if w.values == (2.35,)
     ]
 
     visit(first, "setor", "#from-scale")

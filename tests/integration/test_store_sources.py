@@ -19,6 +19,7 @@ from bantar.domain.readings import (
 from bantar.domain.registry import RegistryIndex
 from bantar.domain.timebase import to_epoch_ms, wib_day, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.contract import KindRow
 from bantar.ports import ReadingStore
 from bantar.rules_file import load_rules
 from ingest.sources.sequencing import derived_seq
@@ -67,11 +68,13 @@ def test_source_kinds_are_stored_and_feed_camera_uptime(any_store: ReadingStore,
     assert camera.id in any_store.online_by_availability()
     assert any_store.sequence_gaps() == []
     weighed = batch[3]
-    assert any_store.weighings(scale.rt, to_epoch_ms(DAY), to_epoch_ms(DAY + timedelta(days=1))) == [
-        (scale.id, weighed.seq, to_epoch_ms(weighed.ts), 2.35)
+    weighed_ms = to_epoch_ms(weighed.ts)
+    day_ms = (to_epoch_ms(DAY), to_epoch_ms(DAY + timedelta(days=1)))
+    assert any_store.series_rows(DeviceKind.weighing, scale.rt, *day_ms) == [
+        KindRow(scale.id, weighed_ms, weighed.seq, weighed_ms, (2.35,))
     ]
     later_only = (to_epoch_ms(DAY + timedelta(hours=3)), to_epoch_ms(DAY + timedelta(days=1)))
-    assert any_store.weighings(scale.rt, *later_only) == []
+    assert any_store.series_rows(DeviceKind.weighing, scale.rt, *later_only) == []
 
     day = wib_day(DAY)
     start, end = (to_epoch_ms(t) for t in wib_day_bounds_utc(day))
