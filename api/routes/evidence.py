@@ -289,11 +289,17 @@ class KindChart(BaseModel):
     stacked: bool = False
 
 
-def _kind_chart(kind: DeviceKind, c: Chart) -> KindChart:
+def _kind_chart(kind: DeviceKind, c: Chart, rules: Rules) -> KindChart:
     root = [] if c.named else ["kinds", kind.value]
 
     def path(figure: str) -> list[str]:
         return [*root, *figure.split(".")] if figure else []
+
+    def constant(p: Plot) -> float | None:
+        return p.constant if p.rule is None else float(getattr(rules, p.rule))
+
+    def label(p: Plot, text: str) -> str:
+        return text if p.rule is None else text.replace("{rule}", f"{constant(p):g}")
 
     plots = [s if isinstance(s, Plot) else Plot(*s) for s in c.series]
     return KindChart(
@@ -306,11 +312,11 @@ def _kind_chart(kind: DeviceKind, c: Chart) -> KindChart:
             ChartSeries(
                 figure=p.figure,
                 path=path(p.figure),
-                label={"id": p.label_id, "en": p.label_en},
+                label={"id": label(p, p.label_id), "en": label(p, p.label_en)},
                 type=p.type,
                 axis=p.axis,
                 per=path(p.per) if p.per else None,
-                constant=p.constant,
+                constant=constant(p),
                 color=p.color,
                 stack=p.stack,
             )
@@ -327,6 +333,6 @@ def _kind_chart(kind: DeviceKind, c: Chart) -> KindChart:
     response_model=list[KindChart],
     summary="How the dashboard charts each device kind's daily figures (DayEvidence), in kind order",
 )
-def charts(who: PrincipalDep) -> list[KindChart]:
+def charts(services: ServicesDep, who: PrincipalDep) -> list[KindChart]:
     require(who, Action.read_evidence)
-    return [_kind_chart(kind, c) for kind, p in plugins().items() if (c := p.chart) is not None]
+    return [_kind_chart(kind, c, services.rules) for kind, p in plugins().items() if (c := p.chart) is not None]

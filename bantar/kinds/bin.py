@@ -92,7 +92,7 @@ PLUGIN = KindPlugin(
         series=(
             ("bin_mean_fill", "rata-rata", "mean"),
             Plot("bin_peak_fill", "puncak", "peak", color="#dd6b20"),
-            Plot("", "batas penuh 90 %", "overflow line 90 %", constant=90, color="#c53030"),
+            Plot("", "batas penuh {rule} %", "overflow line {rule} %", color="#c53030", rule="overflow_pct"),
             Plot("bin_collections", "pengangkutan", "collections", type="bar", axis="y2", color="#90cdf4"),
         ),
         named=True,

@@ -194,6 +194,10 @@ class Plot:
     """CSS colour; None: the dashboard's palette, by position"""
     stack: str | None = None
     """bars of one stack stand on each other"""
+    rule: str | None = None
+    """a reference line (like ``constant``) at this rule's value, a ``Rules`` field of
+    ``config/rules.yaml`` (``overflow_pct``), as the running service loaded it; ``{rule}`` in the
+    labels is that value"""
 
 
 @dataclass(frozen=True, slots=True)

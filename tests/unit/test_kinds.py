@@ -70,7 +70,7 @@ def test_each_chart_of_named_figures_draws_fields_of_the_daily_evidence() -> Non
     assert len(canvases) == len(set(canvases))
     for chart in (c for c in charted.values() if c.named):
         for plot in (s if isinstance(s, Plot) else Plot(*s) for s in chart.series):
-            assert plot.figure or plot.constant is not None
+            assert plot.figure or plot.constant is not None or plot.rule is not None
             for figure in filter(None, (plot.figure, plot.per)):
                 name, _, key = figure.partition(".")
                 assert name in DayEvidence.model_fields, figure
@@ -102,3 +102,16 @@ def test_kind_coverage_comes_from_each_kinds_coverage_metric_scored_or_shown() -
     coverage = scoring.kind_coverage([criterion])
     assert list(coverage)[:3] == ["bin", "cctv", "poskamling"]
     assert coverage == {"bin": 0.9, "cctv": None, "poskamling": None, "water_level": 0.75}
+
+
+def test_each_charts_rule_line_names_a_rule_with_a_value() -> None:
+    ruled = [
+        plot.rule
+        for p in plugins().values()
+        if p.chart is not None
+        for plot in p.chart.series
+        if isinstance(plot, Plot) and plot.rule is not None
+    ]
+    assert "overflow_pct" in ruled
+    for rule in ruled:
+        assert scoring.Rules.model_fields[rule].annotation is float, rule
