@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from bantar.domain.alert_text import kind_alert_text
 from bantar.domain.evidence import NIGHT_END_H, DayEvidence, Source, derive_day, readings_window
 from bantar.domain.quality import DayFlag, FlagCode
 from bantar.domain.registry import RT, Device, RegistryIndex
@@ -211,6 +212,8 @@ class Alert(BaseModel):
     """clock_skew: device time behind (+) or ahead (-) of the receive time"""
     message_id: str
     """Bahasa Indonesia, for people"""
+    message_en: str | None = None
+    """English: a kind's alert (``KindPlugin.alert_texts``); the dashboard words the others"""
 
 
 class LevelCounts(BaseModel):
@@ -449,7 +452,12 @@ class EvidenceQueries:
                     continue
                 for a in alerts(e.rt_code, e.day, figures, self.registry.devices_in(e.rt_code)):
                     latest[(e.rt_code, a.device_id, a.code)] = Alert(
-                        kind=a.code, rt_code=e.rt_code, device_id=a.device_id, day=a.day, message_id=a.message_id
+                        kind=a.code,
+                        rt_code=e.rt_code,
+                        device_id=a.device_id,
+                        day=a.day,
+                        message_id=kind_alert_text(a.code, a.params, "id"),
+                        message_en=kind_alert_text(a.code, a.params, "en"),
                     )
         return [latest[key] for key in sorted(latest, key=str)]
 

@@ -45,6 +45,8 @@ class AlertItem(BaseModel):
     rt_code: str
     message_id: str | None = None
     """Bahasa Indonesia, for people"""
+    message_en: str | None = None
+    """English, for a kind's own alert (the dashboard words the others itself)"""
     state: AlertState
     opened_at: datetime
     acknowledged_by: str | None

@@ -291,7 +291,8 @@ function alertList(alerts, me) {
     const [style, label] = ALERT_KINDS[a.kind] ?? (own ? ["device", null] : ["reassess", "reassess"]);
     const state = a.state === "acknowledged" ? t("stateAcked", { who: a.acknowledged_by ?? "" })
       : a.state === "resolved" ? t("stateResolved") : t("stateOpen");
-    const text = own || (ALERT_KINDS[a.kind] && a.kind !== "device_silent") ? a.message_id : alertText(a);
+    const said = I18N.lang === "en" && a.message_en ? a.message_en : a.message_id;
+    const text = own || (ALERT_KINDS[a.kind] && a.kind !== "device_silent") ? said : alertText(a);
     const take = a.state === "open" && MAY_ACKNOWLEDGE.includes(me.role)
       ? h("button", { type: "button", class: "ack", dataset: { ack: a.id }, onclick: () => acknowledge(a.id) }, t("ack")) : null;
     return h("li", { class: `alert ${style}`, dataset: { alert: a.id } }, label ? h("b", {}, t(label)) : null, " ", text, " ",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from bantar.domain.errors import Text, fill
 from bantar.domain.registry import RTPlace
 from bantar.domain.timebase import WIB
+from bantar.kinds.registry import plugins
 
 KIND_LABEL: dict[str, str] = {
     "reassessment": "Perlu penilaian ulang",
@@ -60,3 +63,14 @@ def render(
 
 def digest_title(kelurahan_name: str, day: str) -> str:
     return f"[BANTAR] Ringkasan harian Kel. {kelurahan_name} — {day}"
+
+
+def kind_alert_texts() -> dict[str, Text]:
+    """Every kind's alert texts by code (``KindPlugin.alert_texts``): the catalogue of the alerts
+    the kinds raise, in Bahasa Indonesia and English."""
+    return {code: text for p in plugins().values() for code, text in p.alert_texts.items()}
+
+
+def kind_alert_text(code: str, params: Mapping[str, object], lang: Literal["id", "en"]) -> str:
+    """A kind's alert in one language, its parameters filled in."""
+    return fill(kind_alert_texts()[code], lang, params)

@@ -15,6 +15,7 @@ Exception tree::
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -266,8 +267,13 @@ CATALOGUE: dict[Reason, Text] = {
 
 def explain(reason: Reason, lang: Literal["id", "en"] = "id", **params: object) -> str:
     """The reason's text in one language, with its parameters filled in (missing ones as '?')."""
-    text = CATALOGUE[reason].id if lang == "id" else CATALOGUE[reason].en
-    return text.format_map(defaultdict(lambda: "?", {k: str(v) for k, v in params.items()}))
+    return fill(CATALOGUE[reason], lang, params)
+
+
+def fill(text: Text, lang: Literal["id", "en"], params: Mapping[str, object]) -> str:
+    """A text in one language with its ``{name}`` placeholders filled in (missing ones as '?')."""
+    words = text.id if lang == "id" else text.en
+    return words.format_map(defaultdict(lambda: "?", {k: str(v) for k, v in params.items()}))
 
 
 REASON_TEXT_ID: dict[Reason, str] = {reason: explain(reason, field="").rstrip(": ") for reason in Reason}

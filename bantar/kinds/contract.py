@@ -30,6 +30,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from bantar.domain.errors import Text
 from bantar.domain.quality import DayFlag, late_count
 from bantar.domain.readings import Payload, Reading
 from bantar.domain.registry import Device
@@ -145,13 +146,14 @@ class KindEvidence(NamedTuple):
 
 
 class KindAlert(NamedTuple):
-    """An alert a kind raises from a day's figures: ``code`` names it (``water_danger``)."""
+    """An alert a kind raises from a day's figures: ``code`` names it (``flood_danger``), its
+    plug-in's ``alert_texts[code]`` says it in Bahasa Indonesia and English with ``params``."""
 
     code: str
     device_id: str | None
     day: date
-    message_id: str
-    """Bahasa Indonesia, for people"""
+    params: Mapping[str, object]
+    """what fills the text's ``{name}`` placeholders"""
 
 
 class KindCoverage(NamedTuple):
@@ -256,3 +258,6 @@ class KindPlugin:
     """its readings leave the hot store for the Parquet archive after ``archive.hot_days``
     (``bantar.archive``: a kind whose columns ``archive.parts.TYPES`` types and whose archived rows
     ``stores.archive_sqlite.merge_archived`` reads back); False: they stay in the hot store"""
+    alert_texts: Mapping[str, Text] = field(default_factory=dict)
+    """its alerts' texts by ``KindAlert.code``, in Bahasa Indonesia and English (``{name}``: the
+    alert's ``params``); gathered in ``bantar.domain.alert_text.kind_alert_texts``"""

@@ -163,6 +163,10 @@ def test_an_rt_page_draws_the_water_level_chart_and_lists_the_flood_alert(
     assert f"{alert['device_id']}\nsensor tinggi air" in devices or "sensor tinggi air" in devices, devices
     assert "water_level" not in devices  # the kind's own name (its plug-in's), not its key
     shot(browser, "flood-rt-1366.png")
+    said = f"#alerts li[data-alert='{alert['id']}']"
+    for lang, words in (("en", alert["message_en"]), ("id", alert["message_id"])):  # its plug-in's texts
+        tap_on(browser, "#lang")
+        WebDriverWait(browser, 30).until(lambda d, w=words: w in d.find_element(By.CSS_SELECTOR, said).text, lang)
 
     # the RT lists count the kind's alerts next to the service's own
     row = next(r for r in api(url, token, "/api/v1/rts", start=start, end=end) if r["code"] == code)

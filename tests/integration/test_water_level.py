@@ -145,6 +145,9 @@ def test_flood_sensors_from_simulator_to_alert(
             alerts = client.get("/api/v1/alerts", params={"kind": "flood_danger"}).json()["data"]
             assert {(a["rt_code"], a["device_id"]) for a in alerts} == crossed
             assert all(a["state"] == "open" for a in alerts)
+            for a in alerts:  # both languages, from the plug-in's texts
+                assert a["message_id"].startswith(f"Sensor banjir {a['device_id']} mencapai tingkat bahaya pada")
+                assert a["message_en"].startswith(f"Flood sensor {a['device_id']} reached its danger level on")
             scores = client.get(f"/api/v1/rts/{RT_A}/scores", params=period).json()
             shown = [
                 i

@@ -5,12 +5,13 @@ fits its table, its InfluxDB line is what ``Point`` writes, and its metric names
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import string
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from bantar.domain import scoring
+from bantar.domain import alert_text, scoring
 from bantar.domain.evidence import DayEvidence
 from bantar.domain.intake import payload_digest
 from bantar.domain.readings import Material, Reading, canonical_form
@@ -115,3 +116,29 @@ def test_each_charts_rule_line_names_a_rule_with_a_value() -> None:
     assert "overflow_pct" in ruled
     for rule in ruled:
         assert scoring.Rules.model_fields[rule].annotation is float, rule
+
+
+def test_each_kind_that_raises_alerts_words_them_in_both_languages_alike() -> None:
+    raising = [p for p in plugins().values() if p.alerts is not None]
+    assert DeviceKind.water_level in {p.kind for p in raising}
+    for p in raising:
+        assert p.alert_texts, p.kind
+        for text in p.alert_texts.values():
+            assert placeholders(text.id) == placeholders(text.en) != set(), text
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_a_flood_alert_reads_in_indonesian_and_english() -> None:
+    flood = plugins()[DeviceKind.water_level]
+    assert flood.alerts is not None
+    figures = {"danger_devices": ["wl-1"], "max_level_cm": 131.5}
+    (alert,) = flood.alerts("RT.01", date(2026, 12, 14), figures, [])
+    assert alert_text.kind_alert_text(alert.code, alert.params, "id") == (
+        "Sensor banjir wl-1 mencapai tingkat bahaya pada 2026-12-14 (tertinggi 131.5 cm)"
+    )
+    assert alert_text.kind_alert_text(alert.code, alert.params, "en") == (
+        "Flood sensor wl-1 reached its danger level on 2026-12-14 (highest 131.5 cm)"
+    )

@@ -9,6 +9,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bantar.domain.errors import Text
 from bantar.domain.registry import Device
 from bantar.domain.scoring import Basis
 from bantar.kinds.contract import Figures, KindAlert, KindDay, KindEvidence, KindRow, Source, source_of
@@ -90,18 +91,23 @@ def period_figures(days: Sequence[Figures]) -> Figures:
     return {**total, "days": len(days), "max_level_cm": max(peaks) if peaks else None}
 
 
+ALERT_TEXTS = {
+    "flood_danger": Text(
+        "Sensor banjir {device} mencapai tingkat bahaya pada {day} (tertinggi {level_cm} cm)",
+        "Flood sensor {device} reached its danger level on {day} (highest {level_cm} cm)",
+    )
+}
+"""the alerts' texts (``KindPlugin.alert_texts``)"""
+
+
 def flood_alerts(rt_code: str, day: date, figures: Figures, devices: Sequence[Device]) -> list[KindAlert]:
+    """One per device that stood at its danger level (a crossing needs readings, so the day has
+    a highest level)."""
     crossed = figures.get("danger_devices") or []
     assert isinstance(crossed, list)
     level = figures.get("max_level_cm")
     return [
-        KindAlert(
-            code="flood_danger",
-            device_id=device_id,
-            day=day,
-            message_id=f"Sensor banjir {device_id} mencapai tingkat bahaya pada {day.isoformat()}"
-            + ("" if level is None else f" (tertinggi {level} cm)"),
-        )
+        KindAlert("flood_danger", device_id, day, {"device": device_id, "day": day.isoformat(), "level_cm": level})
         for device_id in crossed
     ]
 

@@ -9,6 +9,7 @@ from bantar.kinds.contract import Chart, KindCoverage, KindNames, KindPlugin, Ki
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 from bantar.kinds.water_level.evidence import (
+    ALERT_TEXTS,
     WaterLevelRules,
     danger_hours_per_month,
     day_figures,
@@ -67,4 +68,5 @@ PLUGIN = KindPlugin(
     simulator="bantar.kinds.water_level.simulate:water_levels",
     example={"ts": "2026-12-14T05:30:00+07:00", "seq": 1, "level_cm": 182.5, "battery_pct": 76},
     coverage=KindCoverage("flood_danger_hours_per_month", "pembacaan sensor banjir"),
+    alert_texts=ALERT_TEXTS,
 )
