@@ -95,7 +95,7 @@ def build_services(
     a registry loaded here from its file is watched (``Services.registry_watch``)."""
     store = store or build_store(settings)
     rules = build_rules(settings)
-    app_db = AppDb(settings.app_db)
+    app_db = AppDb(settings.app_db, now)
     watch = None
     if registry is None:
         watch = RegistryWatch.load(settings.registry, app_db.device_overrides, on_replace=lambda _: freeze_registry())

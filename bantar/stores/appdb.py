@@ -9,10 +9,10 @@ import json
 import secrets
 import sqlite3
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from bantar.domain.access import Principal, Role, ScopeLevel
 from bantar.domain.assessment import Assessment
 from bantar.domain.errors import Reason, StoreError
+from bantar.domain.timebase import to_epoch_ms, utc_now
 from bantar.stores.field_records import FIELD_SCHEMA, FieldRecords
 from bantar.stores.files import private_file
 
@@ -127,7 +128,10 @@ def _sha256(secret: str) -> str:
 
 
 class AppDb:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, now: Callable[[], datetime] = utc_now) -> None:
+        """``now``: the clock of every time it records (tokens, sign-in codes and their expiry,
+        the audit log, device switches, field records)."""
+        self._now = now
         self._lock = threading.Lock()
         try:
             private_file(path)
@@ -143,7 +147,10 @@ class AppDb:
             self._db.executescript(FIELD_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the application database {path}: {exc}") from exc
-        self.field = FieldRecords(self._db, self._lock)
+        self.field = FieldRecords(self._db, self._lock, self._now_ms)
+
+    def _now_ms(self) -> int:
+        return to_epoch_ms(self._now())
 
     # --- tokens ---------------------------------------------------------------------------------
     @contextmanager
@@ -166,7 +173,7 @@ class AppDb:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO api_tokens VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                (token_id, name, role.value, scope_level.value, scope_code, _sha256(secret), _now_ms()),
+                (token_id, name, role.value, scope_level.value, scope_code, _sha256(secret), self._now_ms()),
             )
             if note is not None:
                 self._append(AuditNote(note.who, note.action, token_id, note.detail, note.client))
@@ -207,7 +214,7 @@ class AppDb:
     ) -> tuple[str, str]:
         """Return (code id, the code). A phone exchanges the code for a token once."""
         code_id, secret = secrets.token_hex(4), secrets.token_urlsafe(18)
-        now = _now_ms()
+        now = self._now_ms()
         with self._lock:
             self._db.execute(
                 "INSERT INTO sign_in_codes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
@@ -228,7 +235,7 @@ class AppDb:
     def redeem_sign_in_code(self, code: str) -> tuple[str, str] | Reason:
         """Exchange a code for a new token (token id, token) in one transaction, or say why not."""
         code_id, _, secret = code.partition(".")
-        now = _now_ms()
+        now = self._now_ms()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -266,7 +273,7 @@ class AppDb:
     def revoke_token(self, token_id: str, note: AuditNote | None = None) -> bool:
         with self._transaction() as db:
             cursor = db.execute(
-                "UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL", (_now_ms(), token_id)
+                "UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL", (self._now_ms(), token_id)
             )
             if cursor.rowcount == 1 and note is not None:
                 self._append(note)
@@ -305,7 +312,7 @@ class AppDb:
         prev = (last[0] if last else None) or GENESIS
         who = note.who
         fields = (
-            _now_ms(),
+            self._now_ms(),
             who.token_id if who else None,
             who.name if who else None,
             who.role.value if who else None,
@@ -366,7 +373,7 @@ class AppDb:
             db.execute(
                 "INSERT INTO device_overrides VALUES (?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET "
                 "active = excluded.active, updated_ms = excluded.updated_ms, updated_by = excluded.updated_by",
-                (device_id, int(active), _now_ms(), by),
+                (device_id, int(active), self._now_ms(), by),
             )
             if note is not None:
                 self._append(note)
@@ -428,7 +435,3 @@ class AppDb:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

@@ -11,7 +11,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-import time
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -64,8 +64,8 @@ def body_digest(body: dict[str, Any]) -> str:
 
 
 class FieldRecords:
-    def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
-        self._db, self._lock = db, lock
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock, now_ms: Callable[[], int]) -> None:
+        self._db, self._lock, self._now_ms = db, lock, now_ms
 
     # --- members --------------------------------------------------------------------------------
     def save_member(self, rt_code: str, household: str, name: str, phone: str | None) -> bool:
@@ -74,7 +74,7 @@ class FieldRecords:
             cursor = self._db.execute(
                 "INSERT INTO bank_members VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (rt_code, household) DO UPDATE "
                 "SET name = excluded.name, phone = excluded.phone WHERE removed_ms IS NULL",
-                (rt_code, household, name, phone, _now_ms()),
+                (rt_code, household, name, phone, self._now_ms()),
             )
         return cursor.rowcount == 1
 
@@ -101,7 +101,7 @@ class FieldRecords:
             cursor = self._db.execute(
                 "UPDATE bank_members SET name = NULL, phone = NULL, removed_ms = ? "
                 "WHERE rt_code = ? AND household = ? AND removed_ms IS NULL",
-                (_now_ms(), rt_code, household),
+                (self._now_ms(), rt_code, household),
             )
         return cursor.rowcount == 1
 
@@ -117,7 +117,7 @@ class FieldRecords:
                     price.grade,
                     price.valid_from.isoformat(),
                     price.price_idr_per_kg,
-                    _now_ms(),
+                    self._now_ms(),
                 ),
             )
 
@@ -173,7 +173,7 @@ class FieldRecords:
         with self._lock:
             cursor = self._db.execute(
                 "INSERT INTO field_corrections VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (rt_code, new_key, old_key, household, to_epoch_ms(old_ts), _now_ms()),
+                (rt_code, new_key, old_key, household, to_epoch_ms(old_ts), self._now_ms()),
             )
         return cursor.rowcount == 1
 
@@ -192,7 +192,7 @@ class FieldRecords:
         with self._lock:
             self._db.execute(
                 "INSERT INTO bank_weighing_uses VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, seq) DO NOTHING",
-                (rt_code, device_id, seq, deposit_key, _now_ms()),
+                (rt_code, device_id, seq, deposit_key, self._now_ms()),
             )
             row = self._db.execute(
                 "SELECT deposit_key FROM bank_weighing_uses WHERE device_id = ? AND seq = ?", (device_id, seq)
@@ -213,7 +213,7 @@ class FieldRecords:
             self._db.execute(
                 "INSERT INTO patrol_checkpoints VALUES (?, ?, ?, ?) ON CONFLICT (rt_code, id) DO UPDATE "
                 "SET label = excluded.label",
-                (rt_code, checkpoint.id, checkpoint.label, _now_ms()),
+                (rt_code, checkpoint.id, checkpoint.label, self._now_ms()),
             )
 
     def checkpoints(self, rt_code: str) -> list[Checkpoint]:
@@ -230,7 +230,3 @@ class FieldRecords:
                 "SELECT 1 FROM patrol_checkpoints WHERE id = ? AND rt_code != ? LIMIT 1", (checkpoint_id, rt_code)
             ).fetchone()
         return row is not None
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
