@@ -17,13 +17,17 @@ from pathlib import Path
 from bantar.domain.registry import Device
 from bantar.domain.topics import TOPIC_ROOT
 from bantar.stores.files import write_private
-from ingest.sources.accounts import Account, acl_block
+from ingest.sources.accounts import SOURCES_HEADER, Account, acl_block, source_accounts
+from ingest.sources.config import SourcesFile
 
 INGEST_USER = "bantar-ingest"
 HEALTH_USER = "bantar-health"
 """reads the broker's uptime and nothing else: the container healthcheck's login"""
 PBKDF2_ITERATIONS = 101
 """Mosquitto 2's own default for ``$7$`` (PBKDF2-SHA512) hashes."""
+REGISTERED = "registered"
+"""the file (next to ``passwd``) of the registry's device ids the logins were last brought in
+step with: a device gone from the registry since then loses its login (``BrokerLogins``)"""
 
 
 def mosquitto_hash(password: str, salt: bytes | None = None) -> str:
@@ -93,7 +97,31 @@ def write_broker_auth(
     write_private(out / "passwd", "".join(f"{u}:{mosquitto_hash(p)}\n" for u, p in logins.items()))
     acl = acl_text(ingest_members) + (acl_block(source_accounts) if source_accounts else "")
     (out / "acl").write_text(acl, encoding="utf-8")
+    write_registered(out, {d.id for d in devices})
     return logins
+
+
+def read_registered(out: Path) -> set[str]:
+    """The device ids ``write_registered`` last wrote (none in a folder written before it)."""
+    path = out / REGISTERED
+    return set(path.read_text(encoding="utf-8").split()) if path.exists() else set()
+
+
+def write_registered(out: Path, ids: Collection[str]) -> None:
+    (out / REGISTERED).write_text("".join(f"{i}\n" for i in sorted(ids)), encoding="utf-8")
+
+
+def switch_sources_acl(accounts: Sequence[Account], out: Path) -> bool:
+    """Bring ``out/acl``'s sources block (``acl_block``) in step with the sources' accounts: a
+    firmware device new to the registry may publish on its source's topics, a removed or
+    switched-off one no longer; the lines before the block stay. Returns whether it changed."""
+    acl = out / "acl"
+    text = acl.read_text(encoding="utf-8")
+    wanted = text.partition(f"\n{SOURCES_HEADER}")[0] + (acl_block(accounts) if accounts else "")
+    if wanted == text:
+        return False
+    acl.write_text(wanted, encoding="utf-8")
+    return True
 
 
 def switch_logins(devices: Iterable[Device], out: Path, gone: Collection[str] = ()) -> bool:
@@ -123,21 +151,24 @@ def switch_logins(devices: Iterable[Device], out: Path, gone: Collection[str] = 
 
 class BrokerLogins:
     """Keeps a Mosquitto's logins (the folder ``bantar broker config`` wrote) in step with the
-    admins' switches and the registry file; after a change the broker, named by its
-    ``pid_file``, reloads them (SIGHUP: it then also drops the connections whose login is gone).
-    A device removed from the registry loses its login when this process sees it go; one removed
-    while no ingestor ran keeps it until ``bantar broker config`` runs again."""
+    admins' switches and the registry file, and with ``sources`` (config/sources.yaml) its ACL's
+    sources block; after a change the broker, named by its ``pid_file``, reloads them (SIGHUP: it
+    then also drops the connections whose login is gone). A device removed from the registry
+    loses its login when this process sees it go, or, removed while no ingestor ran, when the
+    next one starts (the folder's ``registered`` ids are the registry last followed)."""
 
-    def __init__(self, folder: Path, pid_file: Path | None) -> None:
-        self.folder, self.pid_file = folder, pid_file
-        self._registered: set[str] = set()
-        """the device ids of the registry last followed"""
+    def __init__(self, folder: Path, pid_file: Path | None, sources: SourcesFile | None = None) -> None:
+        self.folder, self.pid_file, self.sources = folder, pid_file, sources
 
     def follow(self, devices: Iterable[Device]) -> bool:
         devices = list(devices)
         ids = {d.id for d in devices}
-        changed = switch_logins(devices, self.folder, gone=self._registered - ids)
-        self._registered = ids
+        registered = read_registered(self.folder)
+        changed = switch_logins(devices, self.folder, gone=registered - ids)
+        if self.sources is not None:
+            changed = switch_sources_acl(source_accounts(self.sources, devices), self.folder) or changed
+        if ids != registered:
+            write_registered(self.folder, ids)
         if changed and self.pid_file is not None:
             os.kill(int(self.pid_file.read_text(encoding="ascii").strip()), signal.SIGHUP)
         return changed

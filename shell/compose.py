@@ -27,6 +27,7 @@ from bantar.stores.sqlite import SqliteStore
 from ingest.broker_auth import BrokerLogins
 from ingest.counters import IngestCounters
 from ingest.runner import follow_registry, run_ingestor
+from ingest.sources.config import load_sources
 
 if TYPE_CHECKING:
     from bantar.archive.archiver import Archiver
@@ -140,7 +141,9 @@ def run_ingest(settings: Settings, stop: threading.Event, ready: threading.Event
         store = build_store(settings)
         try:
             mqtt = settings.mqtt
-            logins = BrokerLogins(mqtt.broker_auth_dir, mqtt.broker_pid_file) if mqtt.broker_auth_dir else None
+            sources = load_sources(settings.sources) if settings.sources else None
+            auth = mqtt.broker_auth_dir
+            logins = None if auth is None else BrokerLogins(auth, mqtt.broker_pid_file, sources)
             follow_registry(
                 registry,
                 app_db.device_overrides,

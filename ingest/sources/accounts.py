@@ -54,8 +54,12 @@ def source_accounts(sources: SourcesFile, devices: Iterable[Device]) -> list[Acc
     return accounts
 
 
+SOURCES_HEADER = "# Sources (config/sources.yaml): each login publishes only under its own topics."
+"""the first line of the ACL's sources block (what follows it is ``acl_block``'s)"""
+
+
 def acl_block(accounts: Iterable[Account]) -> str:
-    lines = ["", "# Sources (config/sources.yaml): each login publishes only under its own topics."]
+    lines = ["", SOURCES_HEADER]
     for account in accounts:
         lines.append(f"user {account.username}")
         lines += [f"topic read {t}" for t in account.read]

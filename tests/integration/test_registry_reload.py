@@ -2,8 +2,8 @@
 `bantar ingest` and `bantar api` processes over one SQLite store and app database, the ingestor
 reading the devices from an open Mosquitto and keeping the logins of a secured one (which it
 signals to reload them). A device added to the file is accepted, expected and given a login; one
-removed or switched off in the file is refused, no longer alerted and logged out; an invalid
-edit changes nothing."""
+removed or switched off in the file is refused, no longer alerted and logged out (one removed
+while no ingestor ran: when the ingestor starts); an invalid edit changes nothing."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def stack(
     first = without(small_registry, two_rts[1].id)
     registry = tmp_path / "registry.yaml"
     dump_registry(first, registry)
-    write_broker_auth(first.devices, tmp_path / "auth")
+    write_broker_auth(small_registry.devices, tmp_path / "auth")  # the held-out bin left the file since
     secured = MosquittoProcess.start(
         tmp_path / "secured",
         password_file=str(tmp_path / "auth/passwd"),
@@ -184,6 +184,8 @@ def test_registry_file_edits_reach_intake_expectations_alerts_and_logins_without
     sender = Client(stack.open_port, "sender", "-", client_id="reload-sender")
     try:
         # Before: the held-out bin is unknown, its RT expects no bin; the pair is expected and silent.
+        # It left the file while no ingestor ran: the ingestor took its login away when it started.
+        wait_until(lambda: stack.login_refused(new.id), GENEROUS_S, "the broker refusing the device removed before")
         sender.publish(str(Topic(new.id, DeviceKind.bin)), reading(1))
         wait_until(lambda: stack.store.counts().dead_letters == 1, GENEROUS_S, "the unknown device's dead letter")
         assert stack.refusals(1) == {(new.id, "unknown_device")}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bantar.domain.registry import Device, ExternalIds, Registry
 from ingest.broker import MosquittoProcess
-from ingest.broker_auth import write_broker_auth
+from ingest.broker_auth import BrokerLogins, read_credentials, write_broker_auth
 from ingest.sources.accounts import source_accounts
 from ingest.sources.config import Connection, Source, SourcesFile
 from tests.integration.test_broker_acl import Client
@@ -53,5 +53,51 @@ def test_integrations_and_firmware_publish_only_under_their_own_prefix(
         assert sorted(reader.messages) == ["application/1/device/0101010101010101/event/up", "tele/tong-9/SENSOR"]
     finally:
         for client in (reader, integration, device):
+            client.close()
+        broker.stop()
+
+
+def test_a_firmware_device_new_to_the_registry_may_publish_on_its_sources_topics(
+    tmp_path: Path, small_registry: Registry
+) -> None:
+    """What the ingestor does when the registry gains a Tasmota bin (``BrokerLogins.follow``): its
+    login and, in the ACL's sources block, its source's topics; the broker reloads both."""
+    rt = small_registry.kecamatan[0].kelurahan[0].rts[0].code
+    old, new = (
+        Device(
+            id=f"{rt}-bin{n}", kind="bin", rt=rt, interval_s=600, external_ids=ExternalIds(tasmota_topic=f"tong-{n}")
+        )
+        for n in (8, 9)
+    )
+    sources = SourcesFile(
+        connections={"service": Connection(broker="service", client_id="bantar-sources")},
+        sources=[Source(name="tasmota", connection="service", format="tasmota")],
+    )
+    auth = tmp_path / "auth"
+    credentials = write_broker_auth([old], auth, source_accounts=source_accounts(sources, [old]))
+    broker = MosquittoProcess.start(
+        tmp_path / "mosquitto",
+        password_file=str(auth / "passwd"),
+        acl_file=str(auth / "acl"),
+        pid_file=str(tmp_path / "mosquitto.pid"),
+    )
+    reader = Client(broker.port, "bantar-sources", credentials["bantar-sources"])
+    clients = [reader]
+    try:
+        assert reader.subscribe("tele/+/+") == [1]
+        assert BrokerLogins(auth, tmp_path / "mosquitto.pid", sources).follow([old, new])
+        password = read_credentials(auth / "credentials.csv")[new.id]
+
+        def connected() -> bool:
+            clients.append(Client(broker.port, new.id, password))
+            return clients[-1].connect_reason is not None and not clients[-1].connect_reason.is_failure
+
+        wait_until(connected, 10, "the broker taking the new device's login")
+        clients[-1].publish("tele/tong-8/SENSOR")  # another device's topic: dropped
+        clients[-1].publish("tele/tong-9/SENSOR")
+        wait_until(lambda: reader.messages, 10, "the new device's message")
+        assert reader.messages == ["tele/tong-9/SENSOR"]
+    finally:
+        for client in clients:
             client.close()
         broker.stop()
