@@ -133,17 +133,20 @@ class EvidenceUpdater:
             total += n
         return total
 
-    def rebuild(self) -> int:
+    def rebuild(self, workers: int = 1) -> int:
         """Derive every RT-day with readings again, from scratch (after a rule change: a day whose
         figures change gets a new revision saying so). A store that can be read in bulk is
-        derived in bulk (``bantar.bulk``: the same figures, many times faster)."""
+        derived in bulk (``bantar.bulk``: the same figures, many times faster), on up to
+        ``workers`` processes."""
         self.store.mark_all_dirty()
         if hasattr(self.store, "rows_between"):
             from bantar.bulk.rebuild import rebuild_marked  # loads pyarrow: only when rebuilding
 
             rts = {code: place.rt for code, place in self.registry.rts.items()}
             devices = {code: self.registry.devices_in(code, channel=None) for code in rts}
-            done = rebuild_marked(self.store, rts, devices, self._derivation, lambda: to_epoch_ms(self.now()))
+            done = rebuild_marked(
+                self.store, rts, devices, self._derivation, lambda: to_epoch_ms(self.now()), workers=workers
+            )
             self.derived_total += done
             return done
         return self.update_all(cause="rule_change")

@@ -17,6 +17,7 @@ from bantar.bulk.cameras import derive_cameras
 from bantar.bulk.columns import Job, Part, RTDay, day_number, day_of, day_start_ms
 from bantar.bulk.load import BulkSource, Frames, load_frames
 from bantar.bulk.others import FEW_FIELDS, derive_few
+from bantar.bulk.workers import Block, Reopenable, derived_blocks
 from bantar.domain.evidence import DAY_MS, DayEvidence, DerivationRules
 from bantar.domain.registry import RT, Device
 from bantar.domain.topics import DeviceKind
@@ -114,19 +115,25 @@ def rebuild_marked(
     rules: DerivationRules,
     now_ms: Callable[[], int],
     rts_per_block: int = 400,
+    workers: int = 1,
 ) -> int:
     """Derive every RT-day marked dirty in ``store`` (which must also be a ``BulkSource``), a
-    day and up to ``rts_per_block`` RTs at a time (about a million readings of the city); the
-    number of marks answered."""
+    day and up to ``rts_per_block`` RTs at a time (about a million readings of the city), on up
+    to ``workers`` processes (``bantar.bulk.workers``); the number of marks answered."""
     assert isinstance(store, BulkSource)
     marks = store.take_dirty(1 << 62)
-    done = 0
+    by_block: list[list[DirtyMark]] = []
     for _, of_day in groupby(sorted(marks, key=lambda m: (m.day, m.rt_code)), key=lambda m: m.day):
         day_marks = list(of_day)
-        for i in range(0, len(day_marks), rts_per_block):
-            block: list[DirtyMark] = day_marks[i : i + rts_per_block]
-            wanted = [(m.rt_code, day_number(m.day)) for m in block if m.rt_code in rts]
-            now = now_ms()
-            store.save_evidence(derive_block(store, rts, devices, wanted, rules, now), block, now, "rule_change")
-            done += len(block)
-    return done
+        by_block += [day_marks[i : i + rts_per_block] for i in range(0, len(day_marks), rts_per_block)]
+    now = now_ms()
+    blocks = [Block([(m.rt_code, day_number(m.day)) for m in b if m.rt_code in rts], now) for b in by_block]
+
+    def derive(block: Block) -> list[DayEvidence]:
+        return derive_block(store, rts, devices, block.rt_days, rules, block.now_ms)
+
+    opener = store.reopen() if isinstance(store, Reopenable) else None
+    derived = derived_blocks(derive, blocks, workers, opener, (rts, devices, rules))
+    for block, evidence in zip(by_block, derived, strict=True):
+        store.save_evidence(evidence, block, now, "rule_change")
+    return len(marks)
