@@ -81,10 +81,7 @@ def _row_of(device_id: str, ts_ms: int, fill: Any, seq: int, received_ms: int, d
 
 
 def day_figures(day: KindDay) -> KindEvidence:
-    flags: list[DayFlag] = []
-    sources: list[Source] = []
-    figures = _bins(day.devices, day.rows, day.window, day.derivation, flags, sources)
-    return KindEvidence(figures, sources, flags)
+    return _bins(day.devices, day.rows, day.window, day.derivation)
 
 
 @dataclass
@@ -105,11 +102,11 @@ def _bins(
     rows: Sequence[BinRow],
     w: DayWindow,
     rules: DerivationRules,
-    flags: list[DayFlag],
-    sources: list[Source],
-) -> Figures:
+) -> KindEvidence:
     if not devices:
-        return {}
+        return KindEvidence({})
+    flags: list[DayFlag] = []
+    sources: list[Source] = []
     per_device: dict[str, list[BinRow]] = defaultdict(list)
     for row in rows:
         per_device[row.device_id].append(row)
@@ -124,7 +121,7 @@ def _bins(
         if device_id not in w.skewed:
             _add_levels(good, interval, w, rules, sums)
     expected_h = sum((w.until - w.start) / HOUR_MS for _ in devices)
-    return {
+    figures = {
         "bins": len(devices),
         "bin_readings": sums.counted,
         "bin_readings_expected": sum((w.until - w.start) // intervals[d.id] for d in devices),
@@ -137,6 +134,7 @@ def _bins(
         "bin_collections": sums.collections,
         "bin_observed": bool(expected_h) and sums.observed >= rules.coverage_min * expected_h,
     }
+    return KindEvidence(figures, sources, flags)
 
 
 def _vouched(

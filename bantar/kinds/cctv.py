@@ -60,25 +60,22 @@ def _row_of(device_id: str, ts_ms: int, online: Any, seq: int, received_ms: int,
 
 
 def day_figures(day: KindDay) -> KindEvidence:
-    flags: list[DayFlag] = []
-    sources: list[Source] = []
     availability = day.others.get(DeviceKind.availability, ())
-    figures = _cameras(day.devices, day.rows, day.window, flags, sources, availability)
-    return KindEvidence(figures, sources, flags)
+    return _cameras(day.devices, day.rows, day.window, availability)
 
 
 def _cameras(
     devices: Sequence[Device],
     rows: Sequence[CctvRow],
     w: DayWindow,
-    flags: list[DayFlag],
-    sources: list[Source],
     availability: Sequence[AvailabilityRow],
-) -> Figures:
+) -> KindEvidence:
     """A heartbeat counts as up when the camera is online and recording; one that is online but
     not recording is flagged (the camera is on, but nothing is kept)."""
     if not devices:
-        return {}
+        return KindEvidence({})
+    flags: list[DayFlag] = []
+    sources: list[Source] = []
     known = {d.id for d in devices}
     today: dict[str, list[CctvRow]] = defaultdict(list)
     for r in rows:
@@ -100,7 +97,7 @@ def _cameras(
         flagged += bad
         reporting += bad < len(series)
         sources.append(source_of(DeviceKind.cctv, device_id, series, w.late_ms, bad))
-    return {
+    figures = {
         "cameras": len(devices),
         "cameras_reporting": reporting,
         "cctv_heartbeats": sum(len(s) for s in today.values()),
@@ -108,6 +105,7 @@ def _cameras(
         "cctv_heartbeats_flagged": flagged,
         "cctv_online_heartbeats": up,
     }
+    return KindEvidence(figures, sources, flags)
 
 
 def expected(devices: Sequence[Device], seconds: int, days: int) -> Figures:

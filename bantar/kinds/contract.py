@@ -7,8 +7,10 @@ A kind is a ``KindPlugin`` (a frozen dataclass of data and functions, no base cl
 - ``parse``: the payload model (and its bounds) from the bytes of a message;
 - ``series``: how its readings are stored, as a SQLite table and as an InfluxDB measurement of
   the same name (columns, fields, one row per reading), and how they are read back for evidence;
-- ``evidence``, ``totals``, ``metrics``: a kind's own daily figures (``DayEvidence.kinds``),
-  their sums over a period (``PeriodTotals.kinds``) and the metrics it offers the rules;
+- ``evidence``, ``totals``, ``metrics``: a kind's own daily figures (``DayEvidence.kinds``, or
+  named ``DayEvidence`` fields), their sums over a period (``PeriodTotals.kinds``) and the
+  metrics it offers the rules; ``expected``: a period's expected figures from its devices;
+  ``bulk``: its kernel for rebuilding many days at once;
 - ``alerts``: what its daily figures raise (e.g. a flood sensor crossing its danger level);
 - ``rules``, ``calibration``: its section of ``config/rules.yaml`` and its per-device registry
   settings;

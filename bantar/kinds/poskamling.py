@@ -77,10 +77,7 @@ def _row_of(
 
 
 def day_figures(day: KindDay) -> KindEvidence:
-    flags: list[DayFlag] = []
-    sources: list[Source] = []
-    figures = _posts(day.devices, day.rows, day.window, day.derivation, flags, sources)
-    return KindEvidence(figures, sources, flags)
+    return _posts(day.devices, day.rows, day.window, day.derivation)
 
 
 def _posts(
@@ -88,12 +85,12 @@ def _posts(
     rows: Sequence[PoskamlingRow],
     w: DayWindow,
     rules: DerivationRules,
-    flags: list[DayFlag],
-    sources: list[Source],
-) -> Figures:
+) -> KindEvidence:
     """``devices``: the RT's MQTT posts (web reports count as reports but expect nothing)."""
     if not devices and not rows:
-        return {}
+        return KindEvidence({})
+    flags: list[DayFlag] = []
+    sources: list[Source] = []
     night_start, night_end = w.start + NIGHT_START_H * HOUR_MS, w.start + NIGHT_END_H * HOUR_MS
     counted = [r for r in rows if r.device_id not in w.skewed]
     night = [r for r in counted if night_start <= r.ts_ms < night_end]
@@ -114,7 +111,7 @@ def _posts(
         flags.append(DayFlag(code=FlagCode.short_shift, device_id=night[0].device_id, readings=0))
     night_reports = sum(1 for r in night if r.event == "duty")
     night_expected = sum((NIGHT_END_H - NIGHT_START_H) * 3600 // d.interval_s for d in devices)
-    return {
+    figures = {
         "posts": len(devices),
         "post_reports": sum(1 for r in today if r.event == "duty") - _flagged_duty(per_device, w.skewed),
         "post_reports_expected": sum((w.until - w.start) // (d.interval_s * 1000) for d in devices),
@@ -128,6 +125,7 @@ def _posts(
             1 for r in counted if r.event == "incident" and w.start + 6 * HOUR_MS <= r.ts_ms < night_start
         ),
     }
+    return KindEvidence(figures, sources, flags)
 
 
 def _flagged_duty(per_device: dict[str, list[PoskamlingRow]], skewed: frozenset[str]) -> int:
