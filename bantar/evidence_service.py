@@ -256,11 +256,10 @@ class EvidenceQueries:
         for d in devices:
             if d.active:
                 by_kind.setdefault(d.kind, []).append(d)
-        t.bin_readings_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.bin, []))
-        t.bin_hours_expected = len(by_kind.get(DeviceKind.bin, [])) * seconds / 3600
-        t.cctv_heartbeats_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.cctv, []))
-        t.camera_days = len(by_kind.get(DeviceKind.cctv, [])) * days
-        t.post_reports_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.poskamling, []))
+        for p in plugins().values():
+            if p.expected is not None:
+                for name, value in p.expected(by_kind.get(p.kind, []), seconds, days).items():
+                    setattr(t, name, value)
         return t
 
     def scores(self, rt_code: str, start: date, end: date, totals: PeriodTotals | None = None) -> PeriodScores:

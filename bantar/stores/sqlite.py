@@ -27,7 +27,7 @@ from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import WIB_OFFSET_MS
 from bantar.domain.topics import DeviceKind
 from bantar.kinds.contract import Series
-from bantar.kinds.registry import plugins
+from bantar.kinds.registry import evidence_reads, plugins
 from bantar.ports import SequenceGap, StoreCounts, WeighingRow, WriteOutcome
 from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA, SqliteArchiveSide, merge_archived
 from bantar.stores.ledger import SERIES, DeviceAndDayNotes, LedgerPorts, SqliteLedger, Synchronous, conflict_letter
@@ -62,8 +62,7 @@ _ADDED_COLUMNS = [
     (p.series.name, column, sql_type) for p in _PLUGINS.values() for column, sql_type in p.series.added_columns
 ]
 """columns the reading tables gained since they were first made"""
-_READ = [p for p in _PLUGINS.values() if p.slot is not None or p.evidence is not None]
-"""the kinds the evidence reads back"""
+_READ = evidence_reads()
 
 
 class SqliteStore(SqliteArchiveSide, LedgerPorts):
@@ -134,8 +133,7 @@ class SqliteStore(SqliteArchiveSide, LedgerPorts):
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings:
         window = (rt_code, start_ms, end_ms)
         where = "WHERE rt_code = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms"
-        slots: dict[str, list[Any]] = {}
-        others: dict[DeviceKind, list[Any]] = {}
+        found: dict[DeviceKind, list[Any]] = {}
         with self.ledger.reading() as db:
             for p in _READ:
                 s, read = p.series, ", ".join(p.series.read)
@@ -147,12 +145,8 @@ class SqliteStore(SqliteArchiveSide, LedgerPorts):
                         window[:2],
                     ).fetchall()
                 rows += db.execute(f"SELECT device_id, ts_ms, {read} FROM {s.name} {where}", window).fetchall()
-                built = [s.row_of(*row) for row in rows]
-                if p.slot is None:
-                    others[p.kind] = built
-                else:
-                    slots[p.slot] = built
-        hot = RTReadings(**slots, kinds=others)
+                found[p.kind] = [s.row_of(*row) for row in rows]
+        hot = RTReadings(found)
         return merge_archived(hot, {kind: self.archived(kind, rt_code, start_ms, end_ms) for kind in ARCHIVED_KINDS})
 
     def weighings(self, rt_code: str, start_ms: int, end_ms: int) -> list[WeighingRow]:
