@@ -135,17 +135,20 @@ class EvidenceUpdater:
             total += n
         return total
 
-    def rebuild(self) -> int:
+    def rebuild(self, workers: int = 1) -> int:
         """Derive every RT-day with readings again, from scratch (after a rule change: a day whose
         figures change gets a new revision saying so). A store that can be read in bulk is
-        derived in bulk (``bantar.bulk``: the same figures, many times faster)."""
+        derived in bulk (``bantar.bulk``: the same figures, many times faster), on up to
+        ``workers`` processes."""
         self.store.mark_all_dirty()
         if hasattr(self.store, "rows_between"):
             from bantar.bulk.rebuild import rebuild_marked  # loads pyarrow: only when rebuilding
 
             rts = {code: place.rt for code, place in self.registry.rts.items()}
             devices = {code: self.registry.devices_in(code, channel=None) for code in rts}
-            done = rebuild_marked(self.store, rts, devices, self._derivation, lambda: to_epoch_ms(self.now()))
+            done = rebuild_marked(
+                self.store, rts, devices, self._derivation, lambda: to_epoch_ms(self.now()), workers=workers
+            )
             self.derived_total += done
             return done
         return self.update_all(cause="rule_change")
@@ -257,11 +260,10 @@ class EvidenceQueries:
         for d in devices:
             if d.active:
                 by_kind.setdefault(d.kind, []).append(d)
-        t.bin_readings_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.bin, []))
-        t.bin_hours_expected = len(by_kind.get(DeviceKind.bin, [])) * seconds / 3600
-        t.cctv_heartbeats_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.cctv, []))
-        t.camera_days = len(by_kind.get(DeviceKind.cctv, [])) * days
-        t.post_reports_expected = sum(seconds // d.interval_s for d in by_kind.get(DeviceKind.poskamling, []))
+        for p in plugins().values():
+            if p.expected is not None:
+                for name, value in p.expected(by_kind.get(p.kind, []), seconds, days).items():
+                    setattr(t, name, value)
         return t
 
     def scores(self, rt_code: str, start: date, end: date, totals: PeriodTotals | None = None) -> PeriodScores:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from bantar.domain.evidence import DayEvidence, RTReadings
 from bantar.domain.intake import DeadLetter
 from bantar.domain.readings import Reading
 from bantar.domain.scoring import PeriodTotals
 from bantar.domain.sequences import PLAUSIBLE_GAP
-from bantar.kinds.contract import KindRow
 from bantar.kinds.registry import DeviceKind
 
 
@@ -99,10 +98,10 @@ class ReadingStore(Protocol):
 
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings: ...
 
-    def series_rows(self, kind: DeviceKind, rt_code: str, start_ms: int, end_ms: int) -> list[KindRow]:
-        """An RT's readings of a kind without an ``RTReadings`` slot (``KindPlugin.slot`` None) in
-        [start, end), as its ``Series.row_of`` builds them, by time, device and seq (the field app
-        pairs a scale's weighings with deposits)."""
+    def series_rows(self, kind: DeviceKind, rt_code: str, start_ms: int, end_ms: int) -> list[Any]:
+        """An RT's readings of one kind in [start, end), as its ``Series.row_of`` builds them (like
+        ``RTReadings``), by time, device and seq; from the hot store only, without the archive's (the
+        field app pairs a scale's recent weighings with deposits)."""
         ...
 
     def save_evidence(

@@ -3,6 +3,7 @@ registry; 3 a broker or store could not be reached."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -197,12 +198,19 @@ def evidence_update() -> None:
 
 
 @evidence.command("rebuild")
-def evidence_rebuild() -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=os.cpu_count() or 1,
+    show_default="the number of cores",
+    help="processes deriving blocks of RT-days (the embedded store)",
+)
+def evidence_rebuild(workers: int) -> None:
     """Derive every RT-day with readings again, from scratch."""
     settings = settings_or_exit()
     setup_logging(settings)
     with services_session(settings) as services:
-        click.echo(f"derived evidence for {services.updater.rebuild():,} RT-days from scratch")
+        click.echo(f"derived evidence for {services.updater.rebuild(workers):,} RT-days from scratch")
 
 
 @main.command()

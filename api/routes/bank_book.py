@@ -36,12 +36,12 @@ from bantar.domain.bank_sampah import (
     weighing_matches,
 )
 from bantar.domain.errors import Reason
-from bantar.domain.evidence import DepositRow
 from bantar.domain.names_id import MATERIALS
 from bantar.domain.readings import BankSampahPayload, Reading
 from bantar.domain.timebase import PROGRAMME_START, from_epoch_ms, to_epoch_ms, utc_now, wib_day, wib_day_bounds_utc
+from bantar.domain.topics import DeviceKind
+from bantar.kinds.bank_sampah import DepositRow
 from bantar.kinds.contract import KindRow
-from bantar.kinds.registry import DeviceKind
 from bantar.services import Services
 from bantar.stores.field_records import Member
 
@@ -94,7 +94,9 @@ class WeighingPublic(BaseModel):
 def _deposits(services: Services, rt_code: str) -> list[DepositRow]:
     """Every deposit of the RT that no correction replaced."""
     end = utc_now() + timedelta(days=2)
-    rows = services.store.rt_readings(rt_code, to_epoch_ms(PROGRAMME_START), to_epoch_ms(end)).deposits
+    rows = services.store.rt_readings(rt_code, to_epoch_ms(PROGRAMME_START), to_epoch_ms(end)).of(
+        DeviceKind.bank_sampah
+    )
     return kept(rows, services.app_db.field.superseded(rt_code))
 
 
@@ -276,7 +278,7 @@ def recap(
     first = date.fromisoformat(f"{month}-01")
     start, _ = wib_day_bounds_utc(first)
     _, end = wib_day_bounds_utc((first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
-    rows = services.store.rt_readings(rt_code, to_epoch_ms(start), to_epoch_ms(end)).deposits
+    rows = services.store.rt_readings(rt_code, to_epoch_ms(start), to_epoch_ms(end)).of(DeviceKind.bank_sampah)
     result = month_recap(
         month, kept(rows, services.app_db.field.superseded(rt_code)), services.app_db.field.withdrawals(rt_code)
     )

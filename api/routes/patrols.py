@@ -55,7 +55,7 @@ def check_patrol(services: Services, rt_code: str, reading: Reading) -> ApiError
     if not isinstance(body, PatrolEvent):
         return None
     at_ms = to_epoch_ms(reading.ts)
-    reports = services.store.rt_readings(rt_code, at_ms - DUTY_SPAN_MS, at_ms + 1).poskamling
+    reports = services.store.rt_readings(rt_code, at_ms - DUTY_SPAN_MS, at_ms + 1).of(DeviceKind.poskamling)
     field = services.app_db.field
     reason = patrol_refusal(
         body.checkpoint,
@@ -110,7 +110,7 @@ def list_reports(
     start, _ = wib_day_bounds_utc(today - timedelta(days=days - 1))
     _, end = wib_day_bounds_utc(today)
     web = web_device_id(rt_code, DeviceKind.poskamling)
-    rows = services.store.rt_readings(rt_code, to_epoch_ms(start), to_epoch_ms(end)).poskamling
+    rows = services.store.rt_readings(rt_code, to_epoch_ms(start), to_epoch_ms(end)).of(DeviceKind.poskamling)
     return [
         ReportRow(
             ts=from_epoch_ms(r.ts_ms),

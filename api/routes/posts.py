@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -33,12 +33,12 @@ from api.routes.patrols import check_patrol
 from bantar.domain.access import BACKDATE_DAYS, Action, Principal
 from bantar.domain.bank_sampah import WEIGHING_PATTERN
 from bantar.domain.errors import Reason, Rejected
-from bantar.domain.evidence import DepositRow
 from bantar.domain.intake import accept, parse_json
 from bantar.domain.readings import Reading
 from bantar.domain.registry import web_device_id
 from bantar.domain.timebase import WIB, from_epoch_ms, to_epoch_ms, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind, Topic
+from bantar.kinds.bank_sampah import DepositRow
 from bantar.services import Services
 from bantar.stores.appdb import AuditNote
 
@@ -279,7 +279,9 @@ def list_deposits(
     )
     start, _ = wib_day_bounds_utc(period.start)
     _, end = wib_day_bounds_utc(period.end)
-    rows: list[DepositRow] = services.store.rt_readings(rt_code, to_epoch_ms(start), to_epoch_ms(end)).deposits
+    rows: Sequence[DepositRow] = services.store.rt_readings(rt_code, to_epoch_ms(start), to_epoch_ms(end)).of(
+        DeviceKind.bank_sampah
+    )
     return [
         DepositPublic(
             device_id=r.device_id, ts=from_epoch_ms(r.ts_ms), household=r.household, kg=r.kg, value_idr=r.value_idr

@@ -1,4 +1,4 @@
-"""Bin figures for many RT-days at once: ``evidence._bins`` over columns.
+"""Bin figures for many RT-days at once: the bin plug-in's ``evidence`` over columns.
 
 Each day sees its own window of readings (``readings_window``: two hours before the day to six
 after it), so a reading near midnight is in two windows and is judged in each, as the per-day
@@ -10,17 +10,18 @@ within twice the tolerance can hold one, and only those are walked with ``qualit
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from itertools import groupby
 from typing import NamedTuple
 
 import numpy as np
 
 from bantar.bulk.columns import (
+    AFTER_MS,
+    BEFORE_MS,
     Job,
+    Kernel,
     Part,
     RTDay,
-    day_number,
     day_numbers,
     day_start_ms,
     encode,
@@ -33,16 +34,27 @@ from bantar.bulk.columns import (
 )
 from bantar.bulk.load import Frames
 from bantar.bulk.skew import skewed_device_days
-from bantar.domain.evidence import DAY_MS, HOUR_MS, Source, readings_window
+from bantar.domain.evidence import DAY_MS, HOUR_MS, Source
 from bantar.domain.quality import DayFlag, FlagCode, stuck_runs
 from bantar.domain.topics import DeviceKind
 
-_DAY = date(2000, 1, 1)
-BEFORE_MS = int(day_start_ms(day_number(_DAY))) - readings_window(_DAY)[0]
-AFTER_MS = readings_window(_DAY)[1] - int(day_start_ms(day_number(_DAY))) - DAY_MS
-"""How far a day's window (``readings_window``) reaches before and after the day."""
 _FLAT_SLACK = 1e-9
 """Rounding room when telling stretches that cannot hold a flat line."""
+
+
+FIELDS = (
+    "bins",
+    "bin_readings",
+    "bin_readings_expected",
+    "bin_readings_flagged",
+    "bin_mean_fill",
+    "bin_peak_fill",
+    "bin_hours_observed",
+    "bin_hours_expected",
+    "bin_overflow_hours",
+    "bin_collections",
+    "bin_observed",
+)
 
 
 def derive_bins(frames: Frames, job: Job) -> dict[RTDay, Part]:
@@ -287,3 +299,6 @@ def _collections(
                 counts[segment] += bool(on_day[good[i]])
                 last = int(g_ts[i])
     return np.bincount(seg_group, weights=counts, minlength=groups).astype(np.int64)
+
+
+KERNEL = Kernel(FIELDS, derive_bins)

@@ -1,13 +1,13 @@
-"""Camera figures for many RT-days at once: ``evidence._cameras`` over heartbeats counted per
-device and day (by the store, or here from rows), with the heartbeats that availability reports
-stand for (``online_ticks``); skew judged from the rows."""
+"""Camera figures for many RT-days at once: the CCTV plug-in's ``evidence`` over heartbeats
+counted per device and day (by the store, or here from rows), with the heartbeats that
+availability reports stand for (``online_ticks``); skew judged from the rows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
 
-from bantar.bulk.columns import Job, Part, RTDay, day_numbers, encode, ints, rt_key, starts_of, wanted_keys
+from bantar.bulk.columns import Job, Kernel, Part, RTDay, day_numbers, encode, ints, rt_key, starts_of, wanted_keys
 from bantar.bulk.load import CCTV_COLUMNS, COUNT_COLUMNS, Frames
 from bantar.bulk.skew import skewed_device_days
 from bantar.domain.availability import online_ticks
@@ -16,6 +16,14 @@ from bantar.domain.quality import DayFlag, FlagCode
 from bantar.domain.topics import DeviceKind
 
 _SUMMED = ("heartbeats", "up", "not_recording", "late")
+FIELDS = (
+    "cameras",
+    "cameras_reporting",
+    "cctv_heartbeats",
+    "cctv_heartbeats_expected",
+    "cctv_heartbeats_flagged",
+    "cctv_online_heartbeats",
+)
 
 
 def derive_cameras(frames: Frames, job: Job) -> dict[RTDay, Part]:
@@ -122,10 +130,11 @@ def _ticks(frames: Frames, job: Job) -> pa.Table:
     times: list[int] = []
     for rt_code, n in sorted(job.rt_days):
         rows = frames.others.get(rt_code)
-        if rows is None or not rows.availability:
+        availability = () if rows is None else rows.of(DeviceKind.availability)
+        if not availability:
             continue
         start, end, _ = job.until(n)
-        for device_id, t in online_ticks(job.counted(rt_code, DeviceKind.cctv), rows.availability, start, end):
+        for device_id, t in online_ticks(job.counted(rt_code, DeviceKind.cctv), availability, start, end):
             rt_codes.append(rt_code)
             device_ids.append(device_id)
             times.append(t)
@@ -135,3 +144,6 @@ def _ticks(frames: Frames, job: Job) -> pa.Table:
     return pa.table(
         [pa.array(v, t) for v, t in zip(values, CCTV_COLUMNS.values(), strict=True)], names=list(CCTV_COLUMNS)
     )
+
+
+KERNEL = Kernel(FIELDS, derive_cameras)

@@ -3,16 +3,16 @@ sums that add in the per-day path's order (so floats come out bit for bit the sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bantar.domain.evidence import DerivationRules, Source
+from bantar.domain.evidence import DerivationRules, Source, readings_window
 from bantar.domain.quality import DayFlag
 from bantar.domain.registry import RT, Device
 from bantar.domain.timebase import DAY_MS, EPOCH_ORDINAL, WIB_OFFSET_MS
@@ -32,6 +32,12 @@ def day_of(number: int) -> date:
 
 def day_start_ms(number: int | np.ndarray) -> Any:
     return number * DAY_MS - WIB_OFFSET_MS
+
+
+_DAY = date(2000, 1, 1)
+BEFORE_MS = int(day_start_ms(day_number(_DAY))) - readings_window(_DAY)[0]
+AFTER_MS = readings_window(_DAY)[1] - int(day_start_ms(day_number(_DAY))) - DAY_MS
+"""How far a day's window (``readings_window``) reaches before and after the day."""
 
 
 def day_numbers(ts_ms: np.ndarray) -> np.ndarray:
@@ -65,6 +71,15 @@ class Part:
     figures: dict[str, Any] = field(default_factory=dict)
     flags: list[DayFlag] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
+
+
+class Kernel(NamedTuple):
+    """A kind's bulk derivation (named by its plug-in's ``bulk``)."""
+
+    fields: tuple[str, ...]
+    """the figures of ``DayEvidence`` it gives (its kind's per-day ``evidence`` gives the same)"""
+    derive: Callable[[Any, Job], dict[RTDay, Part]]
+    """(``bantar.bulk.load.Frames``, job) -> each RT-day's part"""
 
 
 def encode(column: pa.ChunkedArray | pa.Array) -> tuple[list[str], np.ndarray]:

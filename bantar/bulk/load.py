@@ -2,8 +2,8 @@
 the archive, merged as ``SqliteStore.rt_readings`` merges them (an archived reading wins over a
 hot copy with the same device and time; by time, archived rows first among equal times).
 
-Bins and camera heartbeats (nearly all readings) come as Arrow tables; the other kinds as the
-per-day path's rows, per RT.
+Bins and camera heartbeats (nearly all readings) come as Arrow tables for their kernels; the
+other kinds as the per-day path's rows, per RT.
 """
 
 from __future__ import annotations
@@ -17,21 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bantar.archive.intervals import expand
+from bantar.archive.kinds import ARCHIVED_KINDS
 from bantar.archive.parts import ARCHIVED
 from bantar.bulk.columns import day_numbers, encode, ints, starts_of
-from bantar.domain.availability import AvailabilityRow
-from bantar.domain.evidence import (
-    DAY_MS,
-    WIB_OFFSET_MS,
-    DepositRow,
-    GotongRoyongRow,
-    PoskamlingRow,
-    RTReadings,
-)
+from bantar.domain.evidence import DAY_MS, WIB_OFFSET_MS, RTReadings
 from bantar.domain.quality import QualityRules
-from bantar.domain.readings import AvailabilityState, Material
 from bantar.domain.topics import DeviceKind
-from bantar.kinds.registry import plugins
+from bantar.kinds.registry import evidence_reads
 from bantar.stores.archive_sqlite import merge_archived
 
 BIN_COLUMNS = {
@@ -54,7 +46,6 @@ CCTV_COLUMNS = {
 }
 """``recording`` 1 where a camera does not report it (as in ``rt_readings``: not a fault)."""
 _CCTV_SELECT = ("rt_code", "device_id", "ts_ms", "seq", "received_ms", "online", "COALESCE(recording, 1)")
-_KG = [f"{m.value}_kg" for m in Material]
 
 
 @runtime_checkable
@@ -85,8 +76,9 @@ class Frames(NamedTuple):
     camera_counts: pa.Table
     """``COUNT_COLUMNS``: the other RTs' hot heartbeats, counted per device and day by the store"""
     others: dict[str, RTReadings]
-    """per RT: its posts' reports, deposits, gotong royong and availability rows (bins and
-    cameras left empty); availability from the start of time, for the state a day began in"""
+    """per RT: the rows of the kinds without a bulk kernel (``PER_ROW``: posts' reports,
+    deposits, gotong royong, availability, the kinds added as plug-ins); availability from the
+    start of time, for the state a day began in"""
 
 
 COUNT_COLUMNS = {
@@ -221,73 +213,32 @@ def _merged(hot: pa.Table, archived: pa.Table | None) -> pa.Table:
     return hot.take(pa.array(order))
 
 
+PER_ROW = [p for p in evidence_reads() if p.bulk is None]
+"""the kinds read as the per-day path's rows (``RTReadings``), per RT: those without a bulk kernel"""
+
+
 def _others(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: int) -> dict[str, RTReadings]:
-    posts: dict[str, list[PoskamlingRow]] = {}
-    for rt_code, rows in _by_rt(
-        store.rows_between(
-            DeviceKind.poskamling,
-            ("rt_code", "device_id", "ts_ms", "event", "on_duty", "guards", "seq", "received_ms"),
-            rt_codes,
-            start_ms,
-            end_ms,
-        )
-    ):
-        posts[rt_code] = [
-            PoskamlingRow(d, t, e, None if o is None else bool(o), g, q, rx) for d, t, e, o, g, q, rx in rows
-        ]
-    deposits: dict[str, list[DepositRow]] = {}
-    columns = ("rt_code", "device_id", "ts_ms", "household", *_KG, "value_idr", "seq", "received_ms")
-    for rt_code, rows in _by_rt(store.rows_between(DeviceKind.bank_sampah, columns, rt_codes, start_ms, end_ms)):
-        deposits[rt_code] = [
-            DepositRow(r[0], r[1], r[2], {m.value: kg for m, kg in zip(Material, r[3:-3], strict=True) if kg}, *r[-3:])
-            for r in rows
-        ]
-    gotong: dict[str, list[GotongRoyongRow]] = {}
-    rows_gr = store.rows_between(
-        DeviceKind.gotong_royong, ("rt_code", "ts_ms", "attendance"), rt_codes, start_ms, end_ms
-    )
-    for rt_code, rows in _by_rt(rows_gr):
-        gotong[rt_code] = [GotongRoyongRow(*r) for r in rows]
-    availability: dict[str, list[AvailabilityRow]] = {}
-    rows_av = store.rows_between(
-        DeviceKind.availability, ("rt_code", "device_id", "ts_ms", "state"), rt_codes, 0, end_ms
-    )
-    for rt_code, rows in _by_rt(rows_av):
-        availability[rt_code] = [AvailabilityRow(d, t, s == AvailabilityState.online) for d, t, s in rows]
-    archived_posts = _by_rt_table(_of_rts(store.archived(DeviceKind.poskamling, None, start_ms, end_ms), rt_codes))
-    kinds = _plugin_rows(store, rt_codes, start_ms, end_ms)
-    found: dict[str, RTReadings] = {}
-    for rt_code in {*posts, *deposits, *gotong, *availability, *archived_posts, *kinds}:
-        hot = RTReadings(
-            [],
-            [],
-            posts.get(rt_code, []),
-            deposits.get(rt_code, []),
-            gotong.get(rt_code, []),
-            availability.get(rt_code, []),
-            kinds.get(rt_code, {}),
-        )
-        archived = archived_posts.get(rt_code)
-        found[rt_code] = merge_archived(hot, {DeviceKind.poskamling: archived}) if archived is not None else hot
-    return found
-
-
-def _plugin_rows(
-    store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: int
-) -> dict[str, dict[DeviceKind, list[Any]]]:
-    """The rows of the kinds added as plug-ins, per RT, as ``rt_readings`` builds them (a state
-    kind from the start of time: each device's last state before a day counts in it)."""
+    """The rows of ``PER_ROW`` per RT, as ``rt_readings`` builds them (a state kind from the
+    start of time: each device's last state before a day counts in it), archived ones merged."""
     found: dict[str, dict[DeviceKind, list[Any]]] = {}
-    for p in plugins().values():
-        if p.slot is not None or p.evidence is None:
-            continue
+    for p in PER_ROW:
         s = p.series
         since = 0 if s.state else start_ms
         for rt_code, rows in _by_rt(
             store.rows_between(p.kind, ("rt_code", "device_id", "ts_ms", *s.read), rt_codes, since, end_ms)
         ):
             found.setdefault(rt_code, {})[p.kind] = [s.row_of(*r) for r in rows]
-    return found
+    archived = {
+        p.kind: _by_rt_table(_of_rts(store.archived(p.kind, None, start_ms, end_ms), rt_codes))
+        for p in PER_ROW
+        if p.kind in ARCHIVED_KINDS
+    }
+    merged: dict[str, RTReadings] = {}
+    for rt_code in {*found, *(rt for tables in archived.values() for rt in tables)}:
+        hot = RTReadings(found.get(rt_code, {}))
+        of_rt = {kind: tables[rt_code] for kind, tables in archived.items() if rt_code in tables}
+        merged[rt_code] = merge_archived(hot, of_rt) if of_rt else hot
+    return merged
 
 
 def _by_rt(rows: list[tuple[Any, ...]]) -> list[tuple[str, list[tuple[Any, ...]]]]:

@@ -1,5 +1,5 @@
-"""Derive many RT-days at once: each kind's kernel over the readings of a block of days, then
-the parts put together as ``derive_day`` puts them together.
+"""Derive many RT-days at once: each kind's kernel (named by its plug-in) over the readings of a
+block of days, then the parts put together as ``derive_day`` puts them together.
 
 ``rebuild_marked`` answers every dirty mark of a store block by block (a day of a few hundred
 RTs, read and derived at once), saving each block's evidence with its marks as the evidence loop
@@ -10,60 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import groupby
-from typing import NamedTuple
 
-from bantar.bulk.bins import AFTER_MS, BEFORE_MS, derive_bins
-from bantar.bulk.cameras import derive_cameras
-from bantar.bulk.columns import Job, Part, RTDay, day_number, day_of, day_start_ms
+from bantar.bulk.columns import AFTER_MS, BEFORE_MS, Job, Kernel, Part, RTDay, day_number, day_of, day_start_ms
 from bantar.bulk.load import BulkSource, Frames, load_frames
-from bantar.bulk.others import FEW_FIELDS, derive_few
-from bantar.domain.evidence import DAY_MS, DayEvidence, DerivationRules
+from bantar.bulk.others import derive_few
+from bantar.bulk.workers import Block, Reopenable, derived_blocks
+from bantar.domain.evidence import DAY_MS, DayEvidence, DayParts, DerivationRules, assembled
 from bantar.domain.registry import RT, Device
-from bantar.domain.topics import DeviceKind
+from bantar.kinds.registry import load, plugins
 from bantar.ports import DirtyMark, ReadingStore
 
-BIN_FIELDS = (
-    "bins",
-    "bin_readings",
-    "bin_readings_expected",
-    "bin_readings_flagged",
-    "bin_mean_fill",
-    "bin_peak_fill",
-    "bin_hours_observed",
-    "bin_hours_expected",
-    "bin_overflow_hours",
-    "bin_collections",
-    "bin_observed",
-)
-CAMERA_FIELDS = (
-    "cameras",
-    "cameras_reporting",
-    "cctv_heartbeats",
-    "cctv_heartbeats_expected",
-    "cctv_heartbeats_flagged",
-    "cctv_online_heartbeats",
-)
 
-
-class Kernel(NamedTuple):
-    fields: tuple[str, ...]
-    """the figures of ``DayEvidence`` it gives"""
-    derive: Callable[[Frames, Job], dict[RTDay, Part]]
-
-
-KERNELS: dict[DeviceKind, Kernel] = {
-    DeviceKind.bin: Kernel(BIN_FIELDS, derive_bins),
-    DeviceKind.cctv: Kernel(CAMERA_FIELDS, derive_cameras),
-}
-"""A kernel per kind with many readings, each free to move into its kind's package."""
-FEW_READINGS = Kernel(FEW_FIELDS, derive_few)
-"""the other kinds (posts, deposits, gotong royong, the plug-ins' kinds): the per-day path"""
+def kernels() -> list[Kernel]:
+    """The bulk kernel of each kind that names one (``KindPlugin.bulk``)."""
+    return [load(p.bulk) for p in plugins().values() if p.bulk is not None]
 
 
 def derive_days(frames: Frames, job: Job) -> list[DayEvidence]:
     """The evidence of every RT-day of ``job`` from ``frames`` (which must hold each day's
-    readings window): equal to ``derive_day`` for each."""
-    parts = [kernel.derive(frames, job) for kernel in (*KERNELS.values(), FEW_READINGS)]
+    readings window): equal to ``derive_day`` for each; the kinds without a kernel are derived
+    the per-day way (``derive_few``)."""
+    parts = [derive(frames, job) for derive in (*(k.derive for k in kernels()), derive_few)]
     days = []
     for rt_code, n in sorted(job.rt_days):
         whole = Part()
@@ -73,18 +40,7 @@ def derive_days(frames: Frames, job: Job) -> list[DayEvidence]:
                 whole.figures.update(part.figures)
                 whole.flags += part.flags
                 whole.sources += part.sources
-        end = int(day_start_ms(n)) + DAY_MS
-        days.append(
-            DayEvidence(
-                rt_code=rt_code,
-                day=day_of(n),
-                **whole.figures,
-                in_progress=job.now_ms < end,
-                late_readings=sum(s.late for s in whole.sources),
-                flags=sorted(whole.flags, key=lambda f: (f.code, f.device_id)),
-                sources=sorted(whole.sources, key=lambda s: s.device_id),
-            )
-        )
+        days.append(assembled(rt_code, day_of(n), DayParts(whole.figures, whole.flags, whole.sources), job.now_ms))
     return days
 
 
@@ -114,19 +70,25 @@ def rebuild_marked(
     rules: DerivationRules,
     now_ms: Callable[[], int],
     rts_per_block: int = 400,
+    workers: int = 1,
 ) -> int:
     """Derive every RT-day marked dirty in ``store`` (which must also be a ``BulkSource``), a
-    day and up to ``rts_per_block`` RTs at a time (about a million readings of the city); the
-    number of marks answered."""
+    day and up to ``rts_per_block`` RTs at a time (about a million readings of the city), on up
+    to ``workers`` processes (``bantar.bulk.workers``); the number of marks answered."""
     assert isinstance(store, BulkSource)
     marks = store.take_dirty(1 << 62)
-    done = 0
+    by_block: list[list[DirtyMark]] = []
     for _, of_day in groupby(sorted(marks, key=lambda m: (m.day, m.rt_code)), key=lambda m: m.day):
         day_marks = list(of_day)
-        for i in range(0, len(day_marks), rts_per_block):
-            block: list[DirtyMark] = day_marks[i : i + rts_per_block]
-            wanted = [(m.rt_code, day_number(m.day)) for m in block if m.rt_code in rts]
-            now = now_ms()
-            store.save_evidence(derive_block(store, rts, devices, wanted, rules, now), block, now, "rule_change")
-            done += len(block)
-    return done
+        by_block += [day_marks[i : i + rts_per_block] for i in range(0, len(day_marks), rts_per_block)]
+    now = now_ms()
+    blocks = [Block([(m.rt_code, day_number(m.day)) for m in b if m.rt_code in rts], now) for b in by_block]
+
+    def derive(block: Block) -> list[DayEvidence]:
+        return derive_block(store, rts, devices, block.rt_days, rules, block.now_ms)
+
+    opener = store.reopen() if isinstance(store, Reopenable) else None
+    derived = derived_blocks(derive, blocks, workers, opener, (rts, devices, rules))
+    for block, evidence in zip(by_block, derived, strict=True):
+        store.save_evidence(evidence, block, now, "rule_change")
+    return len(marks)

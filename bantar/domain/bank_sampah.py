@@ -13,9 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bantar.domain.evidence import DepositRow
 from bantar.domain.readings import Material
 from bantar.domain.timebase import from_epoch_ms, wib_day
+from bantar.kinds.bank_sampah import DepositRow
 
 HOUSEHOLD_PATTERN = r"^[A-Za-z0-9_-]{4,64}$"
 WEIGHING_PATTERN = r"^[0-9A-Za-z.-]{1,64}:[0-9]{1,20}$"

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable
 from datetime import timedelta
 
 from bantar.domain.errors import Reason
-from bantar.domain.evidence import PoskamlingRow
+from bantar.kinds.poskamling import PoskamlingRow
 
 DUTY_SPAN = timedelta(hours=24)
 DUTY_SPAN_MS = int(DUTY_SPAN.total_seconds() * 1000)

@@ -45,6 +45,5 @@ PLUGIN = KindPlugin(
         row_of=_row_of,
         state=True,
     ),
-    slot="availability",
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "state": "online"},
 )

@@ -1,22 +1,34 @@
 """Bank sampah (waste bank) deposits: a household's weighed materials and their value. Daily
-figures: ``bantar.domain.evidence`` (``deposit*``, ``households``); its metric, chart and
-simulator model (``simulators.devices``) are named here."""
+figures: the named ``DayEvidence`` fields ``deposit*``, ``households`` (and who they are, for
+period totals), bursts of tiny deposits left out; its metric, chart and simulator model
+(``simulators.devices``) are named here."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections import defaultdict
+from typing import Any, NamedTuple
 
-from bantar.domain.evidence import DepositRow
 from bantar.domain.names_id import MATERIALS
+from bantar.domain.quality import DayFlag, FlagCode, deposit_bursts
 from bantar.domain.readings import BankSampahPayload, Material, Reading
 from bantar.domain.registry import RT
 from bantar.domain.scoring import Measured, PeriodTotals
-from bantar.kinds.contract import Chart, KindNames, KindPlugin, Plot, Series
+from bantar.kinds.contract import Chart, KindDay, KindEvidence, KindNames, KindPlugin, Plot, Series, Source, source_of
 from bantar.kinds.registry import DeviceKind
 from bantar.kinds.rows import common
 
 KG_COLUMNS = tuple(f"{m.value}_kg" for m in Material)
+
+
+class DepositRow(NamedTuple):
+    device_id: str
+    ts_ms: int
+    household: str
+    kg: dict[str, float]
+    value_idr: int
+    seq: int = 0
+    received_ms: int = 0
 
 
 def _row(r: Reading) -> tuple[Any, ...]:
@@ -47,6 +59,39 @@ def _row_of(device_id: str, ts_ms: int, household: str, *rest: Any) -> DepositRo
     return DepositRow(device_id, ts_ms, household, kg, value_idr, seq, received_ms)
 
 
+def day_figures(day: KindDay) -> KindEvidence:
+    w, q = day.window, day.derivation.quality
+    rows: list[DepositRow] = list(day.rows)
+    flags: list[DayFlag] = []
+    sources: list[Source] = []
+    today = [r for r in rows if w.start <= r.ts_ms < w.end]
+    bursts = {i for i in deposit_bursts([(r.ts_ms, sum(r.kg.values())) for r in today], q)}
+    per_device: dict[str, list[DepositRow]] = defaultdict(list)
+    for r in today:
+        per_device[r.device_id].append(r)
+    burst_rows = {id(today[i]) for i in bursts}
+    for device_id, series in per_device.items():
+        bad = sum(1 for r in series if id(r) in burst_rows or device_id in w.skewed)
+        sources.append(source_of(DeviceKind.bank_sampah, device_id, series, w.late_ms, bad))
+        if bad and device_id not in w.skewed:
+            flags.append(DayFlag(code=FlagCode.deposit_burst, device_id=device_id, readings=bad))
+    counted = [r for r in today if id(r) not in burst_rows and r.device_id not in w.skewed]
+    kg: dict[str, float] = defaultdict(float)
+    for row in counted:
+        for material, weight in row.kg.items():
+            kg[material] += weight
+    households = sorted({r.household for r in counted})
+    figures = {
+        "deposits": len(counted),
+        "deposits_flagged": len(today) - len(counted),
+        "deposit_kg": {m: round(wt, 3) for m, wt in sorted(kg.items())},
+        "households": len(households),
+        "deposit_value_idr": sum(r.value_idr for r in counted),
+        "household_ids": households,
+    }
+    return KindEvidence(figures, sources, flags)
+
+
 def households_per_kk(t: PeriodTotals, rt: RT, kinds: dict[DeviceKind, int]) -> Measured:
     if not kinds.get(DeviceKind.bank_sampah) and not t.deposits and not t.deposits_flagged:
         return None
@@ -73,7 +118,8 @@ PLUGIN = KindPlugin(
         read=("household", *KG_COLUMNS, "value_idr", "seq", "received_ms"),
         row_of=_row_of,
     ),
-    slot="deposits",
+    named=True,
+    evidence=day_figures,
     simulator="simulators.devices:bank_sampah",
     metrics={"bank_sampah_households_per_kk": households_per_kk},
     chart=Chart(

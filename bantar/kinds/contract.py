@@ -7,18 +7,22 @@ A kind is a ``KindPlugin`` (a frozen dataclass of data and functions, no base cl
 - ``parse``: the payload model (and its bounds) from the bytes of a message;
 - ``series``: how its readings are stored, as a SQLite table and as an InfluxDB measurement of
   the same name (columns, fields, one row per reading), and how they are read back for evidence;
-- ``evidence``, ``totals``, ``metrics``: a kind's own daily figures (``DayEvidence.kinds``),
-  their sums over a period (``PeriodTotals.kinds``) and the metrics it offers the rules;
+- ``evidence``, ``totals``, ``metrics``: a kind's own daily figures (``DayEvidence.kinds``, or
+  named ``DayEvidence`` fields), their sums over a period (``PeriodTotals.kinds``) and the
+  metrics it offers the rules; ``expected``: a period's expected figures from its devices;
+  ``bulk``: its kernel for rebuilding many days at once;
 - ``alerts``: what its daily figures raise (e.g. a flood sensor crossing its danger level);
 - ``rules``, ``calibration``: its section of ``config/rules.yaml`` and its per-device registry
   settings;
 - ``chart``, ``simulator``, ``example``: the dashboard's chart, the simulator's model and a docs
   example payload.
 
-The programme's first kinds (bins, CCTV, poskamling, bank sampah, gotong royong) keep their
-figures as named ``DayEvidence`` fields, derived in ``bantar.domain.evidence`` (their metrics read
-the named ``PeriodTotals`` sums, their charts the named fields); kinds added since carry theirs
-in ``DayEvidence.kinds`` and need nothing outside their own package.
+Every kind's daily figures come from its own ``evidence``. The programme's first kinds (bins,
+CCTV, poskamling, bank sampah, gotong royong) give named ``DayEvidence`` fields (``named``: the
+v1 API and the ledger's columns; their metrics read the named ``PeriodTotals`` sums, their
+charts the named fields, their ``expected`` fills a period's named expected figures); kinds
+added since carry theirs in ``DayEvidence.kinds`` and need nothing outside their own package.
+A kind with many readings may name a bulk-rebuild kernel (``bulk``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -35,6 +39,9 @@ from bantar.domain.quality import DayFlag, late_count
 from bantar.domain.readings import Payload, Reading
 from bantar.domain.registry import Device
 from bantar.kinds.registry import DeviceKind
+
+if TYPE_CHECKING:  # the evidence engine imports this contract
+    from bantar.domain.evidence import DerivationRules
 
 Figures = dict[str, Any]
 """a kind's own daily figures, or their sums over a period (JSON values)"""
@@ -94,12 +101,16 @@ class DayWindow(NamedTuple):
 
 class KindDay(NamedTuple):
     """What a plug-in's ``evidence`` gets: its RT's active MQTT devices of the kind, their rows
-    (the look-back before the day included), the day, and its rules (``Rules.kinds``)."""
+    (the look-back before the day included), the day, its rules (``Rules.kinds``), the rules of
+    every day's derivation, and the rows of the kinds it reads too (``KindPlugin.reads``)."""
 
     devices: Sequence[Device]
-    rows: Sequence[KindRow]
+    rows: Sequence[Any]
+    """``KindRow`` for a kind added as a plug-in; the programme's first kinds have their own"""
     window: DayWindow
     rules: BaseModel | None
+    derivation: DerivationRules
+    others: Mapping[DeviceKind, Sequence[Any]]
 
 
 class Source(BaseModel):
@@ -234,8 +245,21 @@ class KindPlugin:
     names: KindNames
     parse: Callable[[bytes], Payload]
     series: Series
-    slot: str | None = None
-    """the ``RTReadings`` field its rows fill (the programme's kinds); None: ``RTReadings.kinds``"""
+    named: bool = False
+    """the figures its ``evidence`` gives are named ``DayEvidence`` fields (the programme's first
+    kinds: the v1 API's fields and the ledger's columns); otherwise ``DayEvidence.kinds[kind]``"""
+    reads: tuple[DeviceKind, ...] = ()
+    """other kinds whose rows its ``evidence`` reads too (``KindDay.others``: cameras read
+    availability)"""
+    clock: bool = True
+    """its readings carry a device's clock, judged for skew (``quality.skewed_offset_s``); False
+    for what people post with the time of the event (gotong royong)"""
+    expected: Callable[[Sequence[Device], int, int], Figures] | None = None
+    """a period's expected figures (named ``PeriodTotals`` fields) from the RT's active devices of
+    the kind, the seconds that have passed of the period and its days"""
+    bulk: str | None = None
+    """``module:attribute`` of its bulk-rebuild kernel (``bantar.bulk.columns.Kernel``), loaded by
+    the bulk rebuild only (numpy); None: the bulk rebuild derives it the per-day way"""
     evidence: Callable[[KindDay], KindEvidence] | None = None
     totals: Callable[[Sequence[Figures]], Figures] | None = None
     """a period's figures from its days' (``DayEvidence.kinds[kind]``)"""

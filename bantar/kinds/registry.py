@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bantar.kinds.contract import KindPlugin
@@ -58,3 +58,17 @@ def plugins() -> dict[DeviceKind, KindPlugin]:
 
 def plugin(kind: DeviceKind) -> KindPlugin:
     return plugins()[kind]
+
+
+def evidence_reads() -> list[KindPlugin]:
+    """The plug-ins whose rows the evidence reads back (``RTReadings``): every kind with daily
+    figures, and the kinds their evidence reads too (``KindPlugin.reads``)."""
+    found = plugins()
+    wanted = {kind for p in found.values() if p.evidence is not None for kind in (p.kind, *p.reads)}
+    return [p for kind, p in found.items() if kind in wanted]
+
+
+def load(path: str) -> Any:
+    """The object a plug-in names as ``module:attribute`` (loaded only by whoever needs it)."""
+    module, attribute = path.split(":")
+    return getattr(importlib.import_module(module), attribute)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from bantar.archive.kinds import ARCHIVED_KINDS
 from bantar.domain.errors import StoreError
-from bantar.domain.evidence import BinRow, CctvRow, PoskamlingRow, RTReadings
+from bantar.domain.evidence import RTReadings
 from bantar.domain.timebase import (  # the archiver imports it from here
     DAY_MS,
     WIB_OFFSET_MS,
@@ -26,6 +26,9 @@ from bantar.domain.timebase import (  # the archiver imports it from here
     wib_day_start_ms,
 )
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.bin import BinRow
+from bantar.kinds.cctv import CctvRow
+from bantar.kinds.poskamling import PoskamlingRow
 from bantar.stores.ledger import SERIES, SqliteLedger
 
 if TYPE_CHECKING:  # pyarrow loads only when the archive is used: the ingestor starts without it
@@ -247,20 +250,24 @@ def merge_archived(hot: RTReadings, archived: dict[DeviceKind, pa.Table | None])
     """Hot readings plus archived ones, by time. A hot row with the device and time of an
     archived one is a redelivery that arrived after its day was archived: it is left out (and
     deleted by the next archive run)."""
-    bins, cctv, posts = hot.bins, hot.cctv, hot.poskamling
+    merged = dict(hot.rows)
     # Archived availability kinds keep no receive time: their readings count as received on time.
     if (table := archived.get(DeviceKind.bin)) is not None:
         names = ("device_id", "ts_ms", "fill_pct", "seq", "received_ms", "distance_cm")
-        bins = _merged(bins, [BinRow(*r) for r in _rows(table, *names)])
+        merged[DeviceKind.bin] = _merged(hot.of(DeviceKind.bin), [BinRow(*r) for r in _rows(table, *names)])
     if (table := archived.get(DeviceKind.cctv)) is not None:
         rows = _rows(table, "device_id", "ts_ms", "online", "seq", "recording")
-        cctv = _merged(cctv, [CctvRow(d, t, bool(o), q, t, rec is None or bool(rec)) for d, t, o, q, rec in rows])
+        merged[DeviceKind.cctv] = _merged(
+            hot.of(DeviceKind.cctv),
+            [CctvRow(d, t, bool(o), q, t, rec is None or bool(rec)) for d, t, o, q, rec in rows],
+        )
     if (table := archived.get(DeviceKind.poskamling)) is not None:
         rows = _rows(table, "device_id", "ts_ms", "event", "on_duty", "guards", "seq")
-        posts = _merged(
-            posts, [PoskamlingRow(d, t, e, None if o is None else bool(o), g, q, t) for d, t, e, o, g, q in rows]
+        merged[DeviceKind.poskamling] = _merged(
+            hot.of(DeviceKind.poskamling),
+            [PoskamlingRow(d, t, e, None if o is None else bool(o), g, q, t) for d, t, e, o, g, q in rows],
         )
-    return hot._replace(bins=bins, cctv=cctv, poskamling=posts)
+    return RTReadings(merged)
 
 
 def _rows(table: pa.Table, *names: str) -> list[tuple[Any, ...]]:
@@ -270,7 +277,7 @@ def _rows(table: pa.Table, *names: str) -> list[tuple[Any, ...]]:
 R = TypeVar("R", BinRow, CctvRow, PoskamlingRow)
 
 
-def _merged(hot: list[R], archived: list[R]) -> list[R]:
+def _merged(hot: Sequence[R], archived: list[R]) -> Sequence[R]:
     if not archived:
         return hot
     seen = {(r.device_id, r.ts_ms) for r in archived}

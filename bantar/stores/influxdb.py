@@ -39,8 +39,7 @@ from bantar.domain.readings import Reading
 from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import NS_PER_MS, from_epoch_ms, to_epoch_ms, wib_day
 from bantar.domain.topics import DeviceKind
-from bantar.kinds.contract import KindRow
-from bantar.kinds.registry import plugins
+from bantar.kinds.registry import evidence_reads, plugins
 from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
 from bantar.stores.archive_influx import WIB_DAYS, InfluxArchiveSide
 from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA
@@ -53,8 +52,7 @@ CREATE TABLE IF NOT EXISTS reading_keys (
 """
 _CLAIM = "INSERT INTO reading_keys (device_id, seq, kind, digest) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
 _PLUGINS = plugins()
-_READ = [p for p in _PLUGINS.values() if p.slot is not None or p.evidence is not None]
-"""the kinds the evidence reads back"""
+_READ = evidence_reads()
 
 
 def point_time_ns(reading: Reading) -> int:
@@ -265,21 +263,16 @@ class InfluxStore(LedgerPorts):
                 statements.append(f"SELECT LAST({state}) AS {state} FROM {s.name} {before} GROUP BY device_id")
             statements.append(f"SELECT device_id, {', '.join(s.read)} FROM {s.name} {where}")
         results = iter(self.client.query(statements))
-        slots: dict[str, list[Any]] = {}
-        others: dict[DeviceKind, list[Any]] = {}
+        found: dict[DeviceKind, list[Any]] = {}
         for p in _READ:
             rows = [*next(results)] if p.series.state else []
             rows += next(results)
-            built = [
+            found[p.kind] = [
                 p.series.row_of(r["device_id"], r["time"] // NS_PER_MS, *(r[c] for c in p.series.read)) for r in rows
             ]
-            if p.slot is None:
-                others[p.kind] = built
-            else:
-                slots[p.slot] = built
-        return self.archive.with_archived(RTReadings(**slots, kinds=others), rt_code, start_ms, end_ms)
+        return self.archive.with_archived(RTReadings(found), rt_code, start_ms, end_ms)
 
-    def series_rows(self, kind: DeviceKind, rt_code: str, start_ms: int, end_ms: int) -> list[KindRow]:
+    def series_rows(self, kind: DeviceKind, rt_code: str, start_ms: int, end_ms: int) -> list[Any]:
         s = _PLUGINS[kind].series
         where = (
             f"WHERE rt_code = {quote_string(rt_code)} "

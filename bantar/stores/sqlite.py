@@ -12,9 +12,10 @@ per batch than tables clustered on the key (8 vs 12 us per row for 300,000 readi
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,8 @@ from bantar.domain.readings import Reading
 from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import WIB_OFFSET_MS
 from bantar.domain.topics import DeviceKind
-from bantar.kinds.contract import KindRow, Series
-from bantar.kinds.registry import plugins
+from bantar.kinds.contract import Series
+from bantar.kinds.registry import evidence_reads, plugins
 from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
 from bantar.stores.archive_sqlite import ARCHIVE_SCHEMA, SqliteArchiveSide, merge_archived
 from bantar.stores.ledger import SERIES, DeviceAndDayNotes, LedgerPorts, SqliteLedger, Synchronous, conflict_letter
@@ -61,8 +62,7 @@ _ADDED_COLUMNS = [
     (p.series.name, column, sql_type) for p in _PLUGINS.values() for column, sql_type in p.series.added_columns
 ]
 """columns the reading tables gained since they were first made"""
-_READ = [p for p in _PLUGINS.values() if p.slot is not None or p.evidence is not None]
-"""the kinds the evidence reads back"""
+_READ = evidence_reads()
 
 
 class SqliteStore(SqliteArchiveSide, LedgerPorts):
@@ -80,6 +80,10 @@ class SqliteStore(SqliteArchiveSide, LedgerPorts):
         self.ledger = SqliteLedger(path, synchronous, busy_timeout_ms, _SCHEMA + ARCHIVE_SCHEMA, _ADDED_COLUMNS)
         self.path = self.ledger.path
         self.archive_root = archive_root
+
+    def reopen(self) -> Callable[[], SqliteStore]:
+        """A picklable way to open this store again (a worker process of a bulk rebuild)."""
+        return functools.partial(SqliteStore, self.path, archive_root=self.archive_root)
 
     def write(self, readings: Sequence[Reading], dead_letters: Sequence[DeadLetter]) -> WriteOutcome:
         by_kind: dict[DeviceKind, list[Reading]] = defaultdict(list)
@@ -129,8 +133,7 @@ class SqliteStore(SqliteArchiveSide, LedgerPorts):
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings:
         window = (rt_code, start_ms, end_ms)
         where = "WHERE rt_code = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms"
-        slots: dict[str, list[Any]] = {}
-        others: dict[DeviceKind, list[Any]] = {}
+        found: dict[DeviceKind, list[Any]] = {}
         with self.ledger.reading() as db:
             for p in _READ:
                 s, read = p.series, ", ".join(p.series.read)
@@ -142,15 +145,11 @@ class SqliteStore(SqliteArchiveSide, LedgerPorts):
                         window[:2],
                     ).fetchall()
                 rows += db.execute(f"SELECT device_id, ts_ms, {read} FROM {s.name} {where}", window).fetchall()
-                built = [s.row_of(*row) for row in rows]
-                if p.slot is None:
-                    others[p.kind] = built
-                else:
-                    slots[p.slot] = built
-        hot = RTReadings(**slots, kinds=others)
+                found[p.kind] = [s.row_of(*row) for row in rows]
+        hot = RTReadings(found)
         return merge_archived(hot, {kind: self.archived(kind, rt_code, start_ms, end_ms) for kind in ARCHIVED_KINDS})
 
-    def series_rows(self, kind: DeviceKind, rt_code: str, start_ms: int, end_ms: int) -> list[KindRow]:
+    def series_rows(self, kind: DeviceKind, rt_code: str, start_ms: int, end_ms: int) -> list[Any]:
         s = plugins()[kind].series
         with self.ledger.reading() as db:
             rows = db.execute(

@@ -144,8 +144,8 @@ def test_indonesian_material_and_incident_names_are_stored_as_their_codes(
     )
     assert reported.status_code == 201, reported.text
     stored = services.store.rt_readings(rt, 0, 2**53)
-    assert stored.deposits[0].kg == {"plastic": 2.5}
-    assert stored.deposits[0].value_idr == 7500
+    deposit = stored.of(DeviceKind.bank_sampah)[0]
+    assert (deposit.kg, deposit.value_idr) == ({"plastic": 2.5}, 7500)
     history = httpx.get(f"{url}/api/v1/rts/{rt}/poskamling/reports", headers=post)
     assert [(r["event"], r["via"]) for r in history.json()] == [("incident", "app")]
     catalogue = httpx.get(f"{url}/api/v1/field/catalogue").json()
@@ -316,7 +316,7 @@ def test_the_server_refuses_a_patrol_outside_a_duty_or_at_a_checkpoint_not_of_th
     assert refused(patrol(61, "cp-gerbang"))[:2] == (422, "patrol_outside_duty")
 
     web = web_device_id(rt, DeviceKind.poskamling)
-    stored = [r for r in services.store.rt_readings(rt, 0, 2**53).poskamling if r.device_id == web]
+    stored = [r for r in services.store.rt_readings(rt, 0, 2**53).of(DeviceKind.poskamling) if r.device_id == web]
     by_seq = sorted((r.seq, r.event) for r in stored)
     assert by_seq == [(1, "duty"), (2, "patrol"), (3, "duty"), (4, "patrol"), (5, "patrol")]
     assert services.store.last_sequences()[web] == 5  # no number taken by a refusal: no gap
@@ -376,7 +376,7 @@ def test_a_scales_weighing_becomes_one_deposits_weight_and_only_once(
     assert taken.json()["detail_id"] == "Hasil timbangan ini sudah dipakai untuk setoran lain"
     assert deposit("w-3", second, 1.5).json()["reason"] == "weighing_mismatch"
     assert deposit("w-4", elsewhere, 9.9).json()["reason"] == "unknown_weighing"
-    assert [d.kg for d in services.store.rt_readings(rt, 0, 2**53).deposits] == [{"plastic": 2.35}]
+    assert [d.kg for d in services.store.rt_readings(rt, 0, 2**53).of(DeviceKind.bank_sampah)] == [{"plastic": 2.35}]
     refusals = ["forbidden_role", "weighing_taken", "weighing_mismatch", "unknown_weighing"]  # the post's look first
     assert denials(services, "post_deposit", rt) == refusals
     assert deposit("w-3", second, 1.2).status_code == 201  # the refused entry, corrected, under its key

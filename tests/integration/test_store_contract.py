@@ -206,5 +206,5 @@ def test_sparse_fields_read_back_on_every_store(any_store: ReadingStore, registr
         [],
     )
     got = any_store.rt_readings(post.rt, to_epoch_ms(NOW) - 1000, to_epoch_ms(NOW) + 1000)
-    assert [(d.household, d.kg, d.value_idr) for d in got.deposits] == [("hh-1", {"plastic": 1.5}, 0)]
-    assert [(p.event, p.on_duty, p.guards) for p in got.poskamling] == [("patrol", None, None)]
+    assert [(d.household, d.kg, d.value_idr) for d in got.of(DeviceKind.bank_sampah)] == [("hh-1", {"plastic": 1.5}, 0)]
+    assert [(p.event, p.on_duty, p.guards) for p in got.of(DeviceKind.poskamling)] == [("patrol", None, None)]

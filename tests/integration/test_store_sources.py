@@ -79,7 +79,7 @@ def test_source_kinds_are_stored_and_feed_camera_uptime(any_store: ReadingStore,
     day = wib_day(DAY)
     start, end = (to_epoch_ms(t) for t in wib_day_bounds_utc(day))
     rt_readings = any_store.rt_readings(camera.rt, start, end)
-    assert [(r.ts_ms, r.online) for r in rt_readings.availability] == [
+    assert [(r.ts_ms, r.online) for r in rt_readings.of(DeviceKind.availability)] == [
         (to_epoch_ms(DAY - timedelta(hours=1)), True),  # the state the day began in
         (to_epoch_ms(DAY + timedelta(hours=5)), False),
         (to_epoch_ms(DAY + timedelta(hours=7)), True),

@@ -8,10 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from bantar.domain.bank_sampah import Price, Withdrawal, kept, month_recap, prices_in_force, savings_book
-from bantar.domain.evidence import DepositRow
 from bantar.domain.names_id import INCIDENT_CATEGORIES, MATERIALS
 from bantar.domain.readings import BankSampahPayload, IncidentCategory, IncidentEvent, Material
 from bantar.domain.timebase import to_epoch_ms
+from bantar.kinds.bank_sampah import DepositRow
 
 
 def at(day: int, hour: int = 2) -> datetime:

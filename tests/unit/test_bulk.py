@@ -15,23 +15,19 @@ from hypothesis import strategies as st
 from bantar.bulk.cameras import count_heartbeats
 from bantar.bulk.columns import Job, day_number
 from bantar.bulk.load import BIN_COLUMNS, CCTV_COLUMNS, Frames
-from bantar.bulk.rebuild import BIN_FIELDS, CAMERA_FIELDS, FEW_READINGS, KERNELS, derive_days
+from bantar.bulk.rebuild import derive_days
 from bantar.domain.availability import AvailabilityRow
-from bantar.domain.evidence import (
-    BinRow,
-    CctvRow,
-    DayEvidence,
-    DepositRow,
-    GotongRoyongRow,
-    PoskamlingRow,
-    RTReadings,
-    derive_day,
-    readings_window,
-)
+from bantar.domain.evidence import DayEvidence, RTReadings, derive_day, readings_window
 from bantar.domain.registry import RT, Device
-from bantar.domain.timebase import wib_day_bounds_utc
+from bantar.domain.timebase import DAY_MS, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
-from bantar.kinds.contract import KindRow
+from bantar.kinds.bank_sampah import DepositRow
+from bantar.kinds.bin import BinRow
+from bantar.kinds.cctv import CctvRow
+from bantar.kinds.contract import DayWindow, KindDay, KindRow
+from bantar.kinds.gotong_royong import GotongRoyongRow
+from bantar.kinds.poskamling import PoskamlingRow
+from bantar.kinds.registry import load, plugins
 from tests.unit.test_intervals import RULES
 
 FIRST = date(2026, 11, 2)
@@ -225,7 +221,17 @@ def worlds(draw: st.DrawFn) -> tuple[RT, list[Device], RTReadings, int]:
     availability.sort(key=lambda r: r.ts_ms)
     now = draw(st.sampled_from([START_MS + SPAN_MS + 30 * HOUR, START_MS + 2 * 24 * HOUR + 16 * HOUR]))
     rt = RT(code=RT_CODE, number=1, kk_count=60)
-    everything = RTReadings(bins, cctv, posts, deposits, gotong, availability, {DeviceKind.water_level: levels})
+    everything = RTReadings(
+        {
+            DeviceKind.bin: bins,
+            DeviceKind.cctv: cctv,
+            DeviceKind.poskamling: posts,
+            DeviceKind.bank_sampah: deposits,
+            DeviceKind.gotong_royong: gotong,
+            DeviceKind.availability: availability,
+            DeviceKind.water_level: levels,
+        }
+    )
     return rt, devices, everything, now
 
 
@@ -238,37 +244,28 @@ def per_day(rt: RT, devices: list[Device], day: date, everything: RTReadings, no
         return [r for r in rows if start <= r.ts_ms < end]
 
     last_before: dict[str, AvailabilityRow] = {}
-    for r in everything.availability:
+    for r in everything.of(DeviceKind.availability):
         if r.ts_ms < start:
             last_before[r.device_id] = r
-    readings = RTReadings(
-        window(everything.bins),
-        window(everything.cctv),
-        window(everything.poskamling),
-        window(everything.deposits),
-        window(everything.gotong_royong),
-        [*last_before.values(), *window(list(everything.availability))],
-        {kind: window(list(rows)) for kind, rows in everything.kinds.items()},
-    )
-    return derive_day(rt, devices, day, readings, RULES, now)
+    rows = {kind: window(list(found)) for kind, found in everything.rows.items()}
+    rows[DeviceKind.availability] = [*last_before.values(), *rows[DeviceKind.availability]]
+    return derive_day(rt, devices, day, RTReadings(rows), RULES, now)
 
 
 def frames_of(everything: RTReadings, counted_by_store: bool) -> Frames:
-    bins = pa.table(
+    bins, cctv = everything.of(DeviceKind.bin), everything.of(DeviceKind.cctv)
+    bin_table = pa.table(
         [
             pa.array(v, t)
             for v, t in zip(
                 [
-                    [RT_CODE] * len(everything.bins),
+                    [RT_CODE] * len(bins),
                     *zip(
-                        *[
-                            (r.device_id, r.ts_ms, r.seq, r.received_ms, r.fill_pct, r.distance_cm)
-                            for r in everything.bins
-                        ],
+                        *[(r.device_id, r.ts_ms, r.seq, r.received_ms, r.fill_pct, r.distance_cm) for r in bins],
                         strict=True,
                     ),
                 ]
-                if everything.bins
+                if bins
                 else [[] for _ in BIN_COLUMNS],
                 BIN_COLUMNS.values(),
                 strict=True,
@@ -276,21 +273,18 @@ def frames_of(everything: RTReadings, counted_by_store: bool) -> Frames:
         ],
         names=list(BIN_COLUMNS),
     )
-    cctv = pa.table(
+    cctv_table = pa.table(
         [
             pa.array(v, t)
             for v, t in zip(
                 [
-                    [RT_CODE] * len(everything.cctv),
+                    [RT_CODE] * len(cctv),
                     *zip(
-                        *[
-                            (r.device_id, r.ts_ms, r.seq, r.received_ms, int(r.online), int(r.recording))
-                            for r in everything.cctv
-                        ],
+                        *[(r.device_id, r.ts_ms, r.seq, r.received_ms, int(r.online), int(r.recording)) for r in cctv],
                         strict=True,
                     ),
                 ]
-                if everything.cctv
+                if cctv
                 else [[] for _ in CCTV_COLUMNS],
                 CCTV_COLUMNS.values(),
                 strict=True,
@@ -298,20 +292,13 @@ def frames_of(everything: RTReadings, counted_by_store: bool) -> Frames:
         ],
         names=list(CCTV_COLUMNS),
     )
-    others = RTReadings(
-        [],
-        [],
-        everything.poskamling,
-        everything.deposits,
-        everything.gotong_royong,
-        everything.availability,
-        everything.kinds,
-    )
+    others = RTReadings({k: rows for k, rows in everything.rows.items() if k not in {DeviceKind.bin, DeviceKind.cctv}})
     q = RULES.quality
-    suspect = any(r.received_ms and abs(r.received_ms - r.ts_ms) > q.clock_skew_max_s * 1000 for r in everything.cctv)
+    suspect = any(r.received_ms and abs(r.received_ms - r.ts_ms) > q.clock_skew_max_s * 1000 for r in cctv)
     if counted_by_store and not suspect:  # as the store counts an RT's heartbeats when no clock may be off
-        return Frames(bins, cctv.slice(0, 0), count_heartbeats(cctv, q.late_after_s * 1000), {RT_CODE: others})
-    return Frames(bins, cctv, count_heartbeats(cctv.slice(0, 0), 0), {RT_CODE: others})
+        counted = count_heartbeats(cctv_table, q.late_after_s * 1000)
+        return Frames(bin_table, cctv_table.slice(0, 0), counted, {RT_CODE: others})
+    return Frames(bin_table, cctv_table, count_heartbeats(cctv_table.slice(0, 0), 0), {RT_CODE: others})
 
 
 def dumped(e: DayEvidence) -> dict[str, object]:
@@ -330,8 +317,20 @@ def test_bulk_derivation_equals_the_per_day_path(
     assert [dumped(e) for e in bulk] == [dumped(per_day(rt, devices, d, everything, now)) for d in days]
 
 
-def test_the_kernels_give_every_figure_once() -> None:
-    given_fields = [f for kernel in (*KERNELS.values(), FEW_READINGS) for f in kernel.fields]
+def test_each_kernel_gives_its_kinds_figures_and_every_figure_is_some_kinds() -> None:
+    """A bulk kernel gives exactly the figures its kind's per-day ``evidence`` gives; the kinds
+    whose figures are named ``DayEvidence`` fields give each of them, once."""
+    window = DayWindow(0, DAY_MS, DAY_MS, frozenset(), 0, DAY_MS)
+    given: list[str] = ["kinds"]
+    for p in plugins().values():
+        if not p.named:
+            continue
+        assert p.evidence is not None
+        device = Device(id="device-1", kind=p.kind, rt=RT_CODE, interval_s=600)
+        figures = set(p.evidence(KindDay([device], [], window, None, RULES, {})).figures)
+        given += figures
+        if p.bulk is not None:
+            assert set(load(p.bulk).fields) == figures
     bookkeeping = {
         "rt_code",
         "day",
@@ -343,5 +342,5 @@ def test_the_kernels_give_every_figure_once() -> None:
         "changed_at_ms",
         "change_reason",
     }
-    assert sorted(given_fields) == sorted(set(DayEvidence.model_fields) - bookkeeping)
-    assert set(BIN_FIELDS) | set(CAMERA_FIELDS) <= set(given_fields)
+    assert sorted(given) == sorted(set(DayEvidence.model_fields) - bookkeeping)
+    assert {p.kind for p in plugins().values() if p.bulk} == {DeviceKind.bin, DeviceKind.cctv}

@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 from bantar.archive.intervals import compact, expand
 from bantar.domain.availability import AVAILABILITY_KINDS, StateInterval
-from bantar.domain.evidence import CctvRow, PoskamlingRow, RTReadings, derive_day, readings_window
+from bantar.domain.evidence import RTReadings, derive_day, readings_window
 from bantar.domain.registry import RT, Device, RegistryIndex
 from bantar.domain.scoring import Rules
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.cctv import CctvRow
+from bantar.kinds.poskamling import PoskamlingRow
 
 CCTV = AVAILABILITY_KINDS[DeviceKind.cctv].state
 POSTS = AVAILABILITY_KINDS[DeviceKind.poskamling].state
@@ -125,7 +127,7 @@ def test_cctv_intervals_give_back_the_heartbeats_and_their_evidence(
             ),
             key=lambda r: r.ts_ms,
         )
-        return derive_day(rt, devices, day, RTReadings([], cctv, [], [], []), RULES, LATER_MS)
+        return derive_day(rt, devices, day, RTReadings({DeviceKind.cctv: cctv}), RULES, LATER_MS)
 
     for day in (DAY - timedelta(days=1), DAY, DAY + timedelta(days=1)):
         assert evidence(expand(intervals, CCTV), day) == evidence(raw, day)
@@ -181,7 +183,7 @@ def test_poskamling_status_intervals_keep_every_event(
             PoskamlingRow(r["device_id"], r["ts_ms"], r["event"], r["on_duty"], r["guards"], r["seq"], r["ts_ms"])
             for r in table.to_pylist()
         ]
-        return derive_day(rt, devices, DAY, RTReadings([], [], posts, [], []), RULES, LATER_MS)
+        return derive_day(rt, devices, DAY, RTReadings({DeviceKind.poskamling: posts}), RULES, LATER_MS)
 
     assert evidence(back) == evidence(raw)
 

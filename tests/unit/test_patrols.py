@@ -4,8 +4,8 @@ the scan's own time (``bantar.domain.patrols``)."""
 from __future__ import annotations
 
 from bantar.domain.errors import Reason
-from bantar.domain.evidence import PoskamlingRow
 from bantar.domain.patrols import DUTY_SPAN_MS, on_duty_at, patrol_refusal
+from bantar.kinds.poskamling import PoskamlingRow
 
 POST = "1571010001-001-web-poskamling"
 S = 1000  # ms

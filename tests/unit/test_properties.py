@@ -9,13 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bantar.domain.errors import Reason, Rejected
-from bantar.domain.evidence import BinRow, RTReadings, days_touched, derive_day, readings_window
+from bantar.domain.evidence import RTReadings, days_touched, derive_day, readings_window
 from bantar.domain.intake import IntakeLimits, accept
 from bantar.domain.readings import Reading
 from bantar.domain.registry import RegistryIndex
 from bantar.domain.scoring import Rules
 from bantar.domain.timebase import WIB, wib_day
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.bin import BinRow
 
 NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 json_values = st.recursive(
@@ -86,7 +87,7 @@ def test_bin_evidence_invariants(registry_index: RegistryIndex, fills: list[floa
     for fill, gap in zip(fills, gaps, strict=False):
         t += gap * 1000
         rows.append(BinRow(devices[0].id, t, fill))
-    evidence = derive_day(rt, devices, day, RTReadings(rows, [], [], [], []), RULES, now_ms=2**62)
+    evidence = derive_day(rt, devices, day, RTReadings({DeviceKind.bin: rows}), RULES, now_ms=2**62)
     assert evidence.bin_overflow_hours <= evidence.bin_hours_observed + 1e-9
     assert evidence.bin_hours_observed <= 24 * len(devices) + 1e-9
     assert evidence.bin_coverage is None or 0 <= evidence.bin_coverage <= 1

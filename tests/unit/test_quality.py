@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bantar.domain.evidence import (
-    BinRow,
-    CctvRow,
-    CollectionRules,
-    DepositRow,
-    PoskamlingRow,
-    RTReadings,
-    derive_day,
-)
+from bantar.domain.evidence import CollectionRules, RTReadings, derive_day
 from bantar.domain.quality import QualityRules, ShiftRules, deposit_bursts, skewed_offset_s, stuck_runs
 from bantar.domain.registry import RegistryIndex
 from bantar.domain.scoring import Rules, longest_run_without
 from bantar.domain.timebase import to_epoch_ms, wib_day_bounds_utc
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.bank_sampah import DepositRow
+from bantar.kinds.bin import BinRow
+from bantar.kinds.cctv import CctvRow
+from bantar.kinds.poskamling import PoskamlingRow
 
 RULES = Rules.model_validate(
     {
@@ -94,7 +90,7 @@ def test_mean_fill_weighs_time_not_samples(registry_index: RegistryIndex) -> Non
         BinRow(bins[0].id, START + 12 * 3_600_000 + i * fast, 90.0 + (i % 2) * 0.3, 1000 + i)
         for i in range(12 * 3_600_000 // fast)
     ]
-    e = derive_day(rt, bins[:1], DAY, RTReadings(rows, [], [], [], []), RULES, now_ms=END)
+    e = derive_day(rt, bins[:1], DAY, RTReadings({DeviceKind.bin: rows}), RULES, now_ms=END)
     assert e.bin_mean_fill is not None
     assert abs(e.bin_mean_fill - 65.15) < 0.2
     assert abs(e.bin_overflow_hours - 12) < 0.1
@@ -106,7 +102,7 @@ def test_impossible_distances_are_flagged_not_stored_as_empty(registry_index: Re
     assert bin1.depth_cm
     rows = [BinRow(bin1.id, START + i * 300_000, 0.0, i, 0, bin1.depth_cm * 1.5) for i in range(3)]
     rows += [BinRow(bin1.id, START + (3 + i) * 300_000, 0.0, 3 + i, 0, 999.9) for i in range(2)]
-    e = derive_day(registry_index.rts[code].rt, bins[:1], DAY, RTReadings(rows, [], [], [], []), RULES, END)
+    e = derive_day(registry_index.rts[code].rt, bins[:1], DAY, RTReadings({DeviceKind.bin: rows}), RULES, END)
     assert {f.code for f in e.flags} == {"beyond_depth", "sentinel"}
     assert e.bin_readings == 0
     assert e.bin_mean_fill is None
@@ -116,7 +112,7 @@ def test_a_camera_on_but_not_recording_is_not_uptime(registry_index: RegistryInd
     code, cams = _rt(registry_index, DeviceKind.cctv)
     step = cams[0].interval_s * 1000
     rows = [CctvRow(cams[0].id, START + i * step, True, i, 0, False) for i in range(86_400_000 // step)]
-    e = derive_day(registry_index.rts[code].rt, cams[:1], DAY, RTReadings([], rows, [], [], []), RULES, END)
+    e = derive_day(registry_index.rts[code].rt, cams[:1], DAY, RTReadings({DeviceKind.cctv: rows}), RULES, END)
     assert e.cctv_online_heartbeats == 0
     assert e.cctv_uptime is None  # every expected heartbeat flagged: bukti kurang, not 0
     assert [f.code for f in e.flags] == ["not_recording"]
@@ -127,7 +123,7 @@ def test_a_day_in_progress_expects_only_what_has_passed(registry_index: Registry
     step = cams[0].interval_s * 1000
     two_hours = START + 2 * 3_600_000
     rows = [CctvRow(cams[0].id, START + i * step, True, i) for i in range(2 * 3_600_000 // step)]
-    e = derive_day(registry_index.rts[code].rt, cams[:1], DAY, RTReadings([], rows, [], [], []), RULES, two_hours)
+    e = derive_day(registry_index.rts[code].rt, cams[:1], DAY, RTReadings({DeviceKind.cctv: rows}), RULES, two_hours)
     assert e.in_progress
     assert e.cctv_uptime == 1.0
 
@@ -138,7 +134,9 @@ def test_daytime_incidents_are_evidence_too(registry_index: RegistryIndex) -> No
         PoskamlingRow(posts[0].id, START + 10 * 3_600_000, "incident", None, None, 1),
         PoskamlingRow(posts[0].id, START + 23 * 3_600_000, "incident", None, None, 2),
     ]
-    e = derive_day(registry_index.rts[code].rt, posts, DAY, RTReadings([], [], rows, [], []), RULES, END + 86_400_000)
+    e = derive_day(
+        registry_index.rts[code].rt, posts, DAY, RTReadings({DeviceKind.poskamling: rows}), RULES, END + 86_400_000
+    )
     assert (e.incidents, e.incidents_daytime) == (1, 1)
 
 
@@ -148,7 +146,7 @@ def test_burst_deposits_do_not_count(registry_index: RegistryIndex) -> None:
         DepositRow("op", START + 9 * 3_600_000 + i * 10_000, f"hh-new-{i}", {"plastic": 0.1}, 300, i) for i in range(26)
     ]
     rows.append(DepositRow("op", START + 10 * 3_600_000, "hh-real", {"paper": 2.0}, 3000, 30))
-    e = derive_day(registry_index.rts[code].rt, [], DAY, RTReadings([], [], [], rows, []), RULES, END)
+    e = derive_day(registry_index.rts[code].rt, [], DAY, RTReadings({DeviceKind.bank_sampah: rows}), RULES, END)
     assert (e.deposits, e.households, e.deposits_flagged) == (1, 1, 26)
 
 
