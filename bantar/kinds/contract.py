@@ -280,8 +280,8 @@ class KindPlugin:
     """the metric of its evidence coverage; None: the kind has no coverage of its own"""
     archived: bool = False
     """its readings leave the hot store for the Parquet archive after ``archive.hot_days``
-    (``bantar.archive``: a kind whose columns ``archive.parts.TYPES`` types and whose archived rows
-    ``stores.archive_sqlite.merge_archived`` reads back); False: they stay in the hot store"""
+    (``bantar.archive``: its columns must be in ``archive.parts.TYPES``; its archived rows come
+    back through ``series.row_of``); False: they stay in the hot store"""
     alert_texts: Mapping[str, Text] = field(default_factory=dict)
     """its alerts' texts by ``KindAlert.code``, in Bahasa Indonesia and English (``{name}``: the
     alert's ``params``); gathered in ``bantar.domain.alert_text.kind_alert_texts``"""

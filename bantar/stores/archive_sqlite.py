@@ -14,7 +14,7 @@ import functools
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bantar.archive.kinds import ARCHIVED_KINDS
 from bantar.domain.errors import StoreError
@@ -26,9 +26,8 @@ from bantar.domain.timebase import (  # the archiver imports it from here
     wib_day_start_ms,
 )
 from bantar.domain.topics import DeviceKind
-from bantar.kinds.bin import BinRow
-from bantar.kinds.cctv import CctvRow
-from bantar.kinds.poskamling import PoskamlingRow
+from bantar.kinds.contract import Series
+from bantar.kinds.registry import plugin
 from bantar.stores.ledger import SERIES, SqliteLedger
 
 if TYPE_CHECKING:  # pyarrow loads only when the archive is used: the ingestor starts without it
@@ -251,33 +250,24 @@ def merge_archived(hot: RTReadings, archived: dict[DeviceKind, pa.Table | None])
     archived one is a redelivery that arrived after its day was archived: it is left out (and
     deleted by the next archive run)."""
     merged = dict(hot.rows)
-    # Archived availability kinds keep no receive time: their readings count as received on time.
-    if (table := archived.get(DeviceKind.bin)) is not None:
-        names = ("device_id", "ts_ms", "fill_pct", "seq", "received_ms", "distance_cm")
-        merged[DeviceKind.bin] = _merged(hot.of(DeviceKind.bin), [BinRow(*r) for r in _rows(table, *names)])
-    if (table := archived.get(DeviceKind.cctv)) is not None:
-        rows = _rows(table, "device_id", "ts_ms", "online", "seq", "recording")
-        merged[DeviceKind.cctv] = _merged(
-            hot.of(DeviceKind.cctv),
-            [CctvRow(d, t, bool(o), q, t, rec is None or bool(rec)) for d, t, o, q, rec in rows],
-        )
-    if (table := archived.get(DeviceKind.poskamling)) is not None:
-        rows = _rows(table, "device_id", "ts_ms", "event", "on_duty", "guards", "seq")
-        merged[DeviceKind.poskamling] = _merged(
-            hot.of(DeviceKind.poskamling),
-            [PoskamlingRow(d, t, e, None if o is None else bool(o), g, q, t) for d, t, e, o, g, q in rows],
-        )
+    for kind, table in archived.items():
+        if table is not None:
+            merged[kind] = _merged(hot.of(kind), _archived_rows(plugin(kind).series, table))
     return RTReadings(merged)
 
 
-def _rows(table: pa.Table, *names: str) -> list[tuple[Any, ...]]:
-    return list(zip(*(table[n].to_pylist() for n in names), strict=True))
+def _archived_rows(series: Series, table: pa.Table) -> list[Any]:
+    """A part's rows as the kind's ``Series.row_of`` builds them from its ``read`` columns.
+    Archived availability kinds keep no receive time: their readings count as received on time."""
+    ts = table["ts_ms"].to_pylist()
+    kept = set(table.column_names)
+    columns = [table[c].to_pylist() if c in kept or c != "received_ms" else ts for c in series.read]
+    return [
+        series.row_of(d, t, *values) for d, t, *values in zip(table["device_id"].to_pylist(), ts, *columns, strict=True)
+    ]
 
 
-R = TypeVar("R", BinRow, CctvRow, PoskamlingRow)
-
-
-def _merged(hot: Sequence[R], archived: list[R]) -> Sequence[R]:
+def _merged(hot: Sequence[Any], archived: list[Any]) -> Sequence[Any]:
     if not archived:
         return hot
     seen = {(r.device_id, r.ts_ms) for r in archived}
