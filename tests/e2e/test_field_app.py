@@ -56,11 +56,15 @@ class Site:
         return self.services.app_db.create_sign_in_code(name, role, ScopeLevel.rt, rt, "test")[1]
 
     def deposits(self, rt: str) -> int:
-        return len(self.services.store.rt_readings(rt, 0, 2**53).deposits)
+        return len(self.services.store.rt_readings(rt, 0, 2**53).of(DeviceKind.bank_sampah))
 
     def post_reports(self, rt: str) -> list[str]:
         web = web_device_id(rt, DeviceKind.poskamling)
-        return [r.event for r in self.services.store.rt_readings(rt, 0, 2**53).poskamling if r.device_id == web]
+        return [
+            r.event
+            for r in self.services.store.rt_readings(rt, 0, 2**53).of(DeviceKind.poskamling)
+            if r.device_id == web
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -287,7 +291,7 @@ def test_offline_entries_are_stored_exactly_once(site: Site, phones: Any, tmp_pa
     assert site.deposits(rt) == 5
     assert len(site.post_reports(rt)) == 5
     visit(operator, "buku/hh_ani_0001", "#balance")
-    stored = site.services.store.rt_readings(rt, 0, 2**53).deposits
+    stored = site.services.store.rt_readings(rt, 0, 2**53).of(DeviceKind.bank_sampah)
     balance = sum(d.value_idr for d in stored if d.household == "hh_ani_0001")
     assert balance == 2.5 * 3000 + 0.75 * 1500 + 3 * 3000
     wait_js(operator, f"return document.getElementById('balance').dataset.idr === '{balance}'", "Ani's balance")
@@ -474,7 +478,7 @@ def test_a_scales_weighing_fills_one_deposits_weight_and_a_second_phone_is_told_
     visit(second, "kirim", ".badge.refused")
     refused = second.find_element(By.CSS_SELECTOR, ".entry .error").text
     assert refused == "Hasil timbangan ini sudah dipakai untuk setoran lain"
-    stored = site.services.store.rt_readings(rt, 0, 2**53).deposits
+    stored = site.services.store.rt_readings(rt, 0, 2**53).of(DeviceKind.bank_sampah)
     assert [(d.household, d.kg) for d in stored] == [("hh_ani_0001", {"plastic": 2.35})]
     assert list(site.services.app_db.field.used_weighings(rt)) == [
         (f"{rt}-scale", w.seq)
