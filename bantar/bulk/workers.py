@@ -79,5 +79,7 @@ def derived_blocks(
         return
     context = get_context("forkserver")
     context.set_forkserver_preload(["bantar.bulk.rebuild"])
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(opener, *job)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start, initargs=(opener, *job)
+    ) as pool:
         yield from pool.map(_derive, blocks)
