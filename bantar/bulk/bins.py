@@ -9,11 +9,12 @@ within twice the tolerance can hold one, and only those are walked with ``qualit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import groupby
 from typing import NamedTuple
 
 import numpy as np
+import pyarrow as pa
 
 from bantar.bulk.columns import (
     AFTER_MS,
@@ -32,14 +33,26 @@ from bantar.bulk.columns import (
     starts_of,
     wanted_keys,
 )
-from bantar.bulk.load import Frames
+from bantar.bulk.load import BulkSource, Frames, merged, of_rts, table_of
 from bantar.bulk.skew import skewed_device_days
 from bantar.domain.evidence import DAY_MS, HOUR_MS, Source
-from bantar.domain.quality import DayFlag, FlagCode, stuck_runs
+from bantar.domain.quality import DayFlag, FlagCode, QualityRules, stuck_runs
 from bantar.domain.topics import DeviceKind
 
 _FLAT_SLACK = 1e-9
 """Rounding room when telling stretches that cannot hold a flat line."""
+
+
+BIN_COLUMNS = {
+    "rt_code": pa.string(),
+    "device_id": pa.string(),
+    "ts_ms": pa.int64(),
+    "seq": pa.int64(),
+    "received_ms": pa.int64(),
+    "fill_pct": pa.float64(),
+    "distance_cm": pa.float64(),
+}
+"""The columns the kernel reads."""
 
 
 FIELDS = (
@@ -57,8 +70,16 @@ FIELDS = (
 )
 
 
+def load_bins(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: int, _q: QualityRules) -> pa.Table:
+    """The RTs' bin readings (``BIN_COLUMNS``), hot and archived, by RT and time."""
+    hot = store.rows_between(DeviceKind.bin, list(BIN_COLUMNS), rt_codes, start_ms, end_ms)
+    archived = of_rts(store.archived(DeviceKind.bin, None, start_ms, end_ms), rt_codes)
+    schema = pa.schema(BIN_COLUMNS)
+    return merged(table_of(hot, BIN_COLUMNS), None if archived is None else archived.select(schema.names).cast(schema))
+
+
 def derive_bins(frames: Frames, job: Job) -> dict[RTDay, Part]:
-    t = frames.bins
+    t = frames.kinds[DeviceKind.bin]
     q, rules = job.rules.quality, job.rules
     rts, rt = encode(t["rt_code"])
     names, device = encode(t["device_id"])
@@ -301,4 +322,4 @@ def _collections(
     return np.bincount(seg_group, weights=counts, minlength=groups).astype(np.int64)
 
 
-KERNEL = Kernel(FIELDS, derive_bins)
+KERNEL = Kernel(FIELDS, load_bins, derive_bins)

@@ -4,15 +4,22 @@ availability reports stand for (``online_ticks``); skew judged from the rows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from bantar.archive.intervals import expand
+from bantar.archive.parts import ARCHIVED
 from bantar.bulk.columns import Job, Kernel, Part, RTDay, day_numbers, encode, ints, rt_key, starts_of, wanted_keys
-from bantar.bulk.load import CCTV_COLUMNS, COUNT_COLUMNS, Frames
+from bantar.bulk.load import BulkSource, Frames, merged, of_rts, rts_in, table_of
 from bantar.bulk.skew import skewed_device_days
 from bantar.domain.availability import online_ticks
 from bantar.domain.evidence import Source
-from bantar.domain.quality import DayFlag, FlagCode
+from bantar.domain.quality import DayFlag, FlagCode, QualityRules
+from bantar.domain.timebase import DAY_MS, WIB_OFFSET_MS
 from bantar.domain.topics import DeviceKind
 
 _SUMMED = ("heartbeats", "up", "not_recording", "late")
@@ -26,9 +33,113 @@ FIELDS = (
 )
 
 
+CCTV_COLUMNS = {
+    "rt_code": pa.string(),
+    "device_id": pa.string(),
+    "ts_ms": pa.int64(),
+    "seq": pa.int64(),
+    "received_ms": pa.int64(),
+    "online": pa.int8(),
+    "recording": pa.int8(),
+}
+"""``recording`` 1 where a camera does not report it (as in ``rt_readings``: not a fault)."""
+_CCTV_SELECT = ("rt_code", "device_id", "ts_ms", "seq", "received_ms", "online", "COALESCE(recording, 1)")
+COUNT_COLUMNS = {
+    "rt_code": pa.string(),
+    "device_id": pa.string(),
+    "day": pa.int64(),
+    "heartbeats": pa.int64(),
+    "up": pa.int64(),
+    "not_recording": pa.int64(),
+    "seq_first": pa.int64(),
+    "seq_last": pa.int64(),
+    "late": pa.int64(),
+}
+"""Heartbeats per device and WIB day: all, online and recording, online and not recording,
+their sequence range, and how many arrived late."""
+
+
+class Heartbeats(NamedTuple):
+    rows: pa.Table
+    """``CCTV_COLUMNS``, by RT and time: archived heartbeats, and hot ones of RTs that need
+    them one by one (a clock that may be off, or a day partly archived)"""
+    counts: pa.Table
+    """``COUNT_COLUMNS``: the other RTs' hot heartbeats, counted per device and day by the store"""
+
+
+def load_cameras(store: BulkSource, rt_codes: Sequence[str], start_ms: int, end_ms: int, q: QualityRules) -> Heartbeats:
+    """Heartbeats are nearly all the readings: they are counted per device and day where they
+    lie (hot ones by the store in SQL, archived ones from their intervals), so they never cross
+    into Python one by one, except where a device's receive times stray more than the allowed
+    skew from its clock (its skew is judged reading by reading) or where a day is partly archived
+    (a hot heartbeat may repeat an archived one)."""
+    intervals = of_rts(store.archived(DeviceKind.cctv, None, start_ms, end_ms, expanded=False), rt_codes)
+    recording = "COALESCE(recording, 1) != 0"
+    received = "received_ms != 0 AND received_ms - ts_ms"
+    columns = (
+        "rt_code",
+        "device_id",
+        f"(ts_ms + {WIB_OFFSET_MS}) / {DAY_MS}",
+        "COUNT(*)",
+        f"SUM(online != 0 AND {recording})",
+        f"SUM(online != 0 AND NOT ({recording}))",
+        "MIN(seq)",
+        "MAX(seq)",
+        f"SUM({received} > {q.late_after_s * 1000})",
+        f"SUM(received_ms != 0 AND ABS(received_ms - ts_ms) > {q.clock_skew_max_s * 1000})",
+    )
+    counted = store.rows_between(DeviceKind.cctv, columns, rt_codes, start_ms, end_ms, group_by="2, 3")
+    partly = {r[0] for r in counted} & set(rts_in(intervals))
+    one_by_one = {r[0] for r in counted if r[9]} | partly
+    hot = store.rows_between(DeviceKind.cctv, _CCTV_SELECT, sorted(one_by_one), start_ms, end_ms)
+    counts = table_of([r[:9] for r in counted if r[0] not in one_by_one], COUNT_COLUMNS)
+    if intervals is None:
+        return Heartbeats(table_of(hot, CCTV_COLUMNS), counts)
+    in_partly = pc.is_in(intervals["rt_code"], pa.array(sorted(partly), pa.string()))
+    rows = _archived_cctv(expand(intervals.filter(in_partly), ARCHIVED[DeviceKind.cctv].fields))
+    whole = _interval_counts(intervals.filter(pc.invert(in_partly)))
+    return Heartbeats(merged(table_of(hot, CCTV_COLUMNS), rows), pa.concat_tables([counts, whole]))
+
+
+def _interval_counts(intervals: pa.Table) -> pa.Table:
+    """Archived heartbeats counted per interval (each lies within one WIB day: a part holds one
+    day): all of them count as received on time."""
+    count = ints(intervals["count"])
+    online = np.asarray(intervals["online"].to_numpy(zero_copy_only=False), bool)
+    recording = np.asarray(pc.fill_null(intervals["recording"], True).to_numpy(zero_copy_only=False), bool)
+    first = ints(intervals["first_seq"])
+    columns = {
+        "rt_code": intervals["rt_code"],
+        "device_id": intervals["device_id"],
+        "day": pa.array(day_numbers(ints(intervals["from_ms"]))),
+        "heartbeats": pa.array(count),
+        "up": pa.array(np.where(online & recording, count, 0)),
+        "not_recording": pa.array(np.where(online & ~recording, count, 0)),
+        "seq_first": pa.array(first),
+        "seq_last": pa.array(first + count - 1),
+        "late": pa.array(np.zeros(len(count), np.int64)),
+    }
+    return pa.table(columns).cast(pa.schema(COUNT_COLUMNS))
+
+
+def _archived_cctv(table: pa.Table) -> pa.Table:
+    """Archived heartbeats keep no receive time: they count as received on time."""
+    columns = {
+        "rt_code": table["rt_code"],
+        "device_id": table["device_id"],
+        "ts_ms": table["ts_ms"],
+        "seq": table["seq"],
+        "received_ms": table["ts_ms"],
+        "online": table["online"],
+        "recording": pc.fill_null(table["recording"], True),
+    }
+    return pa.table(columns).cast(pa.schema(CCTV_COLUMNS))
+
+
 def derive_cameras(frames: Frames, job: Job) -> dict[RTDay, Part]:
     q = job.rules.quality
-    t = frames.cctv
+    heartbeats: Heartbeats = frames.kinds[DeviceKind.cctv]
+    t = heartbeats.rows
     rts, rt = encode(t["rt_code"])
     names, device = encode(t["device_id"])
     ts, received = ints(t["ts_ms"]), ints(t["received_ms"])
@@ -40,7 +151,7 @@ def derive_cameras(frames: Frames, job: Job) -> dict[RTDay, Part]:
     skewed_ids = {(rts[r], names[d], n) for r, d, n in skewed}
 
     rows = pa.concat_tables([t, _ticks(frames, job)])
-    counts = _combined(pa.concat_tables([frames.camera_counts, count_heartbeats(rows, q.late_after_s * 1000)]))
+    counts = _combined(pa.concat_tables([heartbeats.counts, count_heartbeats(rows, q.late_after_s * 1000)]))
     counted = {rt_code: {d.id for d in job.counted(rt_code, DeviceKind.cctv)} for rt_code, _ in job.rt_days}
     figures: dict[RTDay, dict[str, int]] = {}
     for rt_code, device_id, n, total, up, not_recording, seq_first, seq_last, late in zip(
@@ -146,4 +257,4 @@ def _ticks(frames: Frames, job: Job) -> pa.Table:
     )
 
 
-KERNEL = Kernel(FIELDS, derive_cameras)
+KERNEL = Kernel(FIELDS, load_cameras, derive_cameras)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bantar.domain.evidence import DerivationRules, Source, readings_window
-from bantar.domain.quality import DayFlag
+from bantar.domain.quality import DayFlag, QualityRules
 from bantar.domain.registry import RT, Device
 from bantar.domain.timebase import DAY_MS, EPOCH_ORDINAL, WIB_OFFSET_MS
 from bantar.domain.topics import DeviceKind
@@ -78,6 +78,9 @@ class Kernel(NamedTuple):
 
     fields: tuple[str, ...]
     """the figures of ``DayEvidence`` it gives (its kind's per-day ``evidence`` gives the same)"""
+    load: Callable[[Any, Sequence[str], int, int, QualityRules], Any]
+    """(``bantar.bulk.load.BulkSource``, RTs, start and end in epoch ms, quality rules) -> what
+    ``derive`` reads (``Frames.kinds[kind]``): the kind's hot and archived readings of the RTs"""
     derive: Callable[[Any, Job], dict[RTDay, Part]]
     """(``bantar.bulk.load.Frames``, job) -> each RT-day's part"""
 

@@ -17,20 +17,20 @@ from bantar.bulk.others import derive_few
 from bantar.bulk.workers import Block, Reopenable, derived_blocks
 from bantar.domain.evidence import DAY_MS, DayEvidence, DayParts, DerivationRules, assembled
 from bantar.domain.registry import RT, Device
-from bantar.kinds.registry import load, plugins
+from bantar.kinds.registry import DeviceKind, load, plugins
 from bantar.ports import DirtyMark, ReadingStore
 
 
-def kernels() -> list[Kernel]:
+def kernels() -> dict[DeviceKind, Kernel]:
     """The bulk kernel of each kind that names one (``KindPlugin.bulk``)."""
-    return [load(p.bulk) for p in plugins().values() if p.bulk is not None]
+    return {p.kind: load(p.bulk) for p in plugins().values() if p.bulk is not None}
 
 
 def derive_days(frames: Frames, job: Job) -> list[DayEvidence]:
     """The evidence of every RT-day of ``job`` from ``frames`` (which must hold each day's
     readings window): equal to ``derive_day`` for each; the kinds without a kernel are derived
     the per-day way (``derive_few``)."""
-    parts = [derive(frames, job) for derive in (*(k.derive for k in kernels()), derive_few)]
+    parts = [derive(frames, job) for derive in (*(k.derive for k in kernels().values()), derive_few)]
     days = []
     for rt_code, n in sorted(job.rt_days):
         whole = Part()
@@ -59,7 +59,7 @@ def derive_block(
     numbers = [n for _, n in wanted]
     start = int(day_start_ms(min(numbers))) - BEFORE_MS
     end = int(day_start_ms(max(numbers))) + DAY_MS + AFTER_MS
-    frames = load_frames(store, sorted({rt for rt, _ in wanted}), start, end, rules.quality)
+    frames = load_frames(store, kernels(), sorted({rt for rt, _ in wanted}), start, end, rules.quality)
     return derive_days(frames, Job(rts, devices, wanted, rules, now_ms))
 
 

@@ -2,14 +2,16 @@
 to the store, derive blocks while the caller saves the ones already derived, in block order.
 
 A block's figures do not depend on which process derives it or on the other blocks, so a rebuild
-gives the same evidence with any number of workers (``tests/integration/test_rebuild_workers.py``).
-The workers are spawned (not forked): the caller may hold threads, locks and open connections a
-fork would copy half-way. Spawning costs each worker about a second of imports, so a rebuild of a
-few blocks stays in one process.
+gives the same evidence with any number of workers (``tests/integration/test_bulk_rebuild.py``).
+The workers are forked from a fresh server process (``forkserver``), not from the caller: the
+caller may hold threads, locks and open SQLite connections that a fork would copy half-way (SQLite
+forbids using its state across a fork). Starting the server costs about a second of imports, so
+a rebuild of a few blocks stays in one process.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -20,6 +22,7 @@ from bantar.bulk.load import BulkSource
 from bantar.domain.evidence import DayEvidence, DerivationRules
 from bantar.domain.registry import RT, Device
 
+log = logging.getLogger("bantar.bulk")
 MIN_BLOCKS_PER_WORKER = 2
 """fewer blocks than this per worker: derived in the calling process (spawning would cost more)"""
 
@@ -77,9 +80,9 @@ def derived_blocks(
     if opener is None or workers < 2:
         yield from map(derive, blocks)
         return
+    log.info("deriving %d blocks on %d worker processes", len(blocks), workers)
     context = get_context("forkserver")
-    context.set_forkserver_preload(["bantar.bulk.rebuild"])
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start, initargs=(opener, *job)
-    ) as pool:
-        yield from pool.map(_derive, blocks)
+    context.set_forkserver_preload([__name__, "bantar.bulk.rebuild"])
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(opener, *job)) as pool:
+        # consecutive blocks to each worker: neighbouring days share archive parts (read once per process)
+        yield from pool.map(_derive, blocks, chunksize=-(-len(blocks) // workers))

@@ -6,8 +6,11 @@ parts together."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.timebase import WIB
@@ -23,7 +26,12 @@ END = datetime(2026, 11, 6, tzinfo=WIB)
 START = END - timedelta(days=3)
 
 
-def test_a_bulk_rebuild_equals_the_per_day_derivation(tmp_path: Path, small_registry: Registry) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_bulk_rebuild_equals_the_per_day_derivation(
+    tmp_path: Path, small_registry: Registry, workers: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With two workers, other processes derive the blocks (a day each here) and this one saves
+    them: the same evidence."""
     rts = [rt.code for rt in small_registry.kecamatan[0].kelurahan[0].rts[:7]]
     registry = small_registry.model_copy(update={"devices": [d for d in small_registry.devices if d.rt in rts]})
     index = RegistryIndex(registry)
@@ -37,11 +45,13 @@ def test_a_bulk_rebuild_equals_the_per_day_derivation(tmp_path: Path, small_regi
         assert updater.update_all() > 0
         derived = store.day_evidence(None, START.date() - timedelta(days=1), END.date() + timedelta(days=1))
 
-        assert updater.rebuild() > 0  # every RT-day with readings (update_all also derived their neighbours)
+        with caplog.at_level(logging.INFO, "bantar.bulk"):
+            assert updater.rebuild(workers) > 0  # every RT-day with readings (update_all also derived their neighbours)
         rebuilt = store.day_evidence(None, START.date() - timedelta(days=1), END.date() + timedelta(days=1))
     finally:
         store.close()
     assert rebuilt == derived
+    assert ("on 2 worker processes" in caplog.text) == (workers == 2)
     assert any(e.in_progress for e in rebuilt)
     assert {f.code.value for e in rebuilt for f in e.flags} >= {"sentinel", "clock_skew"}
     assert any(e.late_readings for e in rebuilt)

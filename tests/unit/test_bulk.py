@@ -12,9 +12,10 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bantar.bulk.cameras import count_heartbeats
+from bantar.bulk.bins import BIN_COLUMNS
+from bantar.bulk.cameras import CCTV_COLUMNS, Heartbeats, count_heartbeats
 from bantar.bulk.columns import Job, day_number
-from bantar.bulk.load import BIN_COLUMNS, CCTV_COLUMNS, Frames
+from bantar.bulk.load import Frames
 from bantar.bulk.rebuild import derive_days
 from bantar.domain.availability import AvailabilityRow
 from bantar.domain.evidence import DayEvidence, RTReadings, derive_day, readings_window
@@ -297,8 +298,10 @@ def frames_of(everything: RTReadings, counted_by_store: bool) -> Frames:
     suspect = any(r.received_ms and abs(r.received_ms - r.ts_ms) > q.clock_skew_max_s * 1000 for r in cctv)
     if counted_by_store and not suspect:  # as the store counts an RT's heartbeats when no clock may be off
         counted = count_heartbeats(cctv_table, q.late_after_s * 1000)
-        return Frames(bin_table, cctv_table.slice(0, 0), counted, {RT_CODE: others})
-    return Frames(bin_table, cctv_table, count_heartbeats(cctv_table.slice(0, 0), 0), {RT_CODE: others})
+        heartbeats = Heartbeats(cctv_table.slice(0, 0), counted)
+    else:
+        heartbeats = Heartbeats(cctv_table, count_heartbeats(cctv_table.slice(0, 0), 0))
+    return Frames({DeviceKind.bin: bin_table, DeviceKind.cctv: heartbeats}, {RT_CODE: others})
 
 
 def dumped(e: DayEvidence) -> dict[str, object]:
