@@ -156,7 +156,7 @@ class Archiver:
             return None
         earlier = [p for p in self.store.archive_parts(spec.kind) if p.day == day]
         fresh = self._not_archived(spec, hot.rows, earlier)
-        table = fresh if spec.intervals is None else compact(fresh, spec.intervals.state)
+        table = compact(fresh, spec.fields) if spec.intervals else fresh
         relative = Path(SERIES[spec.kind]) / f"{day:%Y-%m}" / f"{day.isoformat()}-{len(earlier) + 1:03d}.parquet"
         path = self.root / relative
         facts = write_temporary(table, path)
@@ -178,7 +178,7 @@ class Archiver:
         keys: set[tuple[str, int]] = set()
         for part in earlier:
             table = pq.read_table(self.root / part.path)
-            if spec.intervals is None:
+            if not spec.intervals:
                 keys.update(zip(table["device_id"].to_pylist(), table["seq"].to_pylist(), strict=True))
             else:
                 for device, first, count in zip(

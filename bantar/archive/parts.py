@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bantar.archive.kinds import ARCHIVED_KINDS
-from bantar.domain.availability import AVAILABILITY_KINDS, AvailabilityKind
 from bantar.domain.errors import StoreError
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.registry import plugins
 
 KEY = ("device_id", "rt_code", "seq", "ts_ms")
 TYPES: dict[str, pa.DataType] = {
@@ -53,17 +53,17 @@ class ArchivedKind:
     kind: DeviceKind
     fields: tuple[str, ...]
     """the hot table's columns kept besides ``KEY`` (for interval kinds: the state)"""
-    intervals: AvailabilityKind | None
+    intervals: bool
+    """kept as intervals of the state ``fields``"""
 
 
 ARCHIVED: dict[DeviceKind, ArchivedKind] = {
-    kind: ArchivedKind(kind, AVAILABILITY_KINDS[kind].state, AVAILABILITY_KINDS[kind])
-    if kind in AVAILABILITY_KINDS
-    else ArchivedKind(kind, ("received_ms", "fill_pct", "battery_pct", "distance_cm"), None)
+    kind: ArchivedKind(kind, spec.columns, spec.intervals)
     for kind in ARCHIVED_KINDS
+    if (spec := plugins()[kind].archive) is not None
 }
-"""What each archived kind keeps (``kinds.ARCHIVED_KINDS``): availability kinds as intervals of
-their state; bins as rows."""
+"""What each archived kind keeps (``KindPlugin.archive``): availability kinds as intervals of
+their state (camera heartbeats, poskamling status), the others as rows (bins)."""
 
 
 def hot_schema(spec: ArchivedKind) -> pa.Schema:

@@ -6,16 +6,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from bantar.domain.errors import Text, fill
+from bantar.domain.errors import fill
 from bantar.domain.registry import RTPlace
 from bantar.domain.timebase import WIB
+from bantar.kinds.contract import AlertWords
 from bantar.kinds.registry import plugins
 
-KIND_LABEL: dict[str, str] = {
+KIND_LABEL: dict[str, str] = {  # the service's own alerts; a device kind labels its own (``kind_alert_words``)
     "reassessment": "Perlu penilaian ulang",
     "device_silent": "Perangkat tidak melapor",
     "data_quality": "Mutu data sensor bermasalah",
-    "flood_danger": "Tingkat bahaya banjir",
     "assessment_signed": "Penilaian telah ditandatangani",
 }
 LEVEL_WORD = {"rt": "RT", "kelurahan": "kelurahan", "kecamatan": "kecamatan", "city": "kota"}
@@ -49,7 +49,8 @@ def render(
     escalation_levels: list[str],
 ) -> tuple[str, str]:
     """(title, body) of one notification."""
-    label = KIND_LABEL.get(kind, kind.replace("_", " "))
+    words = kind_alert_words().get(kind)
+    label = KIND_LABEL.get(kind) or (words.label.id if words else kind.replace("_", " "))
     title = f"[BANTAR] {label}: RT {place.rt.number:03d} {place.kelurahan_name}"
     lines = [
         f"{label} — {where(place)}",
@@ -65,12 +66,12 @@ def digest_title(kelurahan_name: str, day: str) -> str:
     return f"[BANTAR] Ringkasan harian Kel. {kelurahan_name} — {day}"
 
 
-def kind_alert_texts() -> dict[str, Text]:
-    """Every kind's alert texts by code (``KindPlugin.alert_texts``): the catalogue of the alerts
-    the kinds raise, in Bahasa Indonesia and English."""
-    return {code: text for p in plugins().values() for code, text in p.alert_texts.items()}
+def kind_alert_words() -> dict[str, AlertWords]:
+    """Every kind's alert labels and texts by code (``KindPlugin.alert_texts``): the catalogue of
+    the alerts the kinds raise, in Bahasa Indonesia and English."""
+    return {code: words for p in plugins().values() for code, words in p.alert_texts.items()}
 
 
 def kind_alert_text(code: str, params: Mapping[str, object], lang: Literal["id", "en"]) -> str:
     """A kind's alert in one language, its parameters filled in."""
-    return fill(kind_alert_texts()[code], lang, params)
+    return fill(kind_alert_words()[code].message, lang, params)

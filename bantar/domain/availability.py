@@ -9,8 +9,8 @@ derived from intervals equals evidence derived from the raw readings, whatever t
 (``tests/unit/test_intervals.py`` checks both on random series). Irregular readings (a jittery
 clock, a lost message) simply end a run: they cost space, never accuracy.
 
-Which kinds are availability-type, and which of their fields make the state, is declared here
-and nowhere else: adding a kind is one entry in ``AVAILABILITY_KINDS``.
+Which kinds are availability-type, and which of their fields make the state, each kind's plug-in
+declares (``KindPlugin.archive``: ``Archived(state columns, intervals=True)``).
 
 Availability as evidence: a camera that reports only when it comes and goes (an LWT, Frigate's
 ``available``, ESPHome's ``status``) is online from an ``online`` until the next ``offline`` or
@@ -23,25 +23,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
-
-from bantar.domain.topics import DeviceKind
-
-
-@dataclass(frozen=True)
-class AvailabilityKind:
-    kind: DeviceKind
-    state: tuple[str, ...]
-    """the fields whose values make the state; other fields of the kind are not kept in intervals"""
-
-
-AVAILABILITY_KINDS: dict[DeviceKind, AvailabilityKind] = {
-    # storage_free_pct drifts a tenth of a point every half hour: kept in the hot window only
-    DeviceKind.cctv: AvailabilityKind(DeviceKind.cctv, ("online", "recording")),
-    # the hourly duty status; patrols and incidents differ from their neighbours and stay single
-    DeviceKind.poskamling: AvailabilityKind(
-        DeviceKind.poskamling, ("event", "on_duty", "guards", "checkpoint", "category", "note")
-    ),
-}
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from bantar.domain.registry import RT, Device
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
 from bantar.domain.timebase import HOUR_MS
 from bantar.kinds.contract import (
+    Archived,
     Chart,
     DayWindow,
     Figures,
@@ -275,5 +276,5 @@ PLUGIN = KindPlugin(
     ),
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "fill_pct": 42.5, "battery_pct": 87},
     coverage=KindCoverage("bin_overflow_share", "pembacaan tempat sampah"),
-    archived=True,
+    archive=Archived(("received_ms", "fill_pct", "battery_pct", "distance_cm")),
 )

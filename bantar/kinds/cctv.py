@@ -16,6 +16,7 @@ from bantar.domain.readings import CctvPayload, Reading
 from bantar.domain.registry import RT, Device
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
 from bantar.kinds.contract import (
+    Archived,
     Chart,
     DayWindow,
     Figures,
@@ -166,5 +167,6 @@ PLUGIN = KindPlugin(
     ),
     example={"ts": "2026-11-29T08:00:00+07:00", "seq": 1, "online": True, "recording": True, "storage_free_pct": 61},
     coverage=KindCoverage("cctv_uptime", "detak CCTV"),
-    archived=True,
+    # storage_free_pct drifts a tenth of a point every half hour: kept in the hot window only
+    archive=Archived(("online", "recording"), intervals=True),
 )

@@ -156,9 +156,18 @@ class KindEvidence(NamedTuple):
     flags: Sequence[DayFlag] = ()
 
 
+class AlertWords(NamedTuple):
+    """How a kind's alert reads, in Bahasa Indonesia and English."""
+
+    label: Text
+    """what kind of alert it is (a notification's title: "Tingkat bahaya banjir")"""
+    message: Text
+    """this alert (``{name}``: its ``params``)"""
+
+
 class KindAlert(NamedTuple):
     """An alert a kind raises from a day's figures: ``code`` names it (``flood_danger``), its
-    plug-in's ``alert_texts[code]`` says it in Bahasa Indonesia and English with ``params``."""
+    plug-in's ``alert_texts[code]`` words it in Bahasa Indonesia and English with ``params``."""
 
     code: str
     device_id: str | None
@@ -240,6 +249,18 @@ Metric = Callable[[Any, Any, dict[DeviceKind, int]], tuple[float, float | None] 
 
 
 @dataclass(frozen=True, slots=True)
+class Archived:
+    """What a kind keeps of its readings in the archive, besides the key (device, RT, sequence
+    number, device time)."""
+
+    columns: tuple[str, ...]
+    """the hot table's columns kept (each in ``bantar.archive.parts.TYPES``)"""
+    intervals: bool = False
+    """availability-type readings: runs of one state (``columns``) become state intervals
+    (``bantar.domain.availability``); other columns of the kind stay in the hot window only"""
+
+
+@dataclass(frozen=True, slots=True)
 class KindPlugin:
     kind: DeviceKind
     names: KindNames
@@ -278,10 +299,10 @@ class KindPlugin:
     """a valid payload, for the docs and the tests"""
     coverage: KindCoverage | None = None
     """the metric of its evidence coverage; None: the kind has no coverage of its own"""
-    archived: bool = False
-    """its readings leave the hot store for the Parquet archive after ``archive.hot_days``
-    (``bantar.archive``: its columns must be in ``archive.parts.TYPES``; its archived rows come
-    back through ``series.row_of``); False: they stay in the hot store"""
-    alert_texts: Mapping[str, Text] = field(default_factory=dict)
-    """its alerts' texts by ``KindAlert.code``, in Bahasa Indonesia and English (``{name}``: the
-    alert's ``params``); gathered in ``bantar.domain.alert_text.kind_alert_texts``"""
+    archive: Archived | None = None
+    """how its readings are kept once they leave the hot store for the Parquet archive after
+    ``archive.hot_days`` (``bantar.archive``; its archived rows come back through
+    ``series.row_of``); None: they stay in the hot store"""
+    alert_texts: Mapping[str, AlertWords] = field(default_factory=dict)
+    """its alerts' labels and texts by ``KindAlert.code``, in Bahasa Indonesia and English;
+    gathered in ``bantar.domain.alert_text.kind_alert_words``"""

@@ -18,6 +18,7 @@ from bantar.domain.registry import RT, Device
 from bantar.domain.scoring import Measured, PeriodTotals, ratio
 from bantar.domain.timebase import HOUR_MS
 from bantar.kinds.contract import (
+    Archived,
     Chart,
     DayWindow,
     Figures,
@@ -194,5 +195,6 @@ PLUGIN = KindPlugin(
     ),
     example={"ts": "2026-11-29T22:00:00+07:00", "seq": 1, "event": "duty", "on_duty": True, "guards": 3},
     coverage=KindCoverage("staffed_night_share", "laporan pos ronda"),
-    archived=True,
+    # the hourly duty status; patrols and incidents differ from their neighbours and stay single
+    archive=Archived(("event", "on_duty", "guards", "checkpoint", "category", "note"), intervals=True),
 )

@@ -119,10 +119,10 @@ class ArchiveManifest:
         root = self.archive_root
         tables = [pq.read_table(root / p, filters=where) if where is not None else _whole_part(root / p) for p in paths]
         table = pa.concat_tables(tables)
-        if spec.intervals is not None and not expanded:
+        if spec.intervals and not expanded:
             return table
-        if spec.intervals is not None:
-            table = expand(table, spec.intervals.state)
+        if spec.intervals:
+            table = expand(table, spec.fields)
         ts = table["ts_ms"]
         return table.filter(pc.and_(pc.greater_equal(ts, start_ms), pc.less(ts, end_ms)))
 

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bantar.archive.intervals import compact, expand
-from bantar.domain.availability import AVAILABILITY_KINDS, StateInterval
+from bantar.archive.parts import ARCHIVED
+from bantar.domain.availability import StateInterval
 from bantar.domain.evidence import RTReadings, derive_day, readings_window
 from bantar.domain.registry import RT, Device, RegistryIndex
 from bantar.domain.scoring import Rules
@@ -18,8 +19,8 @@ from bantar.domain.topics import DeviceKind
 from bantar.kinds.cctv import CctvRow
 from bantar.kinds.poskamling import PoskamlingRow
 
-CCTV = AVAILABILITY_KINDS[DeviceKind.cctv].state
-POSTS = AVAILABILITY_KINDS[DeviceKind.poskamling].state
+CCTV = ARCHIVED[DeviceKind.cctv].fields
+POSTS = ARCHIVED[DeviceKind.poskamling].fields
 DAY = date(2026, 11, 1)
 
 # what happens before each heartbeat: mostly nothing, sometimes a fault of the kind devices have

@@ -15,6 +15,7 @@ from bantar.domain import alert_text, scoring
 from bantar.domain.evidence import DayEvidence
 from bantar.domain.intake import payload_digest
 from bantar.domain.readings import Material, Reading, canonical_form
+from bantar.domain.registry import RegistryIndex
 from bantar.domain.timebase import to_utc
 from bantar.kinds.contract import KindPlugin, Plot
 from bantar.kinds.registry import DeviceKind, plugins
@@ -123,8 +124,10 @@ def test_each_kind_that_raises_alerts_words_them_in_both_languages_alike() -> No
     assert DeviceKind.water_level in {p.kind for p in raising}
     for p in raising:
         assert p.alert_texts, p.kind
-        for text in p.alert_texts.values():
-            assert placeholders(text.id) == placeholders(text.en) != set(), text
+        for words in p.alert_texts.values():
+            assert words.label.id, words
+            assert words.label.en, words
+            assert placeholders(words.message.id) == placeholders(words.message.en) != set(), words
 
 
 def placeholders(text: str) -> set[str]:
@@ -142,3 +145,11 @@ def test_a_flood_alert_reads_in_indonesian_and_english() -> None:
     assert alert_text.kind_alert_text(alert.code, alert.params, "en") == (
         "Flood sensor wl-1 reached its danger level on 2026-12-14 (highest 131.5 cm)"
     )
+
+
+def test_a_flood_alerts_notification_takes_its_label_from_the_plugin(registry_index: RegistryIndex) -> None:
+    place = next(iter(registry_index.rts.values()))
+    opened = datetime(2026, 12, 14, 1, tzinfo=UTC)
+    title, body = alert_text.render("flood_danger", {"message_id": "Sensor banjir"}, place, "open", opened, None, [])
+    assert title.startswith("[BANTAR] Tingkat bahaya banjir: RT ")
+    assert body.startswith("Tingkat bahaya banjir — RT ")

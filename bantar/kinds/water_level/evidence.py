@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bantar.domain.errors import Text
 from bantar.domain.registry import Device
 from bantar.domain.scoring import Basis
-from bantar.kinds.contract import Figures, KindAlert, KindDay, KindEvidence, KindRow, Source, source_of
+from bantar.kinds.contract import AlertWords, Figures, KindAlert, KindDay, KindEvidence, KindRow, Source, source_of
 from bantar.kinds.registry import DeviceKind
 
 HOUR_MS = 3_600_000
@@ -92,9 +92,12 @@ def period_figures(days: Sequence[Figures]) -> Figures:
 
 
 ALERT_TEXTS = {
-    "flood_danger": Text(
-        "Sensor banjir {device} mencapai tingkat bahaya pada {day} (tertinggi {level_cm} cm)",
-        "Flood sensor {device} reached its danger level on {day} (highest {level_cm} cm)",
+    "flood_danger": AlertWords(
+        Text("Tingkat bahaya banjir", "Flood danger level"),
+        Text(
+            "Sensor banjir {device} mencapai tingkat bahaya pada {day} (tertinggi {level_cm} cm)",
+            "Flood sensor {device} reached its danger level on {day} (highest {level_cm} cm)",
+        ),
     )
 }
 """the alerts' texts (``KindPlugin.alert_texts``)"""
