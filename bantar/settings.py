@@ -62,7 +62,8 @@ class MqttSettings(BaseModel):
         default=None,
         description=(
             "the broker's logins (the folder of `bantar broker config --out`): the ingestor removes a "
-            "switched-off device's login there and restores it when switched on again"
+            "switched-off device's login there and restores it when switched on again, and at start "
+            "removes the logins of devices taken out of the registry while it was not running"
         ),
     )
     broker_pid_file: Path | None = Field(

@@ -108,7 +108,8 @@ def read_registered(out: Path) -> set[str]:
 
 
 def write_registered(out: Path, ids: Collection[str]) -> None:
-    (out / REGISTERED).write_text("".join(f"{i}\n" for i in sorted(ids)), encoding="utf-8")
+    """Whole or not at all (a crash mid-write keeps the previous list)."""
+    write_private(out / REGISTERED, "".join(f"{i}\n" for i in sorted(ids)))
 
 
 def switch_sources_acl(accounts: Sequence[Account], out: Path) -> bool:

@@ -73,5 +73,8 @@ def kind_alert_words() -> dict[str, AlertWords]:
 
 
 def kind_alert_text(code: str, params: Mapping[str, object], lang: Literal["id", "en"]) -> str:
-    """A kind's alert in one language, its parameters filled in."""
+    """A kind's alert in one language, its parameters filled in (in Bahasa Indonesia a decimal
+    number is written with a comma: 131,5 cm)."""
+    if lang == "id":
+        params = {name: str(v).replace(".", ",") if isinstance(v, float) else v for name, v in params.items()}
     return fill(kind_alert_words()[code].message, lang, params)

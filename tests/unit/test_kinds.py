@@ -140,7 +140,7 @@ def test_a_flood_alert_reads_in_indonesian_and_english() -> None:
     figures = {"danger_devices": ["wl-1"], "max_level_cm": 131.5}
     (alert,) = flood.alerts("RT.01", date(2026, 12, 14), figures, [])
     assert alert_text.kind_alert_text(alert.code, alert.params, "id") == (
-        "Sensor banjir wl-1 mencapai tingkat bahaya pada 2026-12-14 (tertinggi 131.5 cm)"
+        "Sensor banjir wl-1 mencapai tingkat bahaya pada 2026-12-14 (tertinggi 131,5 cm)"
     )
     assert alert_text.kind_alert_text(alert.code, alert.params, "en") == (
         "Flood sensor wl-1 reached its danger level on 2026-12-14 (highest 131.5 cm)"
