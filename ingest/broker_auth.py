@@ -66,6 +66,10 @@ def read_credentials(path: Path) -> dict[str, str]:
         return {row["username"]: row["password"] for row in csv.DictReader(handle)}
 
 
+def write_credentials(path: Path, credentials: dict[str, str]) -> None:
+    write_private(path, "username,password\n" + "".join(f"{u},{p}\n" for u, p in credentials.items()))
+
+
 def write_broker_auth(
     devices: Iterable[Device],
     out: Path,
@@ -93,7 +97,7 @@ def write_broker_auth(
                 logins[device.id] = kept[device.id]
     for account in source_accounts:  # config/sources.yaml's integration logins (issue #15)
         kept[account.username] = logins[account.username] = known.get(account.username) or secrets.token_urlsafe(18)
-    write_private(credentials_path, "username,password\n" + "".join(f"{u},{p}\n" for u, p in kept.items()))
+    write_credentials(credentials_path, kept)
     write_private(out / "passwd", "".join(f"{u}:{mosquitto_hash(p)}\n" for u, p in logins.items()))
     acl = acl_text(ingest_members) + (acl_block(source_accounts) if source_accounts else "")
     (out / "acl").write_text(acl, encoding="utf-8")
@@ -138,7 +142,7 @@ def switch_logins(devices: Iterable[Device], out: Path, gone: Collection[str] = 
     known = read_credentials(credentials_path)
     if new := [device_id for device_id in mqtt if device_id not in known]:
         known.update((device_id, secrets.token_urlsafe(18)) for device_id in new)
-        write_private(credentials_path, "username,password\n" + "".join(f"{u},{p}\n" for u, p in known.items()))
+        write_credentials(credentials_path, known)
     managed = mqtt.keys() | set(gone)
     present = {line.split(":", 1)[0]: line for line in lines if line.split(":", 1)[0] in managed}
     wanted = [device_id for device_id, d in mqtt.items() if d.active]

@@ -4,7 +4,6 @@ and the ground truth out. Same inputs, same messages, byte for byte."""
 from __future__ import annotations
 
 import heapq
-import importlib
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -13,7 +12,7 @@ from functools import partial
 
 from bantar.domain.registry import Registry, RegistryIndex
 from bantar.domain.topics import DeviceKind
-from bantar.kinds.registry import plugin
+from bantar.kinds.registry import load, plugin
 from simulators.devices import DAY, WIB_OFFSET_S, Context, Message, hostile, wib_day, wib_midnight
 from simulators.scenarios import Behaviour, Plan, plan_rts
 from simulators.truth import OVERFLOW_PCT, GroundTruth
@@ -26,8 +25,7 @@ def model_of(kind: DeviceKind) -> Callable[[Context], Iterator[Message]]:
     path = plugin(kind).simulator
     if path is None:
         raise ValueError(f"no simulator model for {kind}")
-    module, function = path.split(":")
-    model: Callable[[Context], Iterator[Message]] = getattr(importlib.import_module(module), function)
+    model: Callable[[Context], Iterator[Message]] = load(path)
     return model
 
 

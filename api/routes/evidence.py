@@ -14,6 +14,7 @@ from api.errors import AUTHENTICATED, ApiError, bad_request, refusals, unknown
 from api.params import AreaCode, RTCode
 from api.period import PeriodDep
 from bantar.domain.access import Action, Principal
+from bantar.domain.alert_text import kind_alert_words
 from bantar.domain.evidence import DayEvidence
 from bantar.domain.registry import Award, Category, RTPlace
 from bantar.domain.scoring import Rules
@@ -199,10 +200,6 @@ def me(who: PrincipalDep) -> Me:
     return Me(name=who.name, role=who.role.value, scope_level=who.scope_level.value, scope_code=who.scope_code)
 
 
-_SERVICE_ALERTS = frozenset({"reassessment", "device_silent", "data_quality", "clock_skew"})
-"""the alerts the service raises itself; any other comes from a device kind's plug-in"""
-
-
 @router.get("/rts", response_model=list[RTRow], summary="Every RT in the token's scope with its levels and alerts")
 def rt_rows(period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list[RTRow]:
     require(who, Action.read_evidence)
@@ -210,7 +207,8 @@ def rt_rows(period: PeriodDep, services: ServicesDep, who: PrincipalDep) -> list
     scores = services.queries.bulk_scores(list(services.registry.rts), period.start, period.end)
     listed = services.queries.alerts(codes)
     alerts = Counter((a.rt_code, a.kind) for a in listed)
-    raised_by_kinds = Counter(a.rt_code for a in listed if a.kind not in _SERVICE_ALERTS)
+    kind_codes = kind_alert_words().keys()  # the alerts device kinds raise (the others are the service's)
+    raised_by_kinds = Counter(a.rt_code for a in listed if a.kind in kind_codes)
     rows = []
     for code in codes:
         place = services.registry.rts[code]

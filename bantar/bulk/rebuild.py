@@ -9,18 +9,20 @@ does: a kill in between leaves the remaining marks for the next run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cache
 from itertools import groupby
 
 from bantar.bulk.columns import AFTER_MS, BEFORE_MS, Job, Kernel, Part, RTDay, day_number, day_of, day_start_ms
 from bantar.bulk.load import BulkSource, Frames, load_frames
 from bantar.bulk.others import derive_few
-from bantar.bulk.workers import Block, Reopenable, derived_blocks
+from bantar.bulk.workers import Block, Derivation, derived_blocks
 from bantar.domain.evidence import DAY_MS, DayEvidence, DayParts, DerivationRules, assembled
 from bantar.domain.registry import RT, Device
 from bantar.kinds.registry import DeviceKind, load, plugins
 from bantar.ports import DirtyMark, ReadingStore
 
 
+@cache
 def kernels() -> dict[DeviceKind, Kernel]:
     """The bulk kernel of each kind that names one (``KindPlugin.bulk``)."""
     return {p.kind: load(p.bulk) for p in plugins().values() if p.bulk is not None}
@@ -63,6 +65,10 @@ def derive_block(
     return derive_days(frames, Job(rts, devices, wanted, rules, now_ms))
 
 
+def _derive_block(store: BulkSource, d: Derivation, block: Block) -> list[DayEvidence]:
+    return derive_block(store, d.rts, d.devices, block.rt_days, d.rules, block.now_ms)
+
+
 def rebuild_marked(
     store: ReadingStore,
     rts: Mapping[str, RT],
@@ -83,12 +89,7 @@ def rebuild_marked(
         by_block += [day_marks[i : i + rts_per_block] for i in range(0, len(day_marks), rts_per_block)]
     now = now_ms()
     blocks = [Block([(m.rt_code, day_number(m.day)) for m in b if m.rt_code in rts], now) for b in by_block]
-
-    def derive(block: Block) -> list[DayEvidence]:
-        return derive_block(store, rts, devices, block.rt_days, rules, block.now_ms)
-
-    opener = store.reopen() if isinstance(store, Reopenable) else None
-    derived = derived_blocks(derive, blocks, workers, opener, (rts, devices, rules))
+    derived = derived_blocks(_derive_block, store, Derivation(rts, devices, rules), blocks, workers)
     for block, evidence in zip(by_block, derived, strict=True):
         store.save_evidence(evidence, block, now, "rule_change")
     return len(marks)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from multiprocessing import get_context
 from typing import NamedTuple, Protocol, runtime_checkable
 
@@ -28,7 +29,7 @@ MIN_BLOCKS_PER_WORKER = 2
 
 
 class Opener(Protocol):
-    """A picklable way to open the same store again in another process (``BulkSource.reopen``)."""
+    """A picklable way to open the same store again in another process (``Reopenable.reopen``)."""
 
     def __call__(self) -> BulkSource: ...
 
@@ -43,46 +44,43 @@ class Block(NamedTuple):
     now_ms: int
 
 
-class _Setting(NamedTuple):
-    store: BulkSource
+class Derivation(NamedTuple):
+    """What every block is derived with (sent once to each worker)."""
+
     rts: Mapping[str, RT]
     devices: Mapping[str, Sequence[Device]]
     rules: DerivationRules
 
 
-_worker: list[_Setting] = []
-"""the worker process's store and job (set once by ``_start``)"""
+Derive = Callable[[BulkSource, Derivation, Block], list[DayEvidence]]
+"""a block's evidence (a module-level function: the workers get it by name)"""
+
+_worker: list[tuple[BulkSource, Derivation]] = []
+"""the worker process's own store and the derivation (set once by ``_start``)"""
 
 
-def _start(
-    opener: Opener, rts: Mapping[str, RT], devices: Mapping[str, Sequence[Device]], rules: DerivationRules
-) -> None:
-    _worker.append(_Setting(opener(), rts, devices, rules))
+def _start(opener: Opener, derivation: Derivation) -> None:
+    _worker.append((opener(), derivation))
 
 
-def _derive(block: Block) -> list[DayEvidence]:
-    from bantar.bulk.rebuild import derive_block
-
-    s = _worker[0]
-    return derive_block(s.store, s.rts, s.devices, block.rt_days, s.rules, block.now_ms)
+def _derive(derive: Derive, block: Block) -> list[DayEvidence]:
+    store, derivation = _worker[0]
+    return derive(store, derivation, block)
 
 
 def derived_blocks(
-    derive: Callable[[Block], list[DayEvidence]],
-    blocks: Sequence[Block],
-    workers: int,
-    opener: Opener | None,
-    job: tuple[Mapping[str, RT], Mapping[str, Sequence[Device]], DerivationRules],
+    derive: Derive, store: BulkSource, derivation: Derivation, blocks: Sequence[Block], workers: int
 ) -> Iterator[list[DayEvidence]]:
     """Each block's evidence, in block order: by ``workers`` processes when the store can be
-    opened again and there are enough blocks, else by ``derive`` here."""
+    opened again and there are enough blocks, else here."""
     workers = min(workers, len(blocks) // MIN_BLOCKS_PER_WORKER)
-    if opener is None or workers < 2:
-        yield from map(derive, blocks)
+    if workers < 2 or not isinstance(store, Reopenable):
+        yield from (derive(store, derivation, block) for block in blocks)
         return
     log.info("deriving %d blocks on %d worker processes", len(blocks), workers)
     context = get_context("forkserver")
-    context.set_forkserver_preload([__name__, "bantar.bulk.rebuild"])
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(opener, *job)) as pool:
+    context.set_forkserver_preload([__name__, derive.__module__])
+    initargs = (store.reopen(), derivation)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=initargs) as pool:
         # consecutive blocks to each worker: neighbouring days share archive parts (read once per process)
-        yield from pool.map(_derive, blocks, chunksize=-(-len(blocks) // workers))
+        yield from pool.map(partial(_derive, derive), blocks, chunksize=-(-len(blocks) // workers))

@@ -261,7 +261,7 @@ def _archived_rows(series: Series, table: pa.Table) -> list[Any]:
     Archived availability kinds keep no receive time: their readings count as received on time."""
     ts = table["ts_ms"].to_pylist()
     kept = set(table.column_names)
-    columns = [table[c].to_pylist() if c in kept or c != "received_ms" else ts for c in series.read]
+    columns = [ts if c == "received_ms" and c not in kept else table[c].to_pylist() for c in series.read]
     return [
         series.row_of(d, t, *values) for d, t, *values in zip(table["device_id"].to_pylist(), ts, *columns, strict=True)
     ]

@@ -39,6 +39,7 @@ from bantar.domain.readings import Reading
 from bantar.domain.sequences import PLAUSIBLE_GAP
 from bantar.domain.timebase import NS_PER_MS, from_epoch_ms, to_epoch_ms, wib_day
 from bantar.domain.topics import DeviceKind
+from bantar.kinds.contract import Series
 from bantar.kinds.registry import evidence_reads, plugins
 from bantar.ports import SequenceGap, StoreCounts, WriteOutcome
 from bantar.stores.archive_influx import WIB_DAYS, InfluxArchiveSide
@@ -252,9 +253,8 @@ class InfluxStore(LedgerPorts):
         return self.ledger.mark_dirty(sorted({*rt_days, *self.archive.archived_rt_days()}))
 
     def rt_readings(self, rt_code: str, start_ms: int, end_ms: int) -> RTReadings:
-        rt = f"WHERE rt_code = {quote_string(rt_code)}"
-        where = f"{rt} AND time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS}"
-        before = f"{rt} AND time < {start_ms * NS_PER_MS}"
+        where = _between(rt_code, start_ms, end_ms)
+        before = f"WHERE rt_code = {quote_string(rt_code)} AND time < {start_ms * NS_PER_MS}"
         statements = []
         for p in _READ:
             s = p.series
@@ -267,24 +267,30 @@ class InfluxStore(LedgerPorts):
         for p in _READ:
             rows = [*next(results)] if p.series.state else []
             rows += next(results)
-            found[p.kind] = [
-                p.series.row_of(r["device_id"], r["time"] // NS_PER_MS, *(r[c] for c in p.series.read)) for r in rows
-            ]
+            found[p.kind] = [_row_of(p.series, r) for r in rows]
         return self.archive.with_archived(RTReadings(found), rt_code, start_ms, end_ms)
 
     def series_rows(self, kind: DeviceKind, rt_code: str, start_ms: int, end_ms: int) -> list[Any]:
         s = _PLUGINS[kind].series
-        where = (
-            f"WHERE rt_code = {quote_string(rt_code)} "
-            f"AND time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS}"
+        (rows,) = self.client.query(
+            [f"SELECT device_id, {', '.join(s.read)} FROM {s.name} {_between(rt_code, start_ms, end_ms)}"]
         )
-        (rows,) = self.client.query([f"SELECT device_id, {', '.join(s.read)} FROM {s.name} {where}"])
-        found = [s.row_of(r["device_id"], r["time"] // NS_PER_MS, *(r[c] for c in s.read)) for r in rows]
+        found = [_row_of(s, r) for r in rows]
         return sorted(found, key=lambda row: (row.ts_ms, row.device_id, row.seq))
 
     def close(self) -> None:
         self.client.close()
         self.ledger.close()
+
+
+def _between(rt_code: str, start_ms: int, end_ms: int) -> str:
+    """InfluxQL's WHERE for an RT's points in [start_ms, end_ms)."""
+    return f"WHERE rt_code = {quote_string(rt_code)} AND time >= {start_ms * NS_PER_MS} AND time < {end_ms * NS_PER_MS}"
+
+
+def _row_of(series: Series, point: dict[str, Any]) -> Any:
+    """A point of ``series`` as its evidence row (``Series.row_of`` over its ``read`` fields)."""
+    return series.row_of(point["device_id"], point["time"] // NS_PER_MS, *(point[c] for c in series.read))
 
 
 def _claim(db: sqlite3.Connection, readings: Sequence[Reading]) -> tuple[list[Reading], int, list[DeadLetter]]:

@@ -150,7 +150,7 @@ class SqliteStore(SqliteArchiveSide, LedgerPorts):
         return merge_archived(hot, {kind: self.archived(kind, rt_code, start_ms, end_ms) for kind in ARCHIVED_KINDS})
 
     def series_rows(self, kind: DeviceKind, rt_code: str, start_ms: int, end_ms: int) -> list[Any]:
-        s = plugins()[kind].series
+        s = _PLUGINS[kind].series
         with self.ledger.reading() as db:
             rows = db.execute(
                 f"SELECT device_id, ts_ms, {', '.join(s.read)} FROM {s.name} "
